@@ -1,0 +1,6 @@
+//! rexroute: a compiler and runtime for Yate's `regexroute.conf`.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod regex;
+pub mod runtime;

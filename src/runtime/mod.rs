@@ -1,0 +1,4 @@
+//! The interpreter: messages, substitution, functions and the rule walk.
+
+pub mod env;
+pub mod message;
