@@ -4,3 +4,5 @@
 
 pub mod regex;
 pub mod runtime;
+pub mod ini;
+pub mod source;
