@@ -6,3 +6,4 @@ pub mod regex;
 pub mod runtime;
 pub mod ini;
 pub mod source;
+pub mod syntax;
