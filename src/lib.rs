@@ -7,3 +7,6 @@ pub mod runtime;
 pub mod ini;
 pub mod source;
 pub mod syntax;
+pub mod bus;
+pub mod cli;
+pub mod ir;

@@ -1,1 +1,5 @@
-fn main(){}
+//! The `rexroute` command line.
+
+fn main() -> std::process::ExitCode {
+    rexroute::cli::main()
+}

@@ -1,0 +1,56 @@
+//! Command-line interface: argument parsing and the subcommands.
+
+mod debug;
+mod jsonio;
+mod route;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// rexroute: Yate's regexroute.conf, compiled.
+#[derive(Parser, Debug)]
+#[command(name = "rexroute", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Route messages through a configuration and print the results as JSON lines.
+    Route(route::RouteArgs),
+    /// Print a pipeline stage: ini, ast or ir.
+    Debug {
+        /// Which stage.
+        #[arg(value_enum)]
+        stage: debug::Stage,
+        /// The regexroute.conf file.
+        file: PathBuf,
+    },
+}
+
+/// Runs the command line; the exit status follows the documented convention
+/// (0 success, 1 failures found, 2 usage or I/O error).
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match cli.command {
+        Command::Route(a) => route::run(a),
+        Command::Debug { stage, file } => debug::run(stage, &file),
+    }
+}
+
+/// Loads a configuration file into an IR, or explains why it could not.
+pub(crate) fn load(path: &std::path::Path) -> Result<(crate::ini::Document, crate::ir::Ir), String> {
+    let doc = crate::ini::load(path, &crate::ini::LoadOptions::default(), &crate::ini::RealFs)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let ast = crate::syntax::parse(&doc);
+    let ir = crate::ir::lower(&doc, &ast);
+    Ok((doc, ir))
+}

@@ -1,0 +1,113 @@
+//! regexroute's handlers on the bus: `call.preroute`, `call.route` and `[extra]`.
+
+use crate::bus::{Bus, Cx, Filter, Handler};
+use crate::ir::Ir;
+use crate::runtime::env::Env;
+use crate::runtime::message::Message;
+use crate::runtime::vm::{RetSlot, Vm};
+use std::sync::Arc;
+
+/// A loaded configuration with the environment it runs in.
+pub struct Router {
+    /// The configuration.
+    pub ir: Arc<Ir>,
+    /// Globals and engine facts.
+    pub env: Arc<Env>,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Preroute,
+    Route,
+    Extra { match_param: Option<Vec<u8>>, context: Vec<u8> },
+}
+
+struct RegexHandler {
+    router: Arc<Router>,
+    kind: Kind,
+}
+
+impl Router {
+    /// A router for `ir`, applying `[$once]` (first load) and `[$init]` to `env`.
+    pub fn new(ir: Arc<Ir>, env: Arc<Env>) -> Arc<Router> {
+        for (k, v) in &ir.once {
+            env.globals.set(k.as_bytes(), v.as_bytes());
+        }
+        for (k, v) in &ir.init {
+            env.globals.set(k.as_bytes(), v.as_bytes());
+        }
+        Arc::new(Router { ir, env })
+    }
+
+    /// Installs the handlers: preroute and route (unless their priority is 0), then one
+    /// per `[extra]` entry.
+    pub fn install(self: &Arc<Self>, bus: &mut Bus) {
+        let s = &self.ir.settings;
+        let h = |kind| Arc::new(RegexHandler { router: Arc::clone(self), kind }) as Arc<dyn Handler>;
+        if s.preroute != 0 {
+            bus.install(s.preroute, b"call.preroute", None, h(Kind::Preroute));
+        }
+        if s.route != 0 {
+            bus.install(s.route, b"call.route", None, h(Kind::Route));
+        }
+        for x in &self.ir.extras {
+            let filter = x.filter.as_ref().and_then(|f| compile_filter(&f.param, &f.value));
+            let kind = Kind::Extra { match_param: x.match_param.as_ref().map(|p| p.as_bytes().to_vec()), context: x.context.as_bytes().to_vec() };
+            bus.install(x.priority, x.message.as_bytes(), filter, h(kind));
+        }
+    }
+}
+
+fn compile_filter(param: &str, value: &str) -> Option<Filter> {
+    if value.starts_with('^') {
+        let re = crate::regex::PosixRegex::compile(value.as_bytes(), crate::regex::Flags::default()).ok()?;
+        Some(Filter::Regex(param.as_bytes().to_vec(), re))
+    } else {
+        Some(Filter::Exact(param.as_bytes().to_vec(), value.as_bytes().to_vec()))
+    }
+}
+
+impl Handler for RegexHandler {
+    fn received(&self, msg: &mut Message, cx: &mut Cx<'_>) -> bool {
+        let (ir, env) = (&*self.router.ir, &*self.router.env);
+        match &self.kind {
+            Kind::Route => {
+                let called = match msg.get(b"called") {
+                    Some(c) if !c.is_empty() => c.to_vec(),
+                    _ => return false,
+                };
+                let ctx = msg.get(b"context").map_or_else(|| b"default".to_vec(), <[u8]>::to_vec);
+                Vm::new(ir, env, cx, called, RetSlot::Message).eval(msg, &ctx, 0, false)
+            }
+            Kind::Preroute => preroute(ir, env, msg, cx),
+            Kind::Extra { match_param, context } => {
+                let ms = match match_param {
+                    Some(p) => msg.get(p).unwrap_or(b"").to_vec(),
+                    None => msg.name.clone(),
+                };
+                Vm::new(ir, env, cx, ms, RetSlot::Message).eval(msg, context, 0, false)
+            }
+        }
+    }
+}
+
+fn preroute(ir: &Ir, env: &Env, msg: &mut Message, cx: &mut Cx<'_>) -> bool {
+    let caller = msg.get(b"caller").unwrap_or(b"").to_vec();
+    if !ir.settings.prerouteall && (msg.get(b"context").is_some_and(|c| !c.is_empty()) || caller.is_empty()) {
+        return false;
+    }
+    let mut vm = Vm::new(ir, env, cx, caller, RetSlot::Local(Vec::new()));
+    if !vm.eval(msg, b"contexts", 0, false) {
+        return false;
+    }
+    let r = match std::mem::replace(&mut vm.ret, RetSlot::Message) {
+        RetSlot::Local(r) => r,
+        RetSlot::Message => Vec::new(),
+    };
+    if r == b"-" || r == b"error" {
+        msg.retvalue = r;
+    } else {
+        msg.set(b"context", &r);
+    }
+    true
+}

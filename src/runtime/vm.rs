@@ -1,0 +1,350 @@
+//! The reference interpreter: walks IR contexts exactly as Yate's regexroute does.
+
+use crate::bus::{Cx, Finished, Phase};
+use crate::ir::{self, Action, Assign, Cond, Ir, Keyword, Matcher, Subject, Template};
+use crate::runtime::captures::Captures;
+use crate::runtime::env::Env;
+use crate::runtime::funcs::FuncCtx;
+use crate::runtime::message::Message;
+use crate::runtime::subst;
+use crate::syntax::Connector;
+use std::sync::atomic::Ordering;
+
+/// Where a target writes: the message's return value, or a local string (preroute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetSlot {
+    /// `msg.retvalue`.
+    Message,
+    /// A local result, as `call.preroute` uses.
+    Local(Vec<u8>),
+}
+
+/// Most blocks open at once in one context (Yate's limit).
+const MAX_BLOCKS: usize = 10;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Block {
+    Run,
+    Pending,
+    Done,
+}
+
+/// What a line's action tells the context walk.
+enum Flow {
+    Next,
+    Return(bool),
+}
+
+/// One handler invocation: shared match string and return slot across goto/include.
+pub struct Vm<'a, 'b> {
+    ir: &'a Ir,
+    env: &'a Env,
+    cx: &'a mut Cx<'b>,
+    /// The match string, shared by every frame of this invocation.
+    pub ms: Vec<u8>,
+    /// Where targets and `retval` write.
+    pub ret: RetSlot,
+}
+
+impl<'a, 'b> Vm<'a, 'b> {
+    /// A VM for one handler call.
+    pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, ms: Vec<u8>, ret: RetSlot) -> Self {
+        Vm { ir, env, cx, ms, ret }
+    }
+
+    fn log(&mut self, line: String) {
+        self.cx.out.log.push(line);
+    }
+
+    fn trace(&mut self, line: impl FnOnce() -> String) {
+        if let Some(t) = self.cx.out.trace.as_mut() {
+            t.push(line());
+        }
+    }
+
+    /// Evaluates a context at `depth`; `jump` says whether a missing context is
+    /// reported (non-`@` goto/include) or silent (`@` forms and handler top level).
+    pub fn eval(&mut self, msg: &mut Message, ctx: &[u8], depth: u32, warn_missing: bool) -> bool {
+        if ctx.is_empty() {
+            return false;
+        }
+        if depth > self.ir.settings.maxdepth {
+            self.log(format!("Possible loop detected, current depth {depth}"));
+            return false;
+        }
+        let Some(id) = self.ir.context(ctx) else {
+            if warn_missing {
+                self.log(format!("Missing target context '{}'", String::from_utf8_lossy(ctx)));
+            }
+            return false;
+        };
+        let ms = String::from_utf8_lossy(&self.ms).into_owned();
+        self.trace(|| format!("Searching match for {ms} in context '{}'", String::from_utf8_lossy(ctx)));
+        self.run(msg, id, depth)
+    }
+
+    fn run(&mut self, msg: &mut Message, id: ir::ContextId, depth: u32) -> bool {
+        let ir = self.ir;
+        let Some(ctx) = ir.get(id) else { return false };
+        let mut stack: Vec<Block> = Vec::new();
+        for (idx, rule) in ctx.rules.iter().enumerate() {
+            let mut cur = stack.last().copied().unwrap_or(Block::Run);
+            let mut closed = None;
+            if rule.closes_block {
+                let Some(top) = stack.pop() else {
+                    self.log(format!("Got '}}' outside block in line #{}", idx + 1));
+                    continue;
+                };
+                closed = Some(top);
+                cur = stack.last().copied().unwrap_or(Block::Run);
+            }
+            let after_branch = matches!(closed, Some(Block::Run) | Some(Block::Done));
+            if rule.opens_block {
+                if stack.len() >= MAX_BLOCKS {
+                    self.log(format!("Block stack overflow in line #{}", idx + 1));
+                    return false;
+                }
+                if cur == Block::Run && !after_branch {
+                    stack.push(Block::Pending);
+                } else {
+                    stack.push(Block::Done);
+                    cur = Block::Done;
+                }
+            } else if after_branch {
+                cur = Block::Done;
+            }
+            if cur != Block::Run {
+                continue;
+            }
+            let caps = self.chain(msg, rule);
+            self.trace(|| format!("Matched:{} {}:{} - {}={} ({})", caps.is_some(), ctx.name, idx, rule.key, rule.value, ir.sources.location(rule.span)));
+            let Some(caps) = caps else { continue };
+            if let Flow::Return(r) = self.act(msg, rule, &caps, depth, &mut stack) {
+                return r;
+            }
+        }
+        if !stack.is_empty() {
+            self.log(format!("There are {} blocks still open", stack.len()));
+        }
+        false
+    }
+
+    /// Evaluates the key condition and the `if`/`and`/`or` chain: the captures of the
+    /// last condition evaluated when the line matches.
+    fn chain(&mut self, msg: &Message, rule: &ir::Rule) -> Option<Captures> {
+        let (mut r, mut caps) = self.cond(msg, &rule.cond);
+        let mut i = 0;
+        while i < rule.links.len() {
+            let link = &rule.links[i];
+            match (r, link.conn) {
+                (true, Connector::Or) => {
+                    if rule.broken.is_some() {
+                        self.log("Malformed 'or' rule".to_string());
+                        return None;
+                    }
+                    return Some(caps);
+                }
+                (true, _) | (false, Connector::Or) => {
+                    let Some(c) = &link.cond else {
+                        self.log(format!("Missing '{}' in rule", link.conn));
+                        return None;
+                    };
+                    (r, caps) = self.cond(msg, c);
+                }
+                (false, _) => return None,
+            }
+            i += 1;
+        }
+        if let Some(b) = rule.broken {
+            if r || b == Connector::Or {
+                self.log(format!("Missing '{b}' in rule"));
+            }
+            return None;
+        }
+        r.then_some(caps)
+    }
+
+    fn cond(&mut self, msg: &Message, c: &Cond) -> (bool, Captures) {
+        let id = match &c.matcher {
+            Matcher::Invalid(why) => {
+                self.log(why.to_string());
+                return (false, Captures::none());
+            }
+            Matcher::Regex(id) => *id,
+        };
+        let subject: Vec<u8> = match &c.subject {
+            Subject::MatchString => self.ms.clone(),
+            Subject::Param { name, default } => msg.get(name).unwrap_or(default).to_vec(),
+            Subject::Func(t) => {
+                let s = subst::replace_params(&t.text, msg);
+                let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
+                subst::eval_functions(s, &mut fx)
+            }
+        };
+        let subject = ir::template_trim(&subject);
+        let slots = match self.ir.regexes.get(id).map(|e| &e.compiled) {
+            Some(Ok(re)) => re.exec(subject),
+            Some(Err(e)) => {
+                self.log(format!("Regexp::compile() failed: {e}"));
+                None
+            }
+            None => None,
+        };
+        match (slots, c.negated) {
+            (Some(s), false) => (true, Captures::from_slots(subject, &s)),
+            (Some(_), true) => (false, Captures::none()),
+            (None, false) => (false, Captures::none()),
+            (None, true) => (true, Captures::none()),
+        }
+    }
+
+    fn expand(&mut self, t: &Template, caps: &Captures, msg: &Message) -> Vec<u8> {
+        if t.literal {
+            return t.text.clone();
+        }
+        let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
+        subst::expand(&t.text, caps, &mut fx)
+    }
+
+    /// What an assignment piece does, substituted against `reader`.
+    fn assignment(&mut self, t: &Template, caps: &Captures, reader: &Message) -> Assign {
+        match &t.assign {
+            Some(a) => a.clone(),
+            None => Assign::parse(&self.expand(t, caps, reader)),
+        }
+    }
+
+    fn apply(&self, a: Assign, target: &mut Message) {
+        match a {
+            Assign::Nothing => {}
+            Assign::Set(n, v) => target.set(&n, &v),
+            Assign::Clear(n) => target.clear(&n),
+            Assign::SetGlobal(n, v) => self.env.globals.set(&n, &v),
+            Assign::ClearGlobal(n) => self.env.globals.remove(&n),
+        }
+    }
+
+    fn act(&mut self, msg: &mut Message, rule: &ir::Rule, caps: &Captures, depth: u32, stack: &mut [Block]) -> Flow {
+        match &rule.action {
+            Action::Echo(t) => {
+                let text = String::from_utf8_lossy(&self.expand(t, caps, msg)).into_owned();
+                self.cx.out.echo.extend(text.split('\n').map(str::to_string));
+                Flow::Next
+            }
+            Action::Debug { level, text } => {
+                let text = String::from_utf8_lossy(&self.expand(text, caps, msg)).into_owned();
+                self.log(format!("<RegexRoute:{}> {text}", level_name(*level)));
+                Flow::Next
+            }
+            Action::Block => {
+                if let Some(top) = stack.last_mut() {
+                    *top = Block::Run;
+                }
+                Flow::Next
+            }
+            Action::NoMessage => Flow::Next,
+            Action::Message { enqueue, name, assigns } => {
+                self.new_message(msg, *enqueue, name, assigns, caps);
+                Flow::Next
+            }
+            Action::Plain { first, keyword, assigns } => {
+                let action = if keyword.is_some() { Vec::new() } else { self.expand(first, caps, msg) };
+                for t in assigns {
+                    let a = self.assignment(t, caps, msg);
+                    self.apply(a, msg);
+                }
+                let kw = match keyword {
+                    Some(k) => k.clone(),
+                    None => ir::classify(ir::template_trim(&action)),
+                };
+                self.keyword(msg, kw, depth)
+            }
+        }
+    }
+
+    fn keyword(&mut self, msg: &mut Message, kw: Keyword, depth: u32) -> Flow {
+        match kw {
+            Keyword::Nothing | Keyword::Noop => Flow::Next,
+            Keyword::Return(b) => Flow::Return(b),
+            Keyword::Goto { ctx, silent } => Flow::Return(self.eval(msg, &ctx, depth + 1, !silent)),
+            Keyword::Include { ctx, silent } => {
+                if self.eval(msg, &ctx, depth + 1, !silent) {
+                    Flow::Return(true)
+                } else {
+                    Flow::Next
+                }
+            }
+            Keyword::Match(s) => {
+                if !s.is_empty() {
+                    self.ms = s;
+                }
+                Flow::Next
+            }
+            Keyword::Rename(n) => {
+                if !n.is_empty() {
+                    msg.name = n;
+                }
+                Flow::Next
+            }
+            Keyword::Retval(v) => {
+                self.set_ret(msg, v);
+                Flow::Next
+            }
+            Keyword::Msleep(ms) => {
+                std::thread::sleep(std::time::Duration::from_millis(ms.min(MAX_SLEEP_MS)));
+                Flow::Next
+            }
+            Keyword::Target(t) => {
+                self.set_ret(msg, t);
+                Flow::Return(true)
+            }
+        }
+    }
+
+    fn set_ret(&mut self, msg: &mut Message, v: Vec<u8>) {
+        match &mut self.ret {
+            RetSlot::Message => msg.retvalue = v,
+            RetSlot::Local(r) => *r = v,
+        }
+    }
+
+    fn new_message(&mut self, msg: &Message, enqueue: bool, name: &Template, assigns: &[Template], caps: &Captures) {
+        let name = self.expand(name, caps, msg);
+        let mut m = Message::new(ir::template_trim(&name).to_vec());
+        m.time = msg.time;
+        for t in assigns {
+            let a = self.assignment(t, caps, msg);
+            self.apply(a, &mut m);
+        }
+        if m.name.is_empty() {
+            return;
+        }
+        if enqueue {
+            self.cx.out.queue.push_back(m);
+            return;
+        }
+        self.env.dispatching.fetch_add(1, Ordering::SeqCst);
+        let bus = self.cx.bus;
+        let handled = bus.dispatch(&mut m, self.cx.out);
+        self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
+        self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
+    }
+}
+
+/// Longest single `msleep`; Yate has none, but a typo must not hang a worker for days.
+const MAX_SLEEP_MS: u64 = 60_000;
+
+fn level_name(level: u8) -> &'static str {
+    match level {
+        0 | 1 => "TEST",
+        2 => "GOON",
+        3 => "CONF",
+        4 => "STUB",
+        5 => "WARN",
+        6 => "MILD",
+        7 => "NOTE",
+        8 => "CALL",
+        9 => "INFO",
+        _ => "ALL",
+    }
+}
