@@ -2,11 +2,11 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod regex;
-pub mod runtime;
-pub mod ini;
-pub mod source;
-pub mod syntax;
 pub mod bus;
 pub mod cli;
+pub mod ini;
 pub mod ir;
+pub mod regex;
+pub mod runtime;
+pub mod source;
+pub mod syntax;

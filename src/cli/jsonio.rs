@@ -25,7 +25,8 @@ pub fn parse_input(line: &str, default_time: u64) -> Result<Input, String> {
         }
         Some(Value::Array(list)) => {
             for pair in list {
-                let p = pair.as_array().filter(|p| p.len() == 2).ok_or("params list items must be [name, value] pairs")?;
+                let p =
+                    pair.as_array().filter(|p| p.len() == 2).ok_or("params list items must be [name, value] pairs")?;
                 msg.add(text(&p[0]).as_bytes(), text(&p[1]).as_bytes());
             }
         }
@@ -68,13 +69,23 @@ fn has_duplicates(m: &Message) -> bool {
 }
 
 fn message_fields(out: &mut String, m: &Message, handled: bool) {
-    let _ = write!(out, "\"handled\": {handled}, \"name\": {}, \"retvalue\": {}, \"params\": ", js(&m.name), js(&m.retvalue));
+    let _ = write!(
+        out,
+        "\"handled\": {handled}, \"name\": {}, \"retvalue\": {}, \"params\": ",
+        js(&m.name),
+        js(&m.retvalue)
+    );
     params_json(out, m);
     if has_duplicates(m) {
         let list: Vec<Value> = m
             .params
             .iter()
-            .map(|(k, v)| Value::Array(vec![Value::String(String::from_utf8_lossy(k).into()), Value::String(String::from_utf8_lossy(v).into())]))
+            .map(|(k, v)| {
+                Value::Array(vec![
+                    Value::String(String::from_utf8_lossy(k).into()),
+                    Value::String(String::from_utf8_lossy(v).into()),
+                ])
+            })
             .collect();
         let _ = write!(out, ", \"params_list\": {}", Value::Array(list));
     }

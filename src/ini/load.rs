@@ -248,7 +248,11 @@ impl Loader<'_> {
     }
 
     fn file_include(&mut self, st: &FileState, name: &str, span: Span) -> bool {
-        let kinds = [("$include", IncludeKind::Include), ("$includesilent", IncludeKind::Silent), ("$require", IncludeKind::Require)];
+        let kinds = [
+            ("$include", IncludeKind::Include),
+            ("$includesilent", IncludeKind::Silent),
+            ("$require", IncludeKind::Require),
+        ];
         let Some((arg, kind)) = kinds.iter().find_map(|(tok, k)| word_arg_strict(name, tok).map(|a| (a, *k))) else {
             return false;
         };
@@ -342,7 +346,11 @@ impl Loader<'_> {
                 Item::IncludeSection { name, span, silent } => {
                     let target = self.doc.sections.iter().position(|x| &x.name == name);
                     match target {
-                        None => self.doc.notes.push(Note::SectionIncludeMissing { span: *span, name: name.clone(), silent: *silent }),
+                        None => self.doc.notes.push(Note::SectionIncludeMissing {
+                            span: *span,
+                            name: name.clone(),
+                            silent: *silent,
+                        }),
                         Some(t) if stack.contains(&t) => {
                             self.doc.notes.push(Note::SectionIncludeCycle { span: *span, name: name.clone() })
                         }
@@ -364,7 +372,13 @@ impl Loader<'_> {
 }
 
 /// The value of a key line with its continuations: (value, runs, end offset, lines taken).
-fn continued_value(text: &str, next: &[lex::Line], body: &str, at: usize, eq: usize) -> (String, Vec<(usize, usize, usize)>, usize, usize) {
+fn continued_value(
+    text: &str,
+    next: &[lex::Line],
+    body: &str,
+    at: usize,
+    eq: usize,
+) -> (String, Vec<(usize, usize, usize)>, usize, usize) {
     let mut value = String::new();
     let mut runs = Vec::new();
     let mut piece = &body[eq + 1..];

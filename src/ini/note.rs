@@ -82,14 +82,18 @@ impl fmt::Display for Note {
             Note::UnclosedHeader { .. } => write!(f, "line starting with `[` has no `]` and is ignored"),
             Note::EmptyHeader { .. } => write!(f, "empty section header is ignored"),
             Note::HeaderTrailingText { .. } => write!(f, "text after `]` of a section header is ignored"),
-            Note::EmptySectionName { .. } => write!(f, "section name is empty after substitution; entries up to the next header are dropped"),
+            Note::EmptySectionName { .. } => {
+                write!(f, "section name is empty after substitution; entries up to the next header are dropped")
+            }
             Note::EmptyKey { .. } => write!(f, "line with an empty key is dropped"),
             Note::IncludeMissing { path, kind, .. } => match kind {
                 IncludeKind::Silent => write!(f, "optional include `{path}` could not be read"),
                 _ => write!(f, "include `{path}` could not be read"),
             },
             Note::IncludeCycle { path, .. } => write!(f, "recursive include of `{path}` is refused"),
-            Note::IncludeTooDeep { path, limit, .. } => write!(f, "include of `{path}` exceeds the depth limit of {limit}"),
+            Note::IncludeTooDeep { path, limit, .. } => {
+                write!(f, "include of `{path}` exceeds the depth limit of {limit}")
+            }
             Note::IncludeEmptyPath { .. } => write!(f, "include path is empty after substitution and is ignored"),
             Note::SectionIncludeNoSection { .. } => write!(f, "section include outside any section is ignored"),
             Note::SectionIncludeMissing { name, .. } => write!(f, "included section `{name}` does not exist"),

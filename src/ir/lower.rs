@@ -13,7 +13,11 @@ pub fn lower(doc: &Document, ast: &Ast) -> Ir {
         ir.by_name.insert(c.name.clone(), ContextId(i as u32));
     }
     let mut lw = Lowerer { settings: &ir.settings, regexes: &mut ir.regexes };
-    let contexts = ast.contexts.iter().map(|c| Context { name: c.name.clone(), rules: c.rules.iter().map(|r| lw.rule(r)).collect() }).collect();
+    let contexts = ast
+        .contexts
+        .iter()
+        .map(|c| Context { name: c.name.clone(), rules: c.rules.iter().map(|r| lw.rule(r)).collect() })
+        .collect();
     ir.contexts = contexts;
     ir.extras = read_extras(doc).0;
     ir.once = pairs(doc, "$once");
@@ -22,7 +26,9 @@ pub fn lower(doc: &Document, ast: &Ast) -> Ir {
 }
 
 fn pairs(doc: &Document, section: &str) -> Vec<(String, String)> {
-    doc.section(section).map(|s| s.entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect()).unwrap_or_default()
+    doc.section(section)
+        .map(|s| s.entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect())
+        .unwrap_or_default()
 }
 
 struct Lowerer<'a> {
@@ -55,7 +61,10 @@ impl Lowerer<'_> {
             cond,
             links,
             broken: r.broken.as_ref().map(|b| b.conn),
-            action: r.action.as_ref().map_or(Action::Plain { first: Template::new(""), keyword: Some(Keyword::Nothing), assigns: vec![] }, action),
+            action: r.action.as_ref().map_or(
+                Action::Plain { first: Template::new(""), keyword: Some(Keyword::Nothing), assigns: vec![] },
+                action,
+            ),
         }
     }
 
@@ -67,7 +76,8 @@ impl Lowerer<'_> {
     fn cond(&mut self, r: &syntax::Rule, c: &syntax::Cond) -> Cond {
         let span = r.span_of(c.side, c.range.clone());
         let text = c.text.trim_matches([' ', '\t']);
-        let invalid = |why| Cond { subject: Subject::MatchString, matcher: Matcher::Invalid(why), negated: false, span };
+        let invalid =
+            |why| Cond { subject: Subject::MatchString, matcher: Matcher::Invalid(why), negated: false, span };
         let (subject, regex) = match &c.kind {
             CondKind::Plain => (Subject::MatchString, text.to_string()),
             CondKind::UnclosedParam => return invalid("Invalid parameter match"),
@@ -80,7 +90,9 @@ impl Lowerer<'_> {
                     Some(d) => (inner[..d].trim_matches([' ', '\t']), inner[d + 1..].trim_matches([' ', '\t'])),
                     None => (inner, ""),
                 };
-                let Some(regex) = self.with_default(c.regex_text()) else { return invalid("Missing parameter or rule") };
+                let Some(regex) = self.with_default(c.regex_text()) else {
+                    return invalid("Missing parameter or rule");
+                };
                 if name.is_empty() {
                     return invalid("Missing parameter or rule");
                 }
@@ -122,7 +134,9 @@ fn action(a: &syntax::Action) -> Action {
         syntax::Action::Debug { level, text, .. } => {
             let lvl = level.as_ref().map_or(10, |(l, _)| crate::runtime::num::int_auto(l.as_bytes(), 10).clamp(1, 10));
             let text = match level {
-                Some((l, after)) if crate::runtime::num::int_auto(l.as_bytes(), i32::MIN) == i32::MIN => format!("{l}{after}{}", text.text),
+                Some((l, after)) if crate::runtime::num::int_auto(l.as_bytes(), i32::MIN) == i32::MIN => {
+                    format!("{l}{after}{}", text.text)
+                }
                 _ => text.text.clone(),
             };
             Action::Debug { level: lvl as u8, text: Template::new(&text) }

@@ -7,7 +7,11 @@ impl fmt::Display for Ir {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "; settings: {:?}", self.settings)?;
         for x in &self.extras {
-            writeln!(f, "; extra {} prio={} match={:?} context={} filter={:?}", x.message, x.priority, x.match_param, x.context, x.filter)?;
+            writeln!(
+                f,
+                "; extra {} prio={} match={:?} context={} filter={:?}",
+                x.message, x.priority, x.match_param, x.context, x.filter
+            )?;
         }
         for (k, v) in &self.once {
             writeln!(f, "; once {k}={v}")?;
@@ -73,7 +77,13 @@ impl fmt::Display for ActionDisplay<'_> {
             Action::Debug { level, text } => write!(f, "debug {level} {:?}", lossy(&text.text)),
             Action::Block => f.write_str("{"),
             Action::Message { enqueue, name, assigns } => {
-                write!(f, "{} {:?} [{}]", if *enqueue { "enqueue" } else { "dispatch" }, lossy(&name.text), list(assigns))
+                write!(
+                    f,
+                    "{} {:?} [{}]",
+                    if *enqueue { "enqueue" } else { "dispatch" },
+                    lossy(&name.text),
+                    list(assigns)
+                )
             }
             Action::NoMessage => f.write_str("dispatch/enqueue without a name"),
             Action::Plain { first, keyword, assigns } => match keyword {

@@ -53,8 +53,19 @@ impl Default for Settings {
 }
 
 /// The keys of `[priorities]` that mean something.
-pub const KNOWN_KEYS: &[&str] =
-    &["preroute", "route", "status", "extended", "insensitive", "defaultrule", "prerouteall", "maxdepth", "trackparam", "rex_debug", "add_once"];
+pub const KNOWN_KEYS: &[&str] = &[
+    "preroute",
+    "route",
+    "status",
+    "extended",
+    "insensitive",
+    "defaultrule",
+    "prerouteall",
+    "maxdepth",
+    "trackparam",
+    "rex_debug",
+    "add_once",
+];
 
 impl Settings {
     /// Reads `[priorities]`.
@@ -134,5 +145,9 @@ pub fn read_extras(doc: &Document) -> (Vec<Extra>, Vec<Extra>) {
 }
 
 fn same_handler(a: &Extra, b: &Extra) -> bool {
-    a.message == b.message && a.priority == b.priority && a.match_param == b.match_param && a.context == b.context && a.filter == b.filter
+    a.message == b.message
+        && a.priority == b.priority
+        && a.match_param == b.match_param
+        && a.context == b.context
+        && a.filter == b.filter
 }

@@ -1,1 +1,5 @@
 //! POSIX regular expressions as Yate compiles them.
+
+pub mod posix;
+
+pub use posix::{CompileError, Flags, PosixRegex, Slots};

@@ -100,10 +100,8 @@ pub struct EngineInfo {
 
 impl Default for EngineInfo {
     fn default() -> Self {
-        let runid = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let runid =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         EngineInfo {
             run_params: vec![
                 (b"version".to_vec(), b"6.4.1".to_vec()),

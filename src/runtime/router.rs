@@ -52,7 +52,10 @@ impl Router {
         }
         for x in &self.ir.extras {
             let filter = x.filter.as_ref().and_then(|f| compile_filter(&f.param, &f.value));
-            let kind = Kind::Extra { match_param: x.match_param.as_ref().map(|p| p.as_bytes().to_vec()), context: x.context.as_bytes().to_vec() };
+            let kind = Kind::Extra {
+                match_param: x.match_param.as_ref().map(|p| p.as_bytes().to_vec()),
+                context: x.context.as_bytes().to_vec(),
+            };
             bus.install(x.priority, x.message.as_bytes(), filter, h(kind));
         }
     }

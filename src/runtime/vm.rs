@@ -117,7 +117,17 @@ impl<'a, 'b> Vm<'a, 'b> {
                 continue;
             }
             let caps = self.chain(msg, rule);
-            self.trace(|| format!("Matched:{} {}:{} - {}={} ({})", caps.is_some(), ctx.name, idx, rule.key, rule.value, ir.sources.location(rule.span)));
+            self.trace(|| {
+                format!(
+                    "Matched:{} {}:{} - {}={} ({})",
+                    caps.is_some(),
+                    ctx.name,
+                    idx,
+                    rule.key,
+                    rule.value,
+                    ir.sources.location(rule.span)
+                )
+            });
             let Some(caps) = caps else { continue };
             if let Flow::Return(r) = self.act(msg, rule, &caps, depth, &mut stack) {
                 return r;

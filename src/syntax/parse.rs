@@ -19,7 +19,11 @@ pub fn parse(doc: &Document) -> Ast {
     let contexts = doc
         .sections
         .iter()
-        .map(|s| Context { name: s.name.clone(), headers: s.headers.clone(), rules: s.entries.iter().map(parse_rule).collect() })
+        .map(|s| Context {
+            name: s.name.clone(),
+            headers: s.headers.clone(),
+            rules: s.entries.iter().map(parse_rule).collect(),
+        })
         .collect();
     Ast { contexts }
 }

@@ -95,10 +95,17 @@ pub fn describe(rule: &Rule) -> String {
     }
     let _ = match &rule.action {
         Some(Action::Echo { word, text, .. }) => write!(s, " => {word} {:?}", text.text),
-        Some(Action::Debug { level, text, .. }) => write!(s, " => debug {:?} {:?}", level.as_ref().map(|l| &l.0), text.text),
+        Some(Action::Debug { level, text, .. }) => {
+            write!(s, " => debug {:?} {:?}", level.as_ref().map(|l| &l.0), text.text)
+        }
         Some(Action::Block) => write!(s, " => {{"),
         Some(Action::Message { enqueue, pieces, .. }) => {
-            write!(s, " => {} {:?}", if *enqueue { "enqueue" } else { "dispatch" }, pieces.iter().map(|p| &p.text).collect::<Vec<_>>())
+            write!(
+                s,
+                " => {} {:?}",
+                if *enqueue { "enqueue" } else { "dispatch" },
+                pieces.iter().map(|p| &p.text).collect::<Vec<_>>()
+            )
         }
         Some(Action::Plain { pieces }) => write!(s, " => {:?}", pieces.iter().map(|p| &p.text).collect::<Vec<_>>()),
         None => Ok(()),

@@ -21,7 +21,10 @@ fn comments_hash_and_no_equals() {
 
 #[test]
 fn continuation_rules() {
-    let d = doc(&[("/c/r.conf", "[default]\n^1$=x \\\n   y\\\nz\n^4$=four\\ \n^3$=three \\\\\n^4$=four\nnoeq\\\n^5$=five\n")]);
+    let d = doc(&[(
+        "/c/r.conf",
+        "[default]\n^1$=x \\\n   y\\\nz\n^4$=four\\ \n^3$=three \\\\\n^4$=four\nnoeq\\\n^5$=five\n",
+    )]);
     assert_eq!(keys(&d, "default"), ["^1$=x yz", "^4$=four\\", "^3$=three \\^4$=four", "noeq\\=", "^5$=five"]);
 }
 
@@ -39,7 +42,10 @@ fn continuation_spans_map_back() {
 
 #[test]
 fn headers() {
-    let d = doc(&[("/c/r.conf", "^0=top\n[default]\n^1$=a\n[]\n^2$=b\n[${nosuch}]\n^3$=c\n[ other ]x\n^4$=d\n[abc\n^5$=e\n[default]\n^6$=f\n")]);
+    let d = doc(&[(
+        "/c/r.conf",
+        "^0=top\n[default]\n^1$=a\n[]\n^2$=b\n[${nosuch}]\n^3$=c\n[ other ]x\n^4$=d\n[abc\n^5$=e\n[default]\n^6$=f\n",
+    )]);
     assert_eq!(keys(&d, "default"), ["^1$=a", "^2$=b", "^6$=f"]);
     assert_eq!(keys(&d, "other"), ["^4$=d", "^5$=e"]);
     assert!(matches!(d.notes[0], Note::NoSection { .. }));
@@ -89,7 +95,10 @@ fn include_cycles_and_missing() {
 
 #[test]
 fn section_includes_expand_late_and_detect_cycles() {
-    let d = doc(&[("/c/r.conf", "[default]\n^1$=one\n[$includesection common]\n^2$=two\n[common]\n^9$=c\n[$includesection default]\n")]);
+    let d = doc(&[(
+        "/c/r.conf",
+        "[default]\n^1$=one\n[$includesection common]\n^2$=two\n[common]\n^9$=c\n[$includesection default]\n",
+    )]);
     assert_eq!(keys(&d, "default"), ["^1$=one", "^9$=c", "^2$=two"]);
     assert_eq!(keys(&d, "common"), ["^9$=c"]);
     assert!(d.notes.iter().any(|n| matches!(n, Note::SectionIncludeCycle { .. })));

@@ -1,0 +1,125 @@
+//! Back-reference values `\0`..`\9` as Yate derives them from a regex match.
+
+/// Number of `regexec` slots Yate asks for: the whole match plus groups 1..8.
+pub const SLOTS: usize = 9;
+
+/// The texts `\0`..`\9` of the last evaluated condition.
+///
+/// Yate's bookkeeping (`StringMatchPrivate::fixup`) has two visible quirks that this
+/// reproduces: `\9` is always empty (only 9 slots are requested), and when no group
+/// participated `\1` repeats the whole match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Captures {
+    texts: [Vec<u8>; 10],
+}
+
+impl Captures {
+    /// All captures empty: the state after a failed or negated condition.
+    pub fn none() -> Self {
+        Captures::default()
+    }
+
+    /// Builds the captures of a successful match.
+    ///
+    /// `slots[0]` is the whole match and `slots[1..9]` are groups 1..8, each `Some((start,
+    /// end))` as byte offsets into `subject` (glibc's `rm_so`/`rm_eo`) or `None` when the
+    /// group did not participate. An end past `subject` is clamped to it and a start past
+    /// the end gives empty text, as Yate's `substr` would, rather than a panic.
+    pub fn from_slots(subject: &[u8], slots: &[Option<(usize, usize)>; SLOTS]) -> Self {
+        let text = |slot: Option<(usize, usize)>| -> Vec<u8> {
+            slot.and_then(|(start, end)| subject.get(start..end.min(subject.len())))
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default()
+        };
+        let mut caps = Captures::none();
+        caps.texts[0] = text(slots[0]);
+        let highest = (1..SLOTS).rev().find(|&i| slots[i].is_some()).unwrap_or(0);
+        if highest == 0 {
+            caps.texts[1] = caps.texts[0].clone();
+            return caps;
+        }
+        for (i, slot) in slots.iter().enumerate().take(highest + 1).skip(1) {
+            caps.texts[i] = text(*slot);
+        }
+        caps
+    }
+
+    /// Capture `n` (`\n`); empty when `n` is out of range or the group did not take part.
+    pub fn get(&self, n: usize) -> &[u8] {
+        self.texts.get(n).map_or(&[][..], Vec::as_slice)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slots(list: &[Option<(usize, usize)>]) -> [Option<(usize, usize)>; SLOTS] {
+        let mut s = [None; SLOTS];
+        s[..list.len()].copy_from_slice(list);
+        s
+    }
+
+    #[test]
+    fn none_is_all_empty() {
+        let c = Captures::none();
+        for n in 0..12 {
+            assert_eq!(c.get(n), b"");
+        }
+    }
+
+    #[test]
+    fn no_group_repeats_whole_match_in_slot_one() {
+        let c = Captures::from_slots(b"x123y", &slots(&[Some((1, 4))]));
+        assert_eq!(c.get(0), b"123");
+        assert_eq!(c.get(1), b"123");
+        assert_eq!(c.get(2), b"");
+        assert_eq!(c.get(9), b"");
+    }
+
+    #[test]
+    fn optional_unused_groups_also_repeat_whole_match() {
+        let c = Captures::from_slots(b"ab", &slots(&[Some((0, 2)), None, None]));
+        assert_eq!(c.get(1), b"ab");
+    }
+
+    #[test]
+    fn groups_in_order_and_gaps_empty() {
+        // ^l\(a\)\?\(b\)$ on "lb": group 1 unused, group 2 = "b".
+        let c = Captures::from_slots(b"lb", &slots(&[Some((0, 2)), None, Some((1, 2))]));
+        assert_eq!(c.get(0), b"lb");
+        assert_eq!(c.get(1), b"");
+        assert_eq!(c.get(2), b"b");
+        assert_eq!(c.get(3), b"");
+    }
+
+    #[test]
+    fn empty_participating_group_is_empty() {
+        // ^f\(x*\)\(x*\)$ on "fxxx".
+        let c = Captures::from_slots(b"fxxx", &slots(&[Some((0, 4)), Some((1, 4)), Some((4, 4))]));
+        assert_eq!(c.get(1), b"xxx");
+        assert_eq!(c.get(2), b"");
+    }
+
+    #[test]
+    fn eight_groups_and_nine_is_always_empty() {
+        let subject = b"abcdefgh";
+        let mut s = [None; SLOTS];
+        s[0] = Some((0, 8));
+        for g in 1..SLOTS {
+            s[g] = Some((g - 1, g));
+        }
+        let c = Captures::from_slots(subject, &s);
+        assert_eq!(c.get(1), b"a");
+        assert_eq!(c.get(8), b"h");
+        assert_eq!(c.get(9), b"");
+    }
+
+    #[test]
+    fn bad_offsets_do_not_panic() {
+        let c = Captures::from_slots(b"abc", &slots(&[Some((2, 9)), Some((3, 1)), Some((7, 8))]));
+        assert_eq!(c.get(0), b"c");
+        assert_eq!(c.get(1), b"");
+        assert_eq!(c.get(2), b"");
+    }
+}
