@@ -12,9 +12,9 @@ const ENQ_COMPARED: &[&str] = &["name", "handled", "retvalue", "params", "phase"
 fn pairs(v: Option<&Value>) -> Value {
     match v {
         Some(Value::Object(m)) => Value::Array(m.iter().map(|(k, v)| pair(k, v)).collect()),
-        Some(Value::Array(l)) => Value::Array(
-            l.iter().filter_map(|p| p.as_array()).map(|p| pair(&text(&p[0]), &p[1])).collect(),
-        ),
+        Some(Value::Array(l)) => {
+            Value::Array(l.iter().filter_map(|p| p.as_array()).map(|p| pair(&text(&p[0]), &p[1])).collect())
+        }
         _ => Value::Array(vec![]),
     }
 }
@@ -36,10 +36,7 @@ fn canon(line: &Value, expected: &Value) -> Vec<(String, Value)> {
         let v = match *k {
             "params" | "params_list" => pairs(line.get(k)),
             "enqueued" => Value::Array(
-                line.get(k)
-                    .and_then(Value::as_array)
-                    .map(|l| l.iter().map(enqueued).collect())
-                    .unwrap_or_default(),
+                line.get(k).and_then(Value::as_array).map(|l| l.iter().map(enqueued).collect()).unwrap_or_default(),
             ),
             "echo" => line.get(k).cloned().unwrap_or(Value::Array(vec![])),
             _ => line.get(k).cloned().unwrap_or(Value::Null),

@@ -103,7 +103,7 @@ pub fn result_line(m: &Message, handled: bool, o: &Outcome) -> String {
         }
         finished_json(&mut s, f);
     }
-    s.push_str("]");
+    s.push(']');
     if let Some(t) = &o.trace {
         let _ = write!(s, ", \"trace\": {}", strs(t));
     }

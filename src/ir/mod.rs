@@ -15,7 +15,7 @@ mod template;
 pub use keyword::{classify, Keyword};
 pub use lower::lower;
 pub use regexes::{RegexEntry, RegexId, RegexTable};
-pub use settings::{Extra, Filter, Settings};
+pub use settings::{read_extras, Extra, Filter, Settings, KNOWN_KEYS, STOCK_DEFAULT_RULE};
 pub use template::{trim as template_trim, Assign, Template};
 
 use crate::source::{SourceMap, Span};

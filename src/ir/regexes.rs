@@ -2,27 +2,34 @@
 
 use crate::regex::{CompileError, Flags, PosixRegex};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Index of a regex in a [`RegexTable`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RegexId(pub u32);
 
-/// One compiled pattern. Yate compiles at every evaluation and treats a failure as
-/// "no match"; compiling once gives the same answers.
+/// One pattern. Yate compiles at every evaluation and treats a failure as "no match";
+/// compiling once, on first use, gives the same answers. Compiling lazily keeps loading
+/// fast: glibc's `regcomp` costs tens of microseconds a pattern, and most rules of a
+/// large dialplan are never reached by a given workload.
 #[derive(Debug)]
 pub struct RegexEntry {
     /// The pattern text.
     pub pattern: Vec<u8>,
     /// BRE/ERE and case folding.
     pub flags: Flags,
-    /// The exact engine, or why glibc refused the pattern.
-    pub compiled: Result<PosixRegex, CompileError>,
+    compiled: OnceLock<Result<PosixRegex, CompileError>>,
 }
 
 impl RegexEntry {
-    /// Whether the pattern compiled.
+    /// The exact engine, or why glibc refused the pattern (compiled on first call).
+    pub fn compiled(&self) -> &Result<PosixRegex, CompileError> {
+        self.compiled.get_or_init(|| PosixRegex::compile(&self.pattern, self.flags))
+    }
+
+    /// Whether the pattern compiles.
     pub fn is_valid(&self) -> bool {
-        self.compiled.is_ok()
+        self.compiled().is_ok()
     }
 }
 
@@ -40,8 +47,7 @@ impl RegexTable {
             return *id;
         }
         let id = RegexId(u32::try_from(self.entries.len()).unwrap_or(u32::MAX));
-        let compiled = PosixRegex::compile(pattern, flags);
-        self.entries.push(RegexEntry { pattern: pattern.to_vec(), flags, compiled });
+        self.entries.push(RegexEntry { pattern: pattern.to_vec(), flags, compiled: OnceLock::new() });
         self.index.insert((pattern.to_vec(), flags), id);
         id
     }

@@ -3,6 +3,9 @@
 /// Number of `regexec` slots Yate asks for: the whole match plus groups 1..8.
 pub const SLOTS: usize = 9;
 
+/// What `regexec` fills in: `(start, end)` byte offsets per slot, `None` for `-1`.
+pub type Slots = [Option<(usize, usize)>; SLOTS];
+
 /// The texts `\0`..`\9` of the last evaluated condition.
 ///
 /// Yate's bookkeeping (`StringMatchPrivate::fixup`) has two visible quirks that this
@@ -25,7 +28,7 @@ impl Captures {
     /// end))` as byte offsets into `subject` (glibc's `rm_so`/`rm_eo`) or `None` when the
     /// group did not participate. An end past `subject` is clamped to it and a start past
     /// the end gives empty text, as Yate's `substr` would, rather than a panic.
-    pub fn from_slots(subject: &[u8], slots: &[Option<(usize, usize)>; SLOTS]) -> Self {
+    pub fn from_slots(subject: &[u8], slots: &Slots) -> Self {
         let text = |slot: Option<(usize, usize)>| -> Vec<u8> {
             slot.and_then(|(start, end)| subject.get(start..end.min(subject.len())))
                 .map(<[u8]>::to_vec)
@@ -54,7 +57,7 @@ impl Captures {
 mod tests {
     use super::*;
 
-    fn slots(list: &[Option<(usize, usize)>]) -> [Option<(usize, usize)>; SLOTS] {
+    fn slots(list: &[Option<(usize, usize)>]) -> Slots {
         let mut s = [None; SLOTS];
         s[..list.len()].copy_from_slice(list);
         s
@@ -106,8 +109,8 @@ mod tests {
         let subject = b"abcdefgh";
         let mut s = [None; SLOTS];
         s[0] = Some((0, 8));
-        for g in 1..SLOTS {
-            s[g] = Some((g - 1, g));
+        for (g, slot) in s.iter_mut().enumerate().skip(1) {
+            *slot = Some((g - 1, g));
         }
         let c = Captures::from_slots(subject, &s);
         assert_eq!(c.get(1), b"a");
@@ -121,5 +124,32 @@ mod tests {
         assert_eq!(c.get(0), b"c");
         assert_eq!(c.get(1), b"");
         assert_eq!(c.get(2), b"");
+    }
+
+    /// Expands `template` with the captures of `subject` and checks the result.
+    fn expands(subject: &str, s: &Slots, template: &str, want: &str) {
+        let caps = Captures::from_slots(subject.as_bytes(), s);
+        let got = crate::runtime::subst::replace_matches(template.as_bytes(), &caps);
+        assert_eq!(String::from_utf8_lossy(&got), want, "{subject}");
+    }
+
+    /// Conformance case 036: the slots glibc reports, through `replace_matches`.
+    #[test]
+    fn case_036_captures_in_target() {
+        expands("gabc", &slots(&[Some((0, 4)), Some((1, 4)), Some((4, 4))]), "greedy[\\1][\\2]", "greedy[abc][]");
+        expands("xxuyxzz", &slots(&[Some((2, 5))]), "unanchored[\\0]", "unanchored[uyx]");
+        expands("n42", &slots(&[Some((0, 3))]), "nogroup[\\0][\\1][\\2]", "nogroup[n42][n42][]");
+        expands("ob", &slots(&[Some((0, 2)), None]), "opt[\\0][\\1]", "opt[ob][ob]");
+        expands("oaab", &slots(&[Some((0, 4)), Some((2, 3))]), "opt[\\0][\\1]", "opt[oaab][a]");
+        let mut nine = [None; SLOTS];
+        nine[0] = Some((0, 10));
+        for (g, slot) in nine.iter_mut().enumerate().skip(1) {
+            *slot = Some((g, g + 1));
+        }
+        expands("e123456789", &nine, "nine[\\8][\\9][\\10]", "nine[8][][10]");
+        let mut eight = nine;
+        eight[0] = Some((0, 9));
+        expands("f12345678", &eight, "eight[\\1\\2\\3\\4\\5\\6\\7\\8]", "eight[12345678]");
+        expands("bq", &slots(&[Some((0, 2)), Some((1, 2))]), "bs[\\\\1][\\x][\\1]", "bs[\\1][\\x][q]");
     }
 }

@@ -27,7 +27,7 @@ pub struct FuncCtx<'a> {
 
 /// The name of the global variable an argument refers to: Yate's `vars()` takes an
 /// argument that starts with `$` as a variable reference, the rest blank-trimmed.
-pub(crate) fn var_name(arg: &[u8]) -> Option<&[u8]> {
+fn var_name(arg: &[u8]) -> Option<&[u8]> {
     arg.strip_prefix(b"$").map(trim_blanks)
 }
 
@@ -109,7 +109,7 @@ fn builtin(cx: &mut FuncCtx<'_>, name: &[u8], par: &[u8], sep: Option<usize>) ->
         (b"variables", _) => info::variables(cx, par, sep),
         (b"runid", _) => env.engine.run_param(b"runid").unwrap_or_default().to_vec(),
         (b"nodename", _) => env.engine.run_param(b"nodename").unwrap_or_default().to_vec(),
-        (b"threadname", _) => std::thread::current().name().unwrap_or_default().as_bytes().to_vec(),
+        (b"threadname", _) => info::thread_name(),
         (b"accepting", _) => env.engine.accepting.clone(),
         (b"transcode", Some(p)) => info::transcode(&par[..p], trim_blanks(&par[p + 1..])),
         (b"dispatching", _) => env.dispatching().to_string().into_bytes(),

@@ -192,7 +192,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
         };
         let subject = ir::template_trim(&subject);
-        let slots = match self.ir.regexes.get(id).map(|e| &e.compiled) {
+        let slots = match self.ir.regexes.get(id).map(|e| e.compiled()) {
             Some(Ok(re)) => re.exec(subject),
             Some(Err(e)) => {
                 self.log(format!("Regexp::compile() failed: {e}"));

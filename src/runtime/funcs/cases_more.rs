@@ -183,35 +183,32 @@ fn case_081_once_and_init_globals() {
     }
 }
 
+/// Runs matched lines in order on one message; returns the last action and the params.
+fn run_lines(env: &Env, input: &[(&str, &str)], lines: &[&str]) -> (String, Vec<(String, String)>) {
+    let mut msg = message(input);
+    let mut action = String::new();
+    for line in lines {
+        action = phase_b(env, &mut msg, &Captures::none(), line, &mut Vec::new());
+    }
+    (action, params(&msg))
+}
+
 #[test]
 fn case_082_persistent_counter() {
     let env = Env::default();
-    let steps: [(&str, &[&str], &str, &[(&str, &str)]); 7] = [
-        ("inc", &[";n=$(++$count)", "count-$(count)"], "count-1", &[("n", "1")]),
-        ("inc", &[";n=$(++$count)", "count-$(count)"], "count-2", &[("n", "2")]),
-        ("dec", &[";$count=$(--$count)", "count-$(count)"], "count-1", &[]),
-        ("reset", &[";$count", "reset-[$(count)]"], "reset-[]", &[]),
-        ("inc", &[";n=$(++$count)", "count-$(count)"], "count-1", &[("n", "1")]),
-        ("set", &[";$count=${v}", "set-$(count)"], "set-41", &[]),
-        ("inc", &[";n=$(++$count)", "count-$(count)"], "count-42", &[("n", "42")]),
-    ];
-    for (called, lines, action, added) in steps {
-        let mut msg = message(&[("called", called)]);
-        if called == "set" {
-            msg.add(b"v", b"41");
-        }
-        let mut got = String::new();
-        for line in lines {
-            got = phase_b(&env, &mut msg, &Captures::none(), line, &mut Vec::new());
-        }
-        assert_eq!(got, action, "{called}");
-        let mut out = vec![("called", called)];
-        if called == "set" {
-            out.push(("v", "41"));
-        }
-        out.extend(added.iter().copied());
-        assert_eq!(params(&msg), pairs(&out), "{called}");
-    }
+    let inc = [";n=$(++$count)", "count-$(count)"];
+    let dec = [";$count=$(--$count)", "count-$(count)"];
+    let reset = [";$count", "reset-[$(count)]"];
+    let set = [";$count=${v}", "set-$(count)"];
+    let called = |c| [("called", c)];
+    assert_eq!(run_lines(&env, &called("inc"), &inc), ("count-1".into(), pairs(&[("called", "inc"), ("n", "1")])));
+    assert_eq!(run_lines(&env, &called("inc"), &inc), ("count-2".into(), pairs(&[("called", "inc"), ("n", "2")])));
+    assert_eq!(run_lines(&env, &called("dec"), &dec), ("count-1".into(), pairs(&called("dec"))));
+    assert_eq!(run_lines(&env, &called("reset"), &reset), ("reset-[]".into(), pairs(&called("reset"))));
+    assert_eq!(run_lines(&env, &called("inc"), &inc), ("count-1".into(), pairs(&[("called", "inc"), ("n", "1")])));
+    let input = [("called", "set"), ("v", "41")];
+    assert_eq!(run_lines(&env, &input, &set), ("set-41".into(), pairs(&input)));
+    assert_eq!(run_lines(&env, &called("inc"), &inc), ("count-42".into(), pairs(&[("called", "inc"), ("n", "42")])));
 }
 
 #[test]

@@ -114,6 +114,14 @@ pub(super) fn transcode(flags: &[u8], formats: &[u8]) -> Vec<u8> {
     out.join(&b","[..])
 }
 
+/// `$(threadname)`: the name of the thread running the handler, `""` when unnamed.
+///
+/// Yate reports its own thread names (e.g. `Call Router`); rexroute reports whatever name
+/// its runtime gave the OS thread (Rust's main thread is `main`).
+pub(super) fn thread_name() -> Vec<u8> {
+    std::thread::current().name().unwrap_or_default().as_bytes().to_vec()
+}
+
 /// `$(timestamp)` as `YYYYMMDDhhmmss.uuuuuu` in UTC.
 ///
 /// Yate prints its log timestamp here, whose format depends on how the engine was

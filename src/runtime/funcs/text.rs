@@ -81,6 +81,43 @@ mod tests {
     }
 
     #[test]
+    fn chr_takes_the_low_byte() {
+        assert_eq!(chr(b"65"), b"A");
+        assert_eq!(chr(b"0x141"), b"A");
+        assert_eq!(chr(b"-191"), b"A");
+        assert_eq!(chr(b"512"), b"");
+        assert_eq!(chr(b"1.5"), b"");
+        assert_eq!(chr(b" 66"), b"B");
+    }
+
+    #[test]
+    fn strpos_offsets() {
+        assert_eq!(strpos(b"b", b"abc"), b"1");
+        assert_eq!(strpos(b"", b"abc"), b"-1");
+        assert_eq!(strpos(b"", b""), b"-1");
+        assert_eq!(strpos(b"abcd", b"abc"), b"-1");
+        assert_eq!(strpos("\u{e9}".as_bytes(), "a\u{e9}".as_bytes()), b"1");
+    }
+
+    #[test]
+    fn random_replaces_only_question_marks() {
+        let out = random(b"x??,?y");
+        assert_eq!(out.len(), 6);
+        assert_eq!((out[0], out[3], out[5]), (b'x', b',', b'y'));
+        assert!([out[1], out[2], out[4]].iter().all(u8::is_ascii_digit));
+        assert_eq!(random(b""), b"");
+    }
+
+    #[test]
+    fn separators_only_between_non_empty_items() {
+        let mut out = Vec::new();
+        for item in [&b""[..], b"a", b"", b"b"] {
+            append_sep(&mut out, item, b", ");
+        }
+        assert_eq!(out, b"a, b");
+    }
+
+    #[test]
     fn index_picks_modulo_count() {
         let env = Env::default();
         assert_eq!(run(&env, false, "1,a,b,c"), "b");
