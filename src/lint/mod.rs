@@ -9,6 +9,15 @@
 //! Severity policy: an *error* means the line cannot work as written in Yate (a regex
 //! glibc refuses, a jump to a context that does not exist, ...). Anything Yate accepts
 //! and that may be intended is at most a *warning*.
+//!
+//! Adding a rule:
+//! 1. write `rules/<name>.rs`, starting with `//! RRnnn name: summary.` and the headings
+//!    `## What it does`, `## Why is this bad?`, `## Example` (an `ini` block that
+//!    triggers the rule; `tests/lint_docs.rs` checks that it does);
+//! 2. declare it in `rules/mod.rs` and add its row to [`codes::RULES`];
+//! 3. add `conformance/lint/RRnnn/<feature>-<behaviour>-1.conf`, run
+//!    `INSTA_UPDATE=always cargo test --test lint_fixtures` and review the new snapshot;
+//! 4. regenerate `docs/lints.md` with `REXROUTE_BLESS=1 cargo test --test lint_docs`.
 
 mod blocks;
 pub mod codes;
@@ -44,6 +53,8 @@ pub fn check(doc: &Document, ast: &Ast, ir: &Ir) -> Vec<Diagnostic> {
     }
     let mut out = cx.out;
     diag::sort(&mut out);
+    // A section copied by `[$includesection]` repeats the same lines (same spans).
+    out.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
     out
 }
 

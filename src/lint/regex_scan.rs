@@ -61,14 +61,16 @@ pub fn pcre_findings(pattern: &[u8], extended: bool) -> Vec<Finding> {
     out
 }
 
+const LAZY_ERE: &str = "a lazy quantifier in Perl; POSIX ERE has none: the `?` makes the greedy repeat optional";
+
 /// Perl's `(?…)` groups, lazy and possessive quantifiers, at an unescaped byte.
 fn operator_finding(c: u8, next: Option<u8>, extended: bool) -> Option<&'static str> {
     match (c, next?) {
         (b'(', b'?') if extended => Some("Perl group syntax (lookaround, non-capturing group, flags); not POSIX"),
         (b'(', b'?') => Some("Perl group syntax; in a basic regex `(` and `?` are literal characters"),
-        (b'*' | b'+', b'?') if extended => Some("a lazy quantifier in Perl; in POSIX ERE it is greedy"),
+        (b'*' | b'+', b'?') if extended => Some(LAZY_ERE),
         (b'*' | b'+', b'?') => Some("a lazy quantifier in Perl; in a basic regex `?` is a literal character"),
-        (b'?' | b'}', b'?') if extended => Some("a lazy quantifier in Perl; in POSIX ERE it is greedy"),
+        (b'?' | b'}', b'?') if extended => Some(LAZY_ERE),
         (b'*' | b'+' | b'?' | b'}', b'+') if extended => {
             Some("a possessive quantifier in Perl; in POSIX ERE it is a repeated quantifier")
         }

@@ -5,7 +5,7 @@
 //!
 //! ## Why is this bad?
 //! Yate's block stack holds 10 blocks. On the eleventh it logs "Block stack overflow"
-//! and the **whole context** returns "not handled" at that line, whatever matched.
+//! and when evaluation reaches that line the **whole context** returns "not handled".
 //!
 //! ## Example
 //! ```ini

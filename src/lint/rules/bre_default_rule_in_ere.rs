@@ -8,7 +8,7 @@
 //! The stock default rule `^\(false\|no\|off\|disable\|f\|0*\)$^` is written as a
 //! basic regex. Compiled as extended, `\(`, `\|` and `\)` are literal characters, it
 //! practically never matches, and its negation is always true: `${p}=…` then succeeds
-//! even when `p` is `false`, empty or absent.
+//! even when `p` is `false`, empty or absent, and `${p}^=…` practically never does.
 //!
 //! ## Example
 //! ```ini
@@ -37,12 +37,12 @@ pub(crate) fn check(cx: &mut Checker<'_>) {
                     continue;
                 }
                 let span = rule.span_of(cond.side, cond.range.clone());
-                cx.report(
-                    span,
-                    "with `extended=yes` the stock default rule is broken: this condition is (almost) always true",
-                )
-                .primary("uses the default rule")
-                .help("set `defaultrule=^(false|no|off|disable|f|0*)$^` in [priorities], or write the regex");
+                let result = if written.is_empty() { "always" } else { "never" };
+                let message =
+                    format!("with `extended=yes` the stock default rule is broken: this is (almost) {result} true");
+                cx.report(span, message)
+                    .primary("uses the default rule")
+                    .help("set `defaultrule=^(false|no|off|disable|f|0*)$^` in [priorities], or write the regex");
             }
         }
     }

@@ -8,7 +8,7 @@
 //! Only `;` starts a comment in Yate's configuration files. `#^.*$=echo x` is a rule
 //! whose regex is `#^.*$` (a literal `#` and a literal `^` in a basic regex), and a
 //! line like `# test lines` is a rule with an empty action. They are evaluated at every
-//! call, and a `#` line that does match routes the call.
+//! call, and a `#` line that matches runs its action.
 //!
 //! ## Example
 //! ```ini

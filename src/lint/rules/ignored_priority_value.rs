@@ -54,7 +54,7 @@ fn judge(entry: &Entry, kind: Kind, default: &str) -> Option<(String, String)> {
             let n = int_auto(v, 0);
             let octal =
                 value.len() > 1 && value.starts_with('0') && !value.starts_with("0x") && !value.starts_with("0X");
-            if octal && value.trim_start_matches('0').parse::<i32>().ok() != Some(n) {
+            if octal && value.parse::<i32>().ok() != Some(n) {
                 return Some((
                     format!("`{value}` has a leading 0, so Yate reads it as octal: {key} = {n}"),
                     "drop the leading zeros".into(),

@@ -2,7 +2,7 @@
 //!
 //! ## What it does
 //! Reports `[extra]` fields with blanks around them and priorities that are not
-//! integers.
+//! integers (a priority may start with blanks: `strtol` skips them).
 //!
 //! ## Why is this bad?
 //! Yate splits the value at every `,` and does **not** trim the pieces:
@@ -40,13 +40,15 @@ pub(crate) fn check(cx: &mut Checker<'_>) {
     for entry in &extra.entries {
         for (i, (at, f)) in fields(&entry.value).into_iter().enumerate().take(FIELD.len()) {
             let span = entry.value_span(at, at + f.len());
-            if f.trim_matches([' ', '\t']) != f {
+            if i == 0 {
+                if !f.is_empty() && int_auto(f.as_bytes(), 1) != int_auto(f.as_bytes(), 2) {
+                    cx.report(span, format!("priority `{f}` is not an integer, so Yate uses 100"))
+                        .primary("not an integer");
+                }
+            } else if f.trim_matches([' ', '\t']) != f {
                 cx.report(span, format!("the {} `{f}` has blanks around it, and Yate does not trim them", FIELD[i]))
                     .primary("blanks kept")
                     .help("remove the blanks next to the commas");
-            } else if i == 0 && !f.is_empty() && int_auto(f.as_bytes(), 1) != int_auto(f.as_bytes(), 2) {
-                cx.report(span, format!("priority `{f}` is not an integer, so Yate uses 100"))
-                    .primary("not an integer");
             }
         }
     }

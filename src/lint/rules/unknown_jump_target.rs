@@ -7,8 +7,8 @@
 //! forms, which say a missing context is expected, are not reported.
 //!
 //! ## Why is this bad?
-//! `goto` to a missing context ends routing in this context with "not handled": the
-//! call fails with no fallthrough. `include` to a missing context does nothing. Yate
+//! `goto` to a missing context makes the context return "not handled" at once, with
+//! no fallthrough to later lines: at the top level the call is not routed. `include` to a missing context does nothing. Yate
 //! only logs "Missing target context" when the line is reached.
 //!
 //! ## Example
@@ -36,7 +36,7 @@ pub(crate) fn check(cx: &mut Checker<'_>) {
             let span = rule.span_of(Side::Value, piece.range.clone());
             let word = piece.text.split([' ', '\t']).next().unwrap_or("goto").to_string();
             let name = String::from_utf8_lossy(target).into_owned();
-            let effect = if goes_on { "does nothing" } else { "ends routing here unhandled" };
+            let effect = if goes_on { "does nothing" } else { "makes this context return \"not handled\"" };
             if name.is_empty() {
                 cx.report(span, format!("`{word}` without a context name {effect}"))
                     .primary("no context")
