@@ -4,8 +4,10 @@
 
 pub mod bus;
 pub mod cli;
+pub mod diag;
 pub mod ini;
 pub mod ir;
+pub mod lint;
 pub mod regex;
 pub mod runtime;
 pub mod source;

@@ -2,6 +2,7 @@
 
 mod debug;
 mod jsonio;
+mod lint;
 mod route;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,8 @@ pub struct Cli {
 enum Command {
     /// Route messages through a configuration and print the results as JSON lines.
     Route(route::RouteArgs),
+    /// Check configuration files for lines Yate reads differently than they look.
+    Lint(lint::LintArgs),
     /// Print a pipeline stage: ini, ast or ir.
     Debug {
         /// Which stage.
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Route(a) => route::run(a),
+        Command::Lint(a) => lint::run(a),
         Command::Debug { stage, file } => debug::run(stage, &file),
     }
 }

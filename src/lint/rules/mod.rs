@@ -1,0 +1,30 @@
+//! The lint rules, one file each; [`super::codes::RULES`] lists them with their codes.
+
+pub(crate) mod backref_always_empty;
+pub(crate) mod backref_beyond_groups;
+pub(crate) mod block_overflow;
+pub(crate) mod bre_default_rule_in_ere;
+pub(crate) mod broken_section_include;
+pub(crate) mod continuation_pitfall;
+pub(crate) mod duplicate_priority;
+pub(crate) mod entry_outside_section;
+pub(crate) mod hash_rule;
+pub(crate) mod header_trailing_text;
+pub(crate) mod ignored_line;
+pub(crate) mod ignored_priority_value;
+pub(crate) mod invalid_bytes;
+pub(crate) mod invalid_function_call;
+pub(crate) mod invalid_regex;
+pub(crate) mod keyword_glued_to_semicolon;
+pub(crate) mod malformed_condition;
+pub(crate) mod malformed_extra_entry;
+pub(crate) mod missing_extra_context;
+pub(crate) mod missing_include;
+pub(crate) mod pcre_syntax;
+pub(crate) mod recursive_include;
+pub(crate) mod stray_close_brace;
+pub(crate) mod unclosed_block;
+pub(crate) mod unclosed_function_call;
+pub(crate) mod unknown_jump_target;
+pub(crate) mod unknown_priority;
+pub(crate) mod unreachable_rule;
