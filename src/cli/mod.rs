@@ -3,6 +3,7 @@
 mod debug;
 mod jsonio;
 mod route;
+mod test;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -20,6 +21,8 @@ pub struct Cli {
 enum Command {
     /// Route messages through a configuration and print the results as JSON lines.
     Route(route::RouteArgs),
+    /// Run routing unit tests (`*.test.toml`) and report failures.
+    Test(test::TestArgs),
     /// Print a pipeline stage: ini, ast or ir.
     Debug {
         /// Which stage.
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Route(a) => route::run(a),
+        Command::Test(a) => test::run(a),
         Command::Debug { stage, file } => debug::run(stage, &file),
     }
 }
