@@ -2,6 +2,7 @@
 
 mod debug;
 mod jsonio;
+mod migrate;
 mod route;
 mod test;
 
@@ -23,6 +24,8 @@ enum Command {
     Route(route::RouteArgs),
     /// Run routing unit tests (`*.test.toml`) and report failures.
     Test(test::TestArgs),
+    /// Report what rexroute makes of a Yate configuration directory and copy what it uses.
+    Migrate(migrate::MigrateArgs),
     /// Print a pipeline stage: ini, ast or ir.
     Debug {
         /// Which stage.
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Route(a) => route::run(a),
         Command::Test(a) => test::run(a),
+        Command::Migrate(a) => migrate::run(a),
         Command::Debug { stage, file } => debug::run(stage, &file),
     }
 }
