@@ -3,7 +3,9 @@
 mod debug;
 mod jsonio;
 mod lint;
+mod migrate;
 mod route;
+mod test;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -23,6 +25,10 @@ enum Command {
     Route(route::RouteArgs),
     /// Check configuration files for lines Yate reads differently than they look.
     Lint(lint::LintArgs),
+    /// Run routing unit tests (`*.test.toml`) and report failures.
+    Test(test::TestArgs),
+    /// Report what rexroute makes of a Yate configuration directory and copy what it uses.
+    Migrate(migrate::MigrateArgs),
     /// Print a pipeline stage: ini, ast or ir.
     Debug {
         /// Which stage.
@@ -46,6 +52,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Route(a) => route::run(a),
         Command::Lint(a) => lint::run(a),
+        Command::Test(a) => test::run(a),
+        Command::Migrate(a) => migrate::run(a),
         Command::Debug { stage, file } => debug::run(stage, &file),
     }
 }
