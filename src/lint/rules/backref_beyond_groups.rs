@@ -52,7 +52,7 @@ pub(crate) fn captures(cx: &Checker<'_>, rule: &syntax::Rule, low: &ir::Rule) ->
     let last_span = prev.span;
     let mut groups = None;
     for c in last {
-        let compiled = cx.regex_of(c)?.compiled.as_ref().ok()?;
+        let compiled = cx.regex_of(c)?.compiled().as_ref().ok()?;
         if !c.negated {
             groups = Some(groups.unwrap_or(0).max(compiled.group_count()));
         }

@@ -26,7 +26,7 @@ pub(crate) fn check(cx: &mut Checker<'_>) {
             let Some(lowered) = cx.ir_rule(ci, ri) else { continue };
             for (cond, low) in cond_pairs(rule, lowered) {
                 let Some(low) = low else { continue };
-                let Some(Err(err)) = cx.regex_of(low).map(|e| &e.compiled) else { continue };
+                let Some(Err(err)) = cx.regex_of(low).map(|e| e.compiled()) else { continue };
                 let Some((pattern, at)) = written_pattern(cond, low.negated) else { continue };
                 if pattern.is_empty() && low.negated {
                     continue; // a lone `^`: Yate's "always" idiom, never compiled

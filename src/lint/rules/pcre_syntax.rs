@@ -27,7 +27,7 @@ pub(crate) fn check(cx: &mut Checker<'_>) {
             for (cond, low) in cond_pairs(rule, lowered) {
                 let Some(low) = low else { continue };
                 let Some((pattern, at)) = written_pattern(cond, low.negated) else { continue };
-                let compiled = cx.regex_of(low).map(|e| e.compiled.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+                let compiled = cx.regex_of(low).map(|e| e.compiled().as_ref().map(|_| ()).map_err(|e| e.to_string()));
                 for f in regex_scan::pcre_findings(pattern.as_bytes(), extended) {
                     let span = rule.span_of(cond.side, at + f.range.start..at + f.range.end);
                     let text = &pattern[f.range.clone()];

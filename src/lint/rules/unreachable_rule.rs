@@ -91,7 +91,7 @@ const KEYWORDS: &[&str] = &[
 fn always_matches(cx: &Checker<'_>, cond: &ir::Cond) -> bool {
     let Matcher::Regex(id) = cond.matcher else { return false };
     let Some(entry) = cx.ir.regexes.get(id) else { return false };
-    match (&entry.compiled, cond.negated) {
+    match (entry.compiled(), cond.negated) {
         (Err(_), negated) => negated,
         (Ok(_), true) => false,
         (Ok(re), false) => regex_scan::matches_everything(&entry.pattern, entry.flags.extended, re.is_match(b"")),
