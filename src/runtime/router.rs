@@ -80,7 +80,15 @@ impl Handler for RegexHandler {
                     _ => return false,
                 };
                 let ctx = msg.get(b"context").map_or_else(|| b"default".to_vec(), <[u8]>::to_vec);
-                Vm::new(ir, env, cx, called, RetSlot::Message).eval(msg, &ctx, 0, false)
+                let started = std::time::Instant::now();
+                let mut vm = Vm::new(ir, env, cx, called.clone(), RetSlot::Message);
+                vm.msg_trace = tracing_to_msg(msg);
+                let handled = vm.eval(msg, &ctx, 0, false);
+                if let Some(mut lines) = vm.msg_trace.take() {
+                    lines.push(route_summary(msg, &called, &ctx, handled, started.elapsed().as_micros()));
+                    write_trace(msg, lines);
+                }
+                handled
             }
             Kind::Preroute => preroute(ir, env, msg, cx),
             Kind::Extra { match_param, context } => {
@@ -94,19 +102,58 @@ impl Handler for RegexHandler {
     }
 }
 
+/// `trace_to_msg` asks for Yate's trace lines as `trace_msg_N` parameters (spec §6.8).
+fn tracing_to_msg(msg: &Message) -> Option<Vec<String>> {
+    let on = msg.get(b"trace_to_msg").is_some_and(|v| crate::runtime::num::to_boolean(v, false));
+    on.then(Vec::new)
+}
+
+fn route_summary(msg: &Message, called: &[u8], ctx: &[u8], handled: bool, usec: u128) -> String {
+    let l = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let kind = msg.get(b"route_type").map_or_else(|| "call".to_string(), l);
+    if handled {
+        format!("Routing {kind} to '{}' in context '{}' via '{}' in {usec} usec", l(called), l(ctx), l(&msg.retvalue))
+    } else {
+        format!("Could not route {kind} to '{}' in context '{}', wasted {usec} usec", l(called), l(ctx))
+    }
+}
+
+/// Appends trace lines as `trace_msg_<n>`, numbered from `trace_msg_count`.
+fn write_trace(msg: &mut Message, lines: Vec<String>) {
+    let start = msg.get(b"trace_msg_count").map_or(0, |v| crate::runtime::num::int_auto(v, 0));
+    let mut n = start;
+    for line in lines {
+        msg.add(format!("trace_msg_{n}").as_bytes(), line.as_bytes());
+        n = n.wrapping_add(1);
+    }
+    msg.set(b"trace_msg_count", n.to_string().as_bytes());
+}
+
 fn preroute(ir: &Ir, env: &Env, msg: &mut Message, cx: &mut Cx<'_>) -> bool {
     let caller = msg.get(b"caller").unwrap_or(b"").to_vec();
     if !ir.settings.prerouteall && (msg.get(b"context").is_some_and(|c| !c.is_empty()) || caller.is_empty()) {
         return false;
     }
-    let mut vm = Vm::new(ir, env, cx, caller, RetSlot::Local(Vec::new()));
-    if !vm.eval(msg, b"contexts", 0, false) {
-        return false;
-    }
+    let started = std::time::Instant::now();
+    let mut vm = Vm::new(ir, env, cx, caller.clone(), RetSlot::Local(Vec::new()));
+    vm.msg_trace = tracing_to_msg(msg);
+    let handled = vm.eval(msg, b"contexts", 0, false);
     let r = match std::mem::replace(&mut vm.ret, RetSlot::Message) {
         RetSlot::Local(r) => r,
         RetSlot::Message => Vec::new(),
     };
+    if let Some(mut lines) = vm.msg_trace.take() {
+        let (c, us) = (String::from_utf8_lossy(&caller), started.elapsed().as_micros());
+        lines.push(if handled {
+            format!("Classifying caller '{c}' in context '{}' in {us} usec", String::from_utf8_lossy(&r))
+        } else {
+            format!("Could not classify call from '{c}', wasted {us} usec")
+        });
+        write_trace(msg, lines);
+    }
+    if !handled {
+        return false;
+    }
     if r == b"-" || r == b"error" {
         msg.retvalue = r;
     } else {

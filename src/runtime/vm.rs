@@ -44,15 +44,21 @@ pub struct Vm<'a, 'b> {
     pub ms: Vec<u8>,
     /// Where targets and `retval` write.
     pub ret: RetSlot,
+    /// Yate's own trace lines, kept when the message asks for `trace_to_msg`.
+    pub msg_trace: Option<Vec<String>>,
 }
 
 impl<'a, 'b> Vm<'a, 'b> {
     /// A VM for one handler call.
     pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, ms: Vec<u8>, ret: RetSlot) -> Self {
-        Vm { ir, env, cx, ms, ret }
+        Vm { ir, env, cx, ms, ret, msg_trace: None }
     }
 
     fn log(&mut self, line: String) {
+        if let Some(t) = self.msg_trace.as_mut() {
+            t.push(line.clone());
+        }
+        self.trace(|| format!("  warning: {line}"));
         self.cx.out.log.push(line);
     }
 
@@ -79,7 +85,10 @@ impl<'a, 'b> Vm<'a, 'b> {
             return false;
         };
         let ms = String::from_utf8_lossy(&self.ms).into_owned();
-        self.trace(|| format!("Searching match for {ms} in context '{}'", String::from_utf8_lossy(ctx)));
+        if let Some(t) = self.msg_trace.as_mut() {
+            t.push(format!("Searching match for {ms}"));
+        }
+        self.trace(|| format!("context '{}' (depth {depth}), match string {ms:?}", String::from_utf8_lossy(ctx)));
         self.run(msg, id, depth)
     }
 
@@ -116,17 +125,16 @@ impl<'a, 'b> Vm<'a, 'b> {
             if cur != Block::Run {
                 continue;
             }
-            let caps = self.chain(msg, rule);
             self.trace(|| {
-                format!(
-                    "Matched:{} {}:{} - {}={} ({})",
-                    caps.is_some(),
-                    ctx.name,
-                    idx,
-                    rule.key,
-                    rule.value,
-                    ir.sources.location(rule.span)
-                )
+                format!("{} {}#{idx}: {}={}", ir.sources.location(rule.span), ctx.name, rule.key, rule.value)
+            });
+            let caps = self.chain(msg, rule);
+            if let Some(t) = self.msg_trace.as_mut() {
+                t.push(format!("Matched:{} {}:{idx} - {}={}", caps.is_some(), ctx.name, rule.key, rule.value));
+            }
+            self.trace(|| match &caps {
+                Some(c) => format!("  matched, captures {}", show_caps(c)),
+                None => "  no match".to_string(),
             });
             let Some(caps) = caps else { continue };
             if let Flow::Return(r) = self.act(msg, rule, &caps, depth, &mut stack) {
@@ -200,11 +208,16 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
             None => None,
         };
+        let matched = slots.is_some() != c.negated;
+        self.trace(|| {
+            let pat =
+                self.ir.regexes.get(id).map(|e| String::from_utf8_lossy(&e.pattern).into_owned()).unwrap_or_default();
+            let neg = if c.negated { " (negated)" } else { "" };
+            format!("  {} {:?} ~ /{pat}/{neg}: {matched}", subject_name(&c.subject), String::from_utf8_lossy(subject))
+        });
         match (slots, c.negated) {
             (Some(s), false) => (true, Captures::from_slots(subject, &s)),
-            (Some(_), true) => (false, Captures::none()),
-            (None, false) => (false, Captures::none()),
-            (None, true) => (true, Captures::none()),
+            _ => (matched, Captures::none()),
         }
     }
 
@@ -238,6 +251,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         match &rule.action {
             Action::Echo(t) => {
                 let text = String::from_utf8_lossy(&self.expand(t, caps, msg)).into_owned();
+                self.trace(|| format!("  action: echo {text:?}"));
                 self.cx.out.echo.extend(text.split('\n').map(str::to_string));
                 Flow::Next
             }
@@ -247,6 +261,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                 Flow::Next
             }
             Action::Block => {
+                self.trace(|| "  action: enter block".to_string());
                 if let Some(top) = stack.last_mut() {
                     *top = Block::Run;
                 }
@@ -273,6 +288,7 @@ impl<'a, 'b> Vm<'a, 'b> {
     }
 
     fn keyword(&mut self, msg: &mut Message, kw: Keyword, depth: u32) -> Flow {
+        self.trace(|| format!("  action: {}", show_keyword(&kw)));
         match kw {
             Keyword::Nothing | Keyword::Noop => Flow::Next,
             Keyword::Return(b) => Flow::Return(b),
@@ -326,6 +342,10 @@ impl<'a, 'b> Vm<'a, 'b> {
             let a = self.assignment(t, caps, msg);
             self.apply(a, &mut m);
         }
+        self.trace(|| {
+            let how = if enqueue { "enqueue" } else { "dispatch" };
+            format!("  action: {how} {:?} with {} parameters", String::from_utf8_lossy(&m.name), m.params.len())
+        });
         if m.name.is_empty() {
             return;
         }
@@ -338,6 +358,42 @@ impl<'a, 'b> Vm<'a, 'b> {
         let handled = bus.dispatch(&mut m, self.cx.out);
         self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
         self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
+    }
+}
+
+fn subject_name(s: &Subject) -> String {
+    match s {
+        Subject::MatchString => "match string".to_string(),
+        Subject::Param { name, .. } => format!("${{{}}}", String::from_utf8_lossy(name)),
+        Subject::Func(t) => String::from_utf8_lossy(&t.text).into_owned(),
+    }
+}
+
+fn show_caps(c: &Captures) -> String {
+    let parts: Vec<String> = (0..10)
+        .filter(|&n| !c.get(n).is_empty())
+        .map(|n| format!("\\{n}={:?}", String::from_utf8_lossy(c.get(n))))
+        .collect();
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
+fn show_keyword(k: &Keyword) -> String {
+    let l = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    match k {
+        Keyword::Nothing => "set parameters, continue".to_string(),
+        Keyword::Noop => "noop".to_string(),
+        Keyword::Return(b) => format!("return {b}"),
+        Keyword::Goto { ctx, .. } => format!("goto {:?}", l(ctx)),
+        Keyword::Include { ctx, .. } => format!("include {:?}", l(ctx)),
+        Keyword::Match(m) => format!("match {:?}", l(m)),
+        Keyword::Rename(n) => format!("rename {:?}", l(n)),
+        Keyword::Retval(v) => format!("retval {:?}", l(v)),
+        Keyword::Msleep(ms) => format!("msleep {ms}"),
+        Keyword::Target(t) => format!("target {:?} (handled)", l(t)),
     }
 }
 
