@@ -1,0 +1,79 @@
+//! `rexroute bench`: routing throughput of one loaded engine, loading excluded.
+
+use super::jsonio::parse_input;
+use crate::bus::{Bus, Outcome};
+use crate::runtime::env::Env;
+use crate::runtime::message::Message;
+use crate::runtime::router::{Engine, Router};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Arguments of `bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// The regexroute.conf file.
+    conf: PathBuf,
+    /// Messages as JSON lines (the `route --batch` format).
+    #[arg(long, value_name = "FILE")]
+    batch: PathBuf,
+    /// Which engine routes.
+    #[arg(long, value_enum, default_value = "compiled")]
+    engine: Engine,
+    /// How many times the whole batch is routed.
+    #[arg(long, default_value_t = 1)]
+    repeat: u32,
+}
+
+/// Runs `bench`: prints one JSON line with the routing rate.
+pub fn run(a: BenchArgs) -> ExitCode {
+    let (_doc, ir) = match super::load(&a.conf) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rules: usize = ir.contexts.iter().map(|c| c.rules.len()).sum();
+    let text = match std::fs::read_to_string(&a.batch) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", a.batch.display());
+            return ExitCode::from(2);
+        }
+    };
+    let mut messages: Vec<Message> = Vec::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        match parse_input(line, 0) {
+            Ok(i) => messages.push(i.msg),
+            Err(e) => {
+                eprintln!("error: {}:{}: {e}", a.batch.display(), n + 1);
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let router = Router::with_engine(Arc::new(ir), Arc::new(Env::default()), a.engine);
+    let mut bus = Bus::new();
+    router.install(&mut bus);
+    let mut out = Outcome::default();
+    let started = Instant::now();
+    for _ in 0..a.repeat {
+        for m in &messages {
+            let mut m = m.clone();
+            bus.dispatch_all(&mut m, &mut out);
+            out.clear();
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let count = messages.len() as u64 * u64::from(a.repeat);
+    let rate = if seconds > 0.0 { count as f64 / seconds } else { 0.0 };
+    let engine = match a.engine {
+        Engine::Compiled => "compiled",
+        Engine::Naive => "naive",
+    };
+    println!(
+        "{{\"engine\":\"{engine}\",\"rules\":{rules},\"messages\":{count},\"seconds\":{seconds:.6},\"per_second\":{rate:.1}}}"
+    );
+    ExitCode::SUCCESS
+}
