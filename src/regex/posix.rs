@@ -1,0 +1,202 @@
+//! The exact engine: glibc's `regcomp`/`regexec`, called the way Yate calls them.
+#![allow(unsafe_code)]
+
+use std::ffi::{c_char, c_int, c_ulong, c_void, CStr, CString};
+use std::fmt;
+use std::mem::MaybeUninit;
+
+/// Compile flags, mirroring Yate's `extended` and `insensitive` priorities.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Flags {
+    /// Compile as POSIX ERE (`REG_EXTENDED`) instead of GNU BRE.
+    pub extended: bool,
+    /// Compile with `REG_ICASE` (ASCII case folding in the C locale).
+    pub insensitive: bool,
+}
+
+impl Flags {
+    /// The `cflags` argument for `regcomp`; never `REG_NEWLINE` nor `REG_NOSUB`.
+    fn cflags(self) -> c_int {
+        let mut cflags = 0;
+        if self.extended {
+            cflags |= libc::REG_EXTENDED;
+        }
+        if self.insensitive {
+            cflags |= libc::REG_ICASE;
+        }
+        cflags
+    }
+}
+
+/// Match positions as byte offsets: slot 0 is the whole match, slots 1..=8 the groups.
+///
+/// Yate asks `regexec` for exactly nine slots, so group 9 and later are never reported.
+pub type Slots = [Option<(usize, usize)>; 9];
+
+/// A pattern that `regcomp` rejected (or that Yate would never compile).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    /// The `regcomp` error code (`REG_BADPAT` for the empty pattern).
+    pub code: i32,
+    /// The text `regerror` gives for `code`.
+    pub message: String,
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Field-for-field copy of glibc's `regex_t`.
+///
+/// `libc::regex_t` keeps its fields private, but `re_nsub` (the number of groups
+/// glibc counted) is the ground truth the syntax module is checked against.
+#[repr(C)]
+struct RegexT {
+    buffer: *mut c_void,
+    allocated: usize,
+    used: usize,
+    syntax: c_ulong,
+    fastmap: *mut c_char,
+    translate: *mut c_char,
+    re_nsub: usize,
+    bitfield: u8,
+}
+
+// Passing a `RegexT` where glibc expects `regex_t` is only sound if the layouts agree.
+const _: () = assert!(std::mem::size_of::<RegexT>() == std::mem::size_of::<libc::regex_t>());
+const _: () = assert!(std::mem::align_of::<RegexT>() == std::mem::align_of::<libc::regex_t>());
+
+/// A pattern compiled by glibc's `regcomp`.
+pub struct PosixRegex {
+    /// Boxed so the address glibc saw at `regcomp` time stays put.
+    raw: Box<RegexT>,
+    flags: Flags,
+}
+
+// SAFETY: the compiled `regex_t` is only read by `regexec`, which takes `dfa->lock`
+// around the search (glibc's regexec.c), so concurrent calls on one pattern are safe;
+// it owns its heap buffers outright, so moving it to another thread is safe too.
+unsafe impl Send for PosixRegex {}
+// SAFETY: see `Send`: shared use only ever calls the internally locked `regexec`.
+unsafe impl Sync for PosixRegex {}
+
+impl fmt::Debug for PosixRegex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PosixRegex")
+            .field("flags", &self.flags)
+            .field("groups", &self.group_count())
+            .finish()
+    }
+}
+
+impl Drop for PosixRegex {
+    fn drop(&mut self) {
+        let ptr: *mut RegexT = &mut *self.raw;
+        // SAFETY: `raw` was filled by a successful `regcomp` and is freed exactly once.
+        unsafe { libc::regfree(ptr.cast()) }
+    }
+}
+
+/// Copies `bytes` up to the first NUL into a C string, as a C caller would see them.
+fn c_string(bytes: &[u8]) -> CString {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    CString::new(&bytes[..end]).unwrap_or_default()
+}
+
+impl PosixRegex {
+    /// Compiles `pattern` like Yate does: cut at the first NUL, never `REG_NEWLINE`.
+    ///
+    /// The empty pattern is an error because Yate refuses to compile it.
+    pub fn compile(pattern: &[u8], flags: Flags) -> Result<PosixRegex, CompileError> {
+        let pattern = c_string(pattern);
+        if pattern.as_bytes().is_empty() {
+            return Err(CompileError {
+                code: libc::REG_BADPAT,
+                message: "Empty regular expression".to_owned(),
+            });
+        }
+        let mut slot: Box<MaybeUninit<RegexT>> = Box::new(MaybeUninit::uninit());
+        let ptr: *mut RegexT = slot.as_mut_ptr();
+        // SAFETY: `ptr` points to writable memory of `regex_t`'s size and alignment, and
+        // `pattern` is NUL-terminated and outlives the call.
+        let code = unsafe { libc::regcomp(ptr.cast(), pattern.as_ptr(), flags.cflags()) };
+        if code != 0 {
+            // glibc frees its partial state itself when regcomp fails.
+            return Err(CompileError {
+                code,
+                message: error_text(code),
+            });
+        }
+        // SAFETY: a successful `regcomp` initialised every field.
+        let raw = unsafe { Box::from_raw(Box::into_raw(slot).cast::<RegexT>()) };
+        Ok(PosixRegex { raw, flags })
+    }
+
+    /// The flags this pattern was compiled with.
+    pub fn flags(&self) -> Flags {
+        self.flags
+    }
+
+    /// The number of capture groups glibc counted (`re_nsub`), including those past 8.
+    pub fn group_count(&self) -> usize {
+        self.raw.re_nsub
+    }
+
+    /// Searches `subject` (cut at its first NUL) with no `eflags`, like Yate.
+    pub fn exec(&self, subject: &[u8]) -> Option<Slots> {
+        let subject = c_string(subject);
+        let mut matches = [libc::regmatch_t {
+            rm_so: -1,
+            rm_eo: -1,
+        }; 9];
+        let ptr: *const RegexT = &*self.raw;
+        // SAFETY: the pattern is compiled, `subject` is NUL-terminated, and `matches`
+        // has room for exactly the 9 entries announced.
+        let code = unsafe {
+            libc::regexec(
+                ptr.cast(),
+                subject.as_ptr(),
+                matches.len(),
+                matches.as_mut_ptr(),
+                0,
+            )
+        };
+        if code != 0 {
+            return None;
+        }
+        let mut slots: Slots = [None; 9];
+        for (slot, m) in slots.iter_mut().zip(matches.iter()) {
+            if let (Ok(start), Ok(end)) = (usize::try_from(m.rm_so), usize::try_from(m.rm_eo)) {
+                *slot = Some((start, end));
+            }
+        }
+        Some(slots)
+    }
+
+    /// Whether glibc finds a match anywhere in `subject`.
+    pub fn is_match(&self, subject: &[u8]) -> bool {
+        self.exec(subject).is_some()
+    }
+}
+
+/// The `regerror` text for `code`.
+fn error_text(code: c_int) -> String {
+    let mut buf = [0 as c_char; 128];
+    // SAFETY: glibc's regerror does not read the (null) pattern argument, and writes at
+    // most `buf.len()` bytes, NUL-terminated.
+    unsafe { libc::regerror(code, std::ptr::null(), buf.as_mut_ptr(), buf.len()) };
+    // Reinterpreting the C chars as bytes is the intent, sign included.
+    let bytes: Vec<u8> = buf.iter().map(|&c| c as u8).collect();
+    match CStr::from_bytes_until_nul(&bytes) {
+        Ok(text) => text.to_string_lossy().into_owned(),
+        Err(_) => format!("regcomp error {code}"),
+    }
+}
+
+#[cfg(test)]
+#[path = "posix_tests.rs"]
+mod tests;

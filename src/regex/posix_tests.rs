@@ -1,0 +1,185 @@
+//! Tests pinning down the glibc behaviours Yate's routing depends on.
+
+use super::*;
+
+const BRE: Flags = Flags {
+    extended: false,
+    insensitive: false,
+};
+const ERE: Flags = Flags {
+    extended: true,
+    insensitive: false,
+};
+const BRE_I: Flags = Flags {
+    extended: false,
+    insensitive: true,
+};
+
+fn re(pattern: &str, flags: Flags) -> PosixRegex {
+    match PosixRegex::compile(pattern.as_bytes(), flags) {
+        Ok(re) => re,
+        Err(e) => panic!("{pattern:?} failed to compile: {e}"),
+    }
+}
+
+/// The captured texts of slots 0..=8, `None` for groups that did not participate.
+fn groups<'a>(pattern: &str, flags: Flags, subject: &'a str) -> Option<Vec<Option<&'a str>>> {
+    let slots = re(pattern, flags).exec(subject.as_bytes())?;
+    Some(
+        slots
+            .iter()
+            .map(|s| s.map(|(a, b)| &subject[a..b]))
+            .collect(),
+    )
+}
+
+fn some(v: &[&'static str]) -> Vec<Option<&'static str>> {
+    let mut out: Vec<Option<&str>> = v.iter().map(|s| Some(*s)).collect();
+    out.resize(9, None);
+    out
+}
+
+fn matches(pattern: &str, flags: Flags, subject: &str) -> bool {
+    re(pattern, flags).is_match(subject.as_bytes())
+}
+
+#[test]
+fn glibc_submatch_split_is_not_strict_posix() {
+    let g = groups(r"^g\(a\|ab\)\(c\|bcd\)\(d*\)$", BRE, "gabcd");
+    assert_eq!(g, Some(some(&["gabcd", "a", "bcd", ""])));
+}
+
+#[test]
+fn leftmost_longest_greedy_first_group() {
+    let g = groups(r"^f\(x*\)\(x*\)$", BRE, "fxxx");
+    assert_eq!(g, Some(some(&["fxxx", "xxx", ""])));
+    let g = groups(r"^7\(a\|ab\)", BRE, "7ab");
+    assert_eq!(g, Some(some(&["7ab", "ab"])));
+}
+
+#[test]
+fn bre_anchor_context() {
+    assert!(matches(r"^a\|^b", BRE, "b"));
+    assert!(!matches(r"^a\|^b", BRE, "cb"));
+    assert!(matches(r"\(^c\)x", BRE, "cx"));
+    assert!(!matches(r"\(^c\)x", BRE, "acx"));
+    assert!(matches("#^1", BRE, "#^1"));
+    assert!(!matches("#^1", BRE, "1"));
+    assert!(matches("a$b", BRE, "a$b"));
+    assert!(matches("$a", BRE, "$a"));
+}
+
+#[test]
+fn bre_leading_star_is_literal() {
+    assert!(matches("*a", BRE, "*a"));
+    assert!(matches("^*x$", BRE, "*x"));
+    assert!(!matches("^*x$", BRE, "x"));
+    assert!(matches(r"\(*a\)", BRE, "*a"));
+}
+
+#[test]
+fn ere_operators() {
+    let g = groups("^(12|34)+$", ERE, "1234");
+    assert_eq!(g, Some(some(&["1234", "34"])));
+    assert!(matches("^a{2,3}$", ERE, "aaa"));
+    assert!(!matches("^a{2,3}$", ERE, "aaaa"));
+    assert!(matches(r"^\(lit\)$", ERE, "(lit)"));
+    assert!(matches("a)", ERE, "a)"));
+}
+
+#[test]
+fn icase_folds_ascii_and_ranges() {
+    assert!(matches("^abc$", BRE_I, "ABC"));
+    assert!(matches("^[A-C]x$", BRE_I, "bX"));
+    assert!(!matches("^[A-C]x$", BRE_I, "dx"));
+    // glibc upper-cases the pattern: `[A-z]` no longer contains `_`.
+    assert!(!matches("[A-z]", BRE_I, "_"));
+    assert!(matches("[A-z]", BRE, "_"));
+    // An escaped lower-case letter escapes the upper-casing and never matches.
+    assert!(!matches(r"\q", BRE_I, "q"));
+    assert!(!matches(r"\q", BRE_I, "Q"));
+}
+
+#[test]
+fn invalid_patterns() {
+    for (pattern, flags) in [
+        (r"\(unclosed", BRE),
+        ("(?!x)", ERE),
+        ("(?:a)", ERE),
+        ("*a", ERE),
+        ("a**", BRE),
+        ("[]", BRE),
+        ("a\\", BRE),
+        (r"\(a\)\2", BRE),
+        ("[[:foo:]]", BRE),
+        ("[z-a]", BRE),
+        (r"a\{32768\}", BRE),
+    ] {
+        let err = PosixRegex::compile(pattern.as_bytes(), flags);
+        assert!(err.is_err(), "{pattern:?} should not compile");
+    }
+    let err = PosixRegex::compile(br"\(unclosed", BRE).err();
+    assert_eq!(err.map(|e| e.code), Some(libc::REG_EPAREN));
+}
+
+#[test]
+fn pcre_syntax_in_bre_is_literal() {
+    assert!(matches("(?!x)", BRE, "(?!x)"));
+    assert!(!matches("^(?!analog).*$", BRE, "sip"));
+}
+
+#[test]
+fn empty_pattern_is_an_error() {
+    let err = PosixRegex::compile(b"", BRE).err();
+    assert!(err.is_some_and(|e| !e.message.is_empty()));
+    assert!(PosixRegex::compile(b"\0abc", BRE).is_err());
+}
+
+#[test]
+fn nul_cuts_pattern_and_subject() {
+    assert!(re("ab\0c", BRE).is_match(b"xab"));
+    assert!(!re("^ab$", BRE).is_match(b"a\0b"));
+    assert!(re("^a$", BRE).is_match(b"a\0b"));
+}
+
+#[test]
+fn back_references() {
+    assert!(matches(r"^\(.\)\1$", BRE, "aa"));
+    assert!(!matches(r"^\(.\)\1$", BRE, "ab"));
+    assert!(matches("^([0-9]{3})-\\1$", ERE, "123-123"));
+    assert!(!matches("^([0-9]{3})-\\1$", ERE, "123-124"));
+}
+
+#[test]
+fn dot_and_negated_bracket_match_newline() {
+    assert!(matches("^x.y$", BRE, "x\ny"));
+    assert!(matches("^x[^a]y$", BRE, "x\ny"));
+    assert!(!matches("^x$", BRE, "x\n"));
+}
+
+#[test]
+fn only_nine_slots_and_group_count() {
+    let p = r"^e\(1\)\(2\)\(3\)\(4\)\(5\)\(6\)\(7\)\(8\)\(9\)$";
+    let r = re(p, BRE);
+    assert_eq!(r.group_count(), 9);
+    let slots = r.exec(b"e123456789");
+    assert_eq!(slots.map(|s| s[8]), Some(Some((8, 9))));
+    let g = groups(r"^o\(a\)*b$", BRE, "ob");
+    assert_eq!(g, Some(some(&["ob"])));
+}
+
+#[test]
+fn shared_across_threads() {
+    let r = std::sync::Arc::new(re(r"^\([0-9]*\)x$", BRE));
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let r = std::sync::Arc::clone(&r);
+            std::thread::spawn(move || {
+                (0..200).all(|n| r.is_match(format!("{}{n}x", i).as_bytes()))
+            })
+        })
+        .collect();
+    for h in handles {
+        assert!(h.join().unwrap_or(false));
+    }
+}
