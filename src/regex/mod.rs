@@ -1,5 +1,24 @@
 //! POSIX regular expressions as Yate compiles them.
+//!
+//! * [`posix`]: the exact engine, glibc's `regcomp`/`regexec` (the ground truth).
+//! * [`syntax`]: a parser of glibc's BRE/ERE dialects, for analysis (groups,
+//!   back-references, anchoring, literal prefixes).
+//! * [`lint`]: Perl-isms and silently literal escapes.
+//! * [`translate`]: a provably equivalent `regex`-crate pattern for yes/no matching.
+//! * [`Regex`]: both engines together, as the rule evaluator should use them.
 
+mod ast;
+mod bracket;
+pub mod byteset;
+pub mod lint;
+mod matcher;
 pub mod posix;
+pub mod syntax;
+mod token;
+pub mod translate;
 
+pub use lint::{pcre_findings, Finding, FindingKind};
+pub use matcher::Regex;
 pub use posix::{CompileError, Flags, PosixRegex, Slots};
+pub use syntax::{parse, Ast, Node, ParseError};
+pub use translate::translate;
