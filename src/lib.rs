@@ -8,6 +8,7 @@ pub mod diag;
 pub mod ini;
 pub mod ir;
 pub mod lint;
+pub mod program;
 pub mod regex;
 pub mod runtime;
 pub mod source;

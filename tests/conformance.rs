@@ -1,5 +1,5 @@
-//! Every route case in `conformance/route/` through the `rexroute route` binary,
-//! compared with the result recorded from Yate (one test per case).
+//! Every route case in `conformance/route/` through the `rexroute route` binary, with
+//! both engines, compared with the result recorded from Yate (one test per case).
 
 use serde_json::Value;
 use std::path::Path;
@@ -55,11 +55,19 @@ fn enqueued(m: &Value) -> Value {
     Value::Object(o)
 }
 
+/// Both engines must give Yate's results: the decision program and the reference walk.
 fn route_case(expected_path: &Path) -> datatest_stable::Result<()> {
+    for engine in ["compiled", "naive"] {
+        route_with(expected_path, engine).map_err(|e| format!("engine {engine}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn route_with(expected_path: &Path, engine: &str) -> datatest_stable::Result<()> {
     let dir = expected_path.parent().ok_or("no case folder")?;
     let expected = std::fs::read_to_string(expected_path)?;
     let out = Command::new(env!("CARGO_BIN_EXE_rexroute"))
-        .args(["route", "--batch", "input.jsonl", "regexroute.conf"])
+        .args(["route", "--engine", engine, "--batch", "input.jsonl", "regexroute.conf"])
         .current_dir(dir)
         .output()?;
     if !out.status.success() {

@@ -12,6 +12,8 @@ pub enum Stage {
     Ast,
     /// The checked IR.
     Ir,
+    /// The decision program.
+    Program,
 }
 
 /// Prints the stage.
@@ -35,6 +37,7 @@ pub fn run(stage: Stage, file: &Path) -> ExitCode {
             }
         }
         Stage::Ir => print!("{ir}"),
+        Stage::Program => print!("{}", crate::program::compile(&ir).disasm(&ir)),
     }
     ExitCode::SUCCESS
 }

@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and the subcommands.
 
+mod bench;
 mod debug;
 mod jsonio;
 mod lint;
@@ -29,7 +30,9 @@ enum Command {
     Test(test::TestArgs),
     /// Report what rexroute makes of a Yate configuration directory and copy what it uses.
     Migrate(migrate::MigrateArgs),
-    /// Print a pipeline stage: ini, ast or ir.
+    /// Measure routing throughput of one loaded engine (loading excluded).
+    Bench(bench::BenchArgs),
+    /// Print a pipeline stage: ini, ast, ir or program.
     Debug {
         /// Which stage.
         #[arg(value_enum)]
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Route(a) => route::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::Lint(a) => lint::run(a),
         Command::Test(a) => test::run(a),
         Command::Migrate(a) => migrate::run(a),

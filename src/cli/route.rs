@@ -33,6 +33,9 @@ pub struct RouteArgs {
     /// Add a trace of every rule evaluated to each result.
     #[arg(long)]
     trace: bool,
+    /// Which engine routes: the decision program or the reference walk.
+    #[arg(long, value_enum, default_value = "compiled")]
+    engine: crate::runtime::router::Engine,
 }
 
 fn now() -> u64 {
@@ -48,7 +51,7 @@ pub fn run(a: RouteArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let router = Router::new(Arc::new(ir), Arc::new(Env::default()));
+    let router = Router::with_engine(Arc::new(ir), Arc::new(Env::default()), a.engine);
     let mut bus = Bus::new();
     router.install(&mut bus);
     let stdout = std::io::stdout();

@@ -52,7 +52,12 @@ impl Lowerer<'_> {
                 Link { conn: l.conn, cond: (!empty).then(|| self.cond(r, &l.cond)) }
             })
             .collect();
+        let action = r.action.as_ref().map_or(
+            Action::Plain { first: Template::new(""), keyword: Some(Keyword::Nothing), assigns: vec![] },
+            action,
+        );
         Rule {
+            needs_caps: r.entry.value.contains('\\'),
             span: r.entry.span,
             key: r.entry.key.clone(),
             value: r.entry.value.clone(),
@@ -61,10 +66,7 @@ impl Lowerer<'_> {
             cond,
             links,
             broken: r.broken.as_ref().map(|b| b.conn),
-            action: r.action.as_ref().map_or(
-                Action::Plain { first: Template::new(""), keyword: Some(Keyword::Nothing), assigns: vec![] },
-                action,
-            ),
+            action,
         }
     }
 

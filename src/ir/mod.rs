@@ -88,6 +88,9 @@ pub struct Rule {
     pub broken: Option<crate::syntax::Connector>,
     /// The action.
     pub action: Action,
+    /// The action refers to captures (`\N`), so conditions must report them; otherwise
+    /// a yes/no test is enough.
+    pub needs_caps: bool,
 }
 
 /// A chain link.

@@ -1,6 +1,6 @@
 //! The regex table: every distinct (pattern, flags) compiled once and shared.
 
-use crate::regex::{CompileError, Flags, PosixRegex};
+use crate::regex::{CompileError, Flags, Regex};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -18,13 +18,14 @@ pub struct RegexEntry {
     pub pattern: Vec<u8>,
     /// BRE/ERE and case folding.
     pub flags: Flags,
-    compiled: OnceLock<Result<PosixRegex, CompileError>>,
+    compiled: OnceLock<Result<Regex, CompileError>>,
 }
 
 impl RegexEntry {
-    /// The exact engine, or why glibc refused the pattern (compiled on first call).
-    pub fn compiled(&self) -> &Result<PosixRegex, CompileError> {
-        self.compiled.get_or_init(|| PosixRegex::compile(&self.pattern, self.flags))
+    /// The exact engine with its fast path, or why glibc refused the pattern
+    /// (compiled on first call).
+    pub fn compiled(&self) -> &Result<Regex, CompileError> {
+        self.compiled.get_or_init(|| Regex::new(&self.pattern, self.flags))
     }
 
     /// Whether the pattern compiles.

@@ -52,8 +52,7 @@ impl Ast {
 
 /// The items after one or more leading start-of-subject anchors.
 fn strip_start<'a, 'n>(items: &'a [&'n Node]) -> Option<&'a [&'n Node]> {
-    let is_start =
-        |n: &&Node| matches!(n, Node::Assert(Assertion::LineStart | Assertion::BufStart));
+    let is_start = |n: &&Node| matches!(n, Node::Assert(Assertion::LineStart | Assertion::BufStart));
     let skip = items.iter().take_while(|n| is_start(n)).count();
     (skip > 0).then(|| &items[skip..])
 }

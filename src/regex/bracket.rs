@@ -49,13 +49,7 @@ struct Parser<'a> {
 
 /// Parses the bracket expression whose `[` ends just before `start`.
 pub(crate) fn parse(pattern: &[u8], start: usize, flags: Flags) -> Result<Bracket, ErrorKind> {
-    let mut p = Parser {
-        pattern,
-        pos: start,
-        flags,
-        set: ByteSet::EMPTY,
-        collating: false,
-    };
+    let mut p = Parser { pattern, pos: start, flags, set: ByteSet::EMPTY, collating: false };
     let negated = p.peek() == (Tok::Caret, 1);
     if negated {
         p.pos += 1;
@@ -67,11 +61,7 @@ pub(crate) fn parse(pattern: &[u8], start: usize, flags: Flags) -> Result<Bracke
     let raw = p.set;
     // The subject is upper-cased too before it is looked up in the set.
     let set = ByteSet::from_fn(|b| raw.contains(fold(b, flags)) != negated);
-    Ok(Bracket {
-        set,
-        collating: p.collating,
-        end: p.pos,
-    })
+    Ok(Bracket { set, collating: p.collating, end: p.pos })
 }
 
 impl Parser<'_> {
@@ -181,11 +171,7 @@ impl Parser<'_> {
             }
             let raw = self.byte(self.pos).ok_or(ErrorKind::Bracket)?;
             // Class names are read as written; the other two see the upper-cased pattern.
-            let ch = if delim == b':' {
-                raw
-            } else {
-                fold(raw, self.flags)
-            };
+            let ch = if delim == b':' { raw } else { fold(raw, self.flags) };
             self.pos += 1;
             let next = self.byte(self.pos).ok_or(ErrorKind::Bracket)?;
             if ch == delim && next == b']' {

@@ -33,21 +33,13 @@ pub struct Finding {
 }
 
 fn finding(range: Range<usize>, kind: FindingKind, message: String, help: Option<&str>) -> Finding {
-    Finding {
-        range,
-        kind,
-        message,
-        help: help.map(str::to_owned),
-    }
+    Finding { range, kind, message, help: help.map(str::to_owned) }
 }
 
 /// Finds syntax in `pattern` that looks like PCRE or other flavours but that glibc
 /// rejects or reads differently in the given mode. The pattern need not be valid.
 pub fn pcre_findings(pattern: &[u8], flags: Flags) -> Vec<Finding> {
-    let end = pattern
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(pattern.len());
+    let end = pattern.iter().position(|&b| b == 0).unwrap_or(pattern.len());
     let pattern = &pattern[..end];
     let mut out = Vec::new();
     let mut at = 0;
@@ -88,11 +80,7 @@ pub fn pcre_findings(pattern: &[u8], flags: Flags) -> Vec<Finding> {
             Kind::Char if !flags.extended => out.extend(bre_literal(pattern, tok)),
             _ => {}
         }
-        repeatable = quantifier
-            || !matches!(
-                tok.kind,
-                Kind::Alt | Kind::Open | Kind::Anchor(_) | Kind::OpenBrace
-            );
+        repeatable = quantifier || !matches!(tok.kind, Kind::Alt | Kind::Open | Kind::Anchor(_) | Kind::OpenBrace);
         prev_quantifier = quantifier;
         prev = Some(tok);
     }
@@ -105,10 +93,7 @@ fn bracket_end(pattern: &[u8], start: usize, flags: Flags) -> usize {
 }
 
 fn is_quantifier(tok: Token) -> bool {
-    matches!(
-        tok.kind,
-        Kind::Star | Kind::Plus | Kind::Question | Kind::CloseBrace
-    )
+    matches!(tok.kind, Kind::Star | Kind::Plus | Kind::Question | Kind::CloseBrace)
 }
 
 fn lazy(prev: Option<Token>, tok: Token) -> Finding {
@@ -135,10 +120,7 @@ fn bracket_escapes(pattern: &[u8], range: Range<usize>, out: &mut Vec<Finding>) 
             out.push(finding(
                 at..at + 2,
                 FindingKind::Pcre,
-                format!(
-                    "inside brackets `\\` is literal: this adds `\\` and `{}` to the set",
-                    char::from(pair[1])
-                ),
+                format!("inside brackets `\\` is literal: this adds `\\` and `{}` to the set", char::from(pair[1])),
                 Some("use a class such as `[[:digit:]]` or `[[:space:]]`"),
             ));
         }
@@ -175,13 +157,12 @@ fn escape_meaning(c: u8) -> (FindingKind, String, Option<&'static str>) {
         b'n' | b't' | b'r' | b'f' | b'v' | b'e' | b'a' => {
             pcre("write the control character itself, or use `[[:space:]]`/`[[:cntrl:]]`")
         }
-        b'h' | b'H' | b'R' | b'K' | b'Q' | b'E' | b'p' | b'P' | b'X' | b'C' | b'N' | b'G'
-        | b'g' | b'k' => pcre("POSIX has no such escape"),
-        b'0' => (
-            FindingKind::LiteralEscape,
-            "matches a literal `0`: back-references are `\\1` to `\\9`".to_owned(),
-            None,
-        ),
+        b'h' | b'H' | b'R' | b'K' | b'Q' | b'E' | b'p' | b'P' | b'X' | b'C' | b'N' | b'G' | b'g' | b'k' => {
+            pcre("POSIX has no such escape")
+        }
+        b'0' => {
+            (FindingKind::LiteralEscape, "matches a literal `0`: back-references are `\\1` to `\\9`".to_owned(), None)
+        }
         _ => (
             FindingKind::LiteralEscape,
             format!("has no special meaning and matches a literal `{letter}`"),

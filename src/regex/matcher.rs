@@ -33,12 +33,8 @@ impl Regex {
     /// Fails exactly when glibc's `regcomp` fails, or for the empty pattern.
     pub fn new(pattern: &[u8], flags: Flags) -> Result<Regex, CompileError> {
         let posix = PosixRegex::compile(pattern, flags)?;
-        let fast = translate(pattern, flags).and_then(|t| {
-            regex::bytes::RegexBuilder::new(&t)
-                .size_limit(FAST_SIZE_LIMIT)
-                .build()
-                .ok()
-        });
+        let fast = translate(pattern, flags)
+            .and_then(|t| regex::bytes::RegexBuilder::new(&t).size_limit(FAST_SIZE_LIMIT).build().ok());
         Ok(Regex { posix, fast })
     }
 
@@ -73,10 +69,7 @@ impl Regex {
 
 /// glibc reads subjects as C strings.
 fn until_nul(subject: &[u8]) -> &[u8] {
-    let end = subject
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(subject.len());
+    let end = subject.iter().position(|&b| b == 0).unwrap_or(subject.len());
     &subject[..end]
 }
 
@@ -84,10 +77,7 @@ fn until_nul(subject: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
-    const BRE: Flags = Flags {
-        extended: false,
-        insensitive: false,
-    };
+    const BRE: Flags = Flags { extended: false, insensitive: false };
 
     #[test]
     fn fast_and_exact_paths_agree() {
@@ -103,9 +93,7 @@ mod tests {
 
     #[test]
     fn backrefs_use_glibc() {
-        let Ok(r) = Regex::new(br"^\(.\)\1$", BRE) else {
-            panic!("compile failed")
-        };
+        let Ok(r) = Regex::new(br"^\(.\)\1$", BRE) else { panic!("compile failed") };
         assert!(!r.has_fast_path());
         assert!(r.is_match(b"aa"));
         assert!(!r.is_match(b"ab"));

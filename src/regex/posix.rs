@@ -86,10 +86,7 @@ unsafe impl Sync for PosixRegex {}
 
 impl fmt::Debug for PosixRegex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PosixRegex")
-            .field("flags", &self.flags)
-            .field("groups", &self.group_count())
-            .finish()
+        f.debug_struct("PosixRegex").field("flags", &self.flags).field("groups", &self.group_count()).finish()
     }
 }
 
@@ -114,10 +111,7 @@ impl PosixRegex {
     pub fn compile(pattern: &[u8], flags: Flags) -> Result<PosixRegex, CompileError> {
         let pattern = c_string(pattern);
         if pattern.as_bytes().is_empty() {
-            return Err(CompileError {
-                code: libc::REG_BADPAT,
-                message: "Empty regular expression".to_owned(),
-            });
+            return Err(CompileError { code: libc::REG_BADPAT, message: "Empty regular expression".to_owned() });
         }
         let mut slot: Box<MaybeUninit<RegexT>> = Box::new(MaybeUninit::uninit());
         let ptr: *mut RegexT = slot.as_mut_ptr();
@@ -126,10 +120,7 @@ impl PosixRegex {
         let code = unsafe { libc::regcomp(ptr.cast(), pattern.as_ptr(), flags.cflags()) };
         if code != 0 {
             // glibc frees its partial state itself when regcomp fails.
-            return Err(CompileError {
-                code,
-                message: error_text(code),
-            });
+            return Err(CompileError { code, message: error_text(code) });
         }
         // SAFETY: a successful `regcomp` initialised every field.
         let raw = unsafe { Box::from_raw(Box::into_raw(slot).cast::<RegexT>()) };
@@ -149,22 +140,11 @@ impl PosixRegex {
     /// Searches `subject` (cut at its first NUL) with no `eflags`, like Yate.
     pub fn exec(&self, subject: &[u8]) -> Option<Slots> {
         let subject = c_string(subject);
-        let mut matches = [libc::regmatch_t {
-            rm_so: -1,
-            rm_eo: -1,
-        }; 9];
+        let mut matches = [libc::regmatch_t { rm_so: -1, rm_eo: -1 }; 9];
         let ptr: *const RegexT = &*self.raw;
         // SAFETY: the pattern is compiled, `subject` is NUL-terminated, and `matches`
         // has room for exactly the 9 entries announced.
-        let code = unsafe {
-            libc::regexec(
-                ptr.cast(),
-                subject.as_ptr(),
-                matches.len(),
-                matches.as_mut_ptr(),
-                0,
-            )
-        };
+        let code = unsafe { libc::regexec(ptr.cast(), subject.as_ptr(), matches.len(), matches.as_mut_ptr(), 0) };
         if code != 0 {
             return None;
         }

@@ -2,18 +2,9 @@
 
 use super::*;
 
-const BRE: Flags = Flags {
-    extended: false,
-    insensitive: false,
-};
-const ERE: Flags = Flags {
-    extended: true,
-    insensitive: false,
-};
-const BRE_I: Flags = Flags {
-    extended: false,
-    insensitive: true,
-};
+const BRE: Flags = Flags { extended: false, insensitive: false };
+const ERE: Flags = Flags { extended: true, insensitive: false };
+const BRE_I: Flags = Flags { extended: false, insensitive: true };
 
 fn re(pattern: &str, flags: Flags) -> PosixRegex {
     match PosixRegex::compile(pattern.as_bytes(), flags) {
@@ -25,12 +16,7 @@ fn re(pattern: &str, flags: Flags) -> PosixRegex {
 /// The captured texts of slots 0..=8, `None` for groups that did not participate.
 fn groups<'a>(pattern: &str, flags: Flags, subject: &'a str) -> Option<Vec<Option<&'a str>>> {
     let slots = re(pattern, flags).exec(subject.as_bytes())?;
-    Some(
-        slots
-            .iter()
-            .map(|s| s.map(|(a, b)| &subject[a..b]))
-            .collect(),
-    )
+    Some(slots.iter().map(|s| s.map(|(a, b)| &subject[a..b])).collect())
 }
 
 fn some(v: &[&'static str]) -> Vec<Option<&'static str>> {
@@ -174,9 +160,7 @@ fn shared_across_threads() {
     let handles: Vec<_> = (0..4)
         .map(|i| {
             let r = std::sync::Arc::clone(&r);
-            std::thread::spawn(move || {
-                (0..200).all(|n| r.is_match(format!("{}{n}x", i).as_bytes()))
-            })
+            std::thread::spawn(move || (0..200).all(|n| r.is_match(format!("{}{n}x", i).as_bytes())))
         })
         .collect();
     for h in handles {

@@ -165,10 +165,7 @@ pub struct Ast {
 
 /// Parses `pattern` (cut at its first NUL, as `regcomp` sees it).
 pub fn parse(pattern: &[u8], flags: Flags) -> Result<Ast, ParseError> {
-    let end = pattern
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(pattern.len());
+    let end = pattern.iter().position(|&b| b == 0).unwrap_or(pattern.len());
     let pattern = &pattern[..end];
     if pattern.is_empty() {
         return Err(error(ErrorKind::Empty, 0..0));
@@ -183,20 +180,11 @@ pub fn parse(pattern: &[u8], flags: Flags) -> Result<Ast, ParseError> {
         collating: false,
     };
     let root = p.reg_exp(0)?.unwrap_or(Node::Empty);
-    Ok(Ast {
-        root,
-        groups: p.groups,
-        flags,
-        collating: p.collating,
-    })
+    Ok(Ast { root, groups: p.groups, flags, collating: p.collating })
 }
 
 fn error(kind: ErrorKind, range: Range<usize>) -> ParseError {
-    ParseError {
-        range,
-        kind,
-        message: kind.message().to_owned(),
-    }
+    ParseError { range, kind, message: kind.message().to_owned() }
 }
 
 type Parsed = Result<Option<Node>, ParseError>;
@@ -246,17 +234,16 @@ impl Parser<'_> {
         while self.tok.kind == Kind::Alt {
             self.fetch(true);
             let kind = self.tok.kind;
-            let branch =
-                if kind != Kind::Alt && kind != Kind::End && (nest == 0 || kind != Kind::Close) {
-                    // A branch may only refer to groups closed before the alternation or in itself.
-                    let accumulated = self.completed;
-                    self.completed = initial;
-                    let branch = self.branch(nest)?;
-                    self.completed |= accumulated;
-                    branch
-                } else {
-                    None
-                };
+            let branch = if kind != Kind::Alt && kind != Kind::End && (nest == 0 || kind != Kind::Close) {
+                // A branch may only refer to groups closed before the alternation or in itself.
+                let accumulated = self.completed;
+                self.completed = initial;
+                let branch = self.branch(nest)?;
+                self.completed |= accumulated;
+                branch
+            } else {
+                None
+            };
             alts.push(branch.unwrap_or(Node::Empty));
         }
         Ok(Some(Node::Alternate(alts)))
@@ -322,10 +309,7 @@ impl Parser<'_> {
         self.fetch(false);
         let mut tree = Some(atom);
         let saved = self.depth;
-        while matches!(
-            self.tok.kind,
-            Kind::Star | Kind::Plus | Kind::Question | Kind::OpenBrace
-        ) {
+        while matches!(self.tok.kind, Kind::Star | Kind::Plus | Kind::Question | Kind::OpenBrace) {
             self.enter()?;
             tree = self.dup_op(tree)?;
             // A BRE may not stack `*` or `\{` on another repetition.
@@ -368,10 +352,7 @@ impl Parser<'_> {
             self.completed |= 1 << index;
         }
         self.depth -= 1;
-        Ok(Node::Group {
-            index: index + 1,
-            node: Box::new(inner.unwrap_or(Node::Empty)),
-        })
+        Ok(Node::Group { index: index + 1, node: Box::new(inner.unwrap_or(Node::Empty)) })
     }
 
     /// A repetition operator applied to `elem` (`parse_dup_op`).
@@ -390,11 +371,7 @@ impl Parser<'_> {
         if max == Some(0) {
             return Ok(None);
         }
-        Ok(Some(Node::Repeat {
-            node: Box::new(node),
-            min,
-            max,
-        }))
+        Ok(Some(Node::Repeat { node: Box::new(node), min, max }))
     }
 
     /// The bounds of `{m,n}`; the cursor ends on the closing brace.
@@ -418,11 +395,7 @@ impl Parser<'_> {
             }
         }
         let (Num::Value(min), Some(max)) = (start, end.bound()) else {
-            let kind = if self.tok.kind == Kind::End {
-                ErrorKind::Brace
-            } else {
-                ErrorKind::BadInterval
-            };
+            let kind = if self.tok.kind == Kind::End { ErrorKind::Brace } else { ErrorKind::BadInterval };
             return Err(bad(self, kind));
         };
         if max.is_some_and(|max| min > max) || self.tok.kind != Kind::CloseBrace {

@@ -4,14 +4,8 @@ use super::*;
 use crate::regex::posix::PosixRegex;
 use proptest::prelude::*;
 
-const BRE: Flags = Flags {
-    extended: false,
-    insensitive: false,
-};
-const ERE: Flags = Flags {
-    extended: true,
-    insensitive: false,
-};
+const BRE: Flags = Flags { extended: false, insensitive: false };
+const ERE: Flags = Flags { extended: true, insensitive: false };
 
 fn ast(pattern: &str, flags: Flags) -> Ast {
     match parse(pattern.as_bytes(), flags) {
@@ -46,10 +40,7 @@ fn dialplan_prefixes() {
     assert_eq!(a.group_count(), 1);
     let a = ast("^123$", BRE);
     assert_eq!(a.exact_literal(), Some(b"123".to_vec()));
-    assert_eq!(
-        ast(r"^\(123\)$", BRE).exact_literal(),
-        Some(b"123".to_vec())
-    );
+    assert_eq!(ast(r"^\(123\)$", BRE).exact_literal(), Some(b"123".to_vec()));
     assert_eq!(ast("123", BRE).literal_prefix(), None);
     assert!(!ast("123", BRE).anchored_start());
     assert!(ast(r"^a\|^b", BRE).anchored_start());
@@ -72,21 +63,9 @@ fn backrefs_and_groups() {
 fn bre_context_rules() {
     let lit = |p: &str| ast(p, BRE).root;
     assert_eq!(lit("*"), Node::Literal(b'*'));
-    assert_eq!(
-        lit("^*"),
-        Node::Concat(vec![
-            Node::Assert(Assertion::LineStart),
-            Node::Literal(b'*')
-        ])
-    );
-    assert_eq!(
-        lit("a^"),
-        Node::Concat(vec![Node::Literal(b'a'), Node::Literal(b'^')])
-    );
-    assert_eq!(
-        lit("$a"),
-        Node::Concat(vec![Node::Literal(b'$'), Node::Literal(b'a')])
-    );
+    assert_eq!(lit("^*"), Node::Concat(vec![Node::Assert(Assertion::LineStart), Node::Literal(b'*')]));
+    assert_eq!(lit("a^"), Node::Concat(vec![Node::Literal(b'a'), Node::Literal(b'^')]));
+    assert_eq!(lit("$a"), Node::Concat(vec![Node::Literal(b'$'), Node::Literal(b'a')]));
 }
 
 #[test]
@@ -95,10 +74,7 @@ fn errors_carry_ranges() {
     assert_eq!(e.map(|e| (e.kind, e.range)), Some((ErrorKind::Paren, 2..4)));
     let e = parse(b"ab[cd", BRE).err();
     assert_eq!(e.map(|e| e.kind), Some(ErrorKind::Bracket));
-    assert_eq!(
-        parse(b"", BRE).err().map(|e| e.kind),
-        Some(ErrorKind::Empty)
-    );
+    assert_eq!(parse(b"", BRE).err().map(|e| e.kind), Some(ErrorKind::Empty));
 }
 
 #[test]
@@ -215,18 +191,12 @@ fn pattern_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn any_flags() -> impl Strategy<Value = Flags> {
-    (any::<bool>(), any::<bool>()).prop_map(|(extended, insensitive)| Flags {
-        extended,
-        insensitive,
-    })
+    (any::<bool>(), any::<bool>()).prop_map(|(extended, insensitive)| Flags { extended, insensitive })
 }
 
 /// `REXROUTE_PROPTEST_CASES` raises the case count for a deeper run.
 pub(crate) fn cases(default: u32) -> u32 {
-    std::env::var("REXROUTE_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var("REXROUTE_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 proptest! {

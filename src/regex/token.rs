@@ -83,12 +83,7 @@ pub(crate) fn fold(b: u8, flags: Flags) -> u8 {
 /// The token at `at`. `caret_here` marks the first token of a pattern, group or branch,
 /// where a BRE `^` is an anchor.
 pub(crate) fn peek(pattern: &[u8], at: usize, flags: Flags, caret_here: bool) -> Token {
-    let token = |kind, c, len| Token {
-        kind,
-        c,
-        start: at,
-        len,
-    };
+    let token = |kind, c, len| Token { kind, c, start: at, len };
     let Some(&raw) = pattern.get(at) else {
         return token(Kind::End, 0, 0);
     };

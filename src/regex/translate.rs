@@ -127,9 +127,7 @@ fn check_anchors(node: &Node, before: bool, after: bool) -> Result<(), Untransla
             let again = max != &Some(1) && eats_newline(node);
             check_anchors(node, before || again, after || again)
         }
-        Node::Alternate(alts) => alts
-            .iter()
-            .try_for_each(|alt| check_anchors(alt, before, after)),
+        Node::Alternate(alts) => alts.iter().try_for_each(|alt| check_anchors(alt, before, after)),
         Node::Concat(items) => {
             let eats: Vec<bool> = items.iter().map(eats_newline).collect();
             // How many newline eaters come after each item, to stay linear.

@@ -6,18 +6,9 @@ use crate::regex::syntax::tests::cases;
 use proptest::prelude::*;
 use regex::bytes::Regex;
 
-const BRE: Flags = Flags {
-    extended: false,
-    insensitive: false,
-};
-const ERE: Flags = Flags {
-    extended: true,
-    insensitive: false,
-};
-const BRE_I: Flags = Flags {
-    extended: false,
-    insensitive: true,
-};
+const BRE: Flags = Flags { extended: false, insensitive: false };
+const ERE: Flags = Flags { extended: true, insensitive: false };
+const BRE_I: Flags = Flags { extended: false, insensitive: true };
 
 /// Checks that glibc and the translation agree on every subject; `Ok(false)` when
 /// there is nothing to compare (no translation, or glibc rejects the pattern).
@@ -25,9 +16,7 @@ fn same_answers(pattern: &[u8], flags: Flags, subjects: &[Vec<u8>]) -> Result<bo
     let Ok(glibc) = PosixRegex::compile(pattern, flags) else {
         return match translate(pattern, flags) {
             None => Ok(false),
-            Some(t) => Err(format!(
-                "glibc rejects {pattern:?} but it translates to {t}"
-            )),
+            Some(t) => Err(format!("glibc rejects {pattern:?} but it translates to {t}")),
         };
     };
     let Some(t) = translate(pattern, flags) else {
@@ -54,9 +43,7 @@ fn check(pattern: &str, flags: Flags, subjects: &[&str]) {
 
 #[test]
 fn dialplan_patterns_translate() {
-    let subjects = [
-        "", "0049123", "49", "+49", "1234", "123", "1", "x0049", "\n",
-    ];
+    let subjects = ["", "0049123", "49", "+49", "1234", "123", "1", "x0049", "\n"];
     for p in [
         r"^0049\(.*\)$",
         r"^1[2-9][0-9]\{2\}$",
@@ -81,19 +68,10 @@ fn dialplan_patterns_translate() {
 
 #[test]
 fn untranslatable_patterns() {
-    assert_eq!(
-        translate_checked(br"^\(.\)\1$", BRE),
-        Err(Untranslatable::Backref)
-    );
-    assert_eq!(
-        translate_checked(b"[[=a=]]", BRE),
-        Err(Untranslatable::Collating)
-    );
+    assert_eq!(translate_checked(br"^\(.\)\1$", BRE), Err(Untranslatable::Backref));
+    assert_eq!(translate_checked(b"[[=a=]]", BRE), Err(Untranslatable::Collating));
     assert_eq!(translate_checked(br"\(", BRE), Err(Untranslatable::Invalid));
-    assert_eq!(
-        translate_checked(br"a\{1001\}", BRE),
-        Err(Untranslatable::LargeCount)
-    );
+    assert_eq!(translate_checked(br"a\{1001\}", BRE), Err(Untranslatable::LargeCount));
     assert!(is_translatable(b"^123$", BRE));
 }
 
@@ -206,10 +184,7 @@ fn structured() -> impl Strategy<Value = String> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 1..4).prop_map(|v| v.concat()),
             prop::collection::vec(inner.clone(), 2..4).prop_map(|v| format!("({})", v.join("|"))),
-            (
-                inner,
-                prop::sample::select(vec!["*", "+", "?", "{2}", "{0,1}", "{1,3}", "{0}"])
-            )
+            (inner, prop::sample::select(vec!["*", "+", "?", "{2}", "{0,1}", "{1,3}", "{0}"]))
                 .prop_map(|(e, q)| format!("({e}){q}")),
         ]
     })
@@ -217,10 +192,7 @@ fn structured() -> impl Strategy<Value = String> {
 
 fn subjects() -> impl Strategy<Value = Vec<Vec<u8>>> {
     let alphabet: Vec<u8> = b"abAB12 \n.*+-_,\xe9".to_vec();
-    prop::collection::vec(
-        prop::collection::vec(prop::sample::select(alphabet), 0..7),
-        12,
-    )
+    prop::collection::vec(prop::collection::vec(prop::sample::select(alphabet), 0..7), 12)
 }
 
 proptest! {
@@ -264,8 +236,7 @@ fn key_regex(key: &str) -> &str {
 #[test]
 #[ignore = "needs the shared corpus"]
 fn corpus_translation_rate() {
-    let dir =
-        std::env::var("REXROUTE_CORPUS").unwrap_or_else(|_| "/work/shared/corpus/real".into());
+    let dir = std::env::var("REXROUTE_CORPUS").unwrap_or_else(|_| "/work/shared/corpus/real".into());
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
     };
@@ -289,12 +260,8 @@ fn corpus_translation_rate() {
             }
         }
     }
-    let subjects: Vec<Vec<u8>> = [
-        "", "123", "0049123", "+49", "sip/1", "yes", "no", "0", "a b",
-    ]
-    .iter()
-    .map(|s| s.as_bytes().to_vec())
-    .collect();
+    let subjects: Vec<Vec<u8>> =
+        ["", "123", "0049123", "+49", "sip/1", "yes", "no", "0", "a b"].iter().map(|s| s.as_bytes().to_vec()).collect();
     let (mut fast, mut valid) = (0, 0);
     for key in &keys {
         if PosixRegex::compile(key.as_bytes(), BRE).is_err() {
@@ -306,15 +273,9 @@ fn corpus_translation_rate() {
             Ok(_) => fast += 1,
             Err(why) => println!("slow ({why:?}): {key}"),
         }
-        assert_eq!(
-            same_answers(key.as_bytes(), BRE, &subjects).map(|_| ()),
-            Ok(())
-        );
+        assert_eq!(same_answers(key.as_bytes(), BRE, &subjects).map(|_| ()), Ok(()));
     }
-    println!(
-        "{fast} of {valid} valid distinct rule regexes translate ({} keys)",
-        keys.len()
-    );
+    println!("{fast} of {valid} valid distinct rule regexes translate ({} keys)", keys.len());
 }
 
 #[test]
@@ -324,10 +285,7 @@ fn long_patterns_stay_cheap() {
     assert!(translate(long.as_bytes(), BRE).is_some());
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     let interior = format!("{}$.", "a".repeat(20_000));
-    assert_eq!(
-        translate_checked(interior.as_bytes(), ERE),
-        Err(Untranslatable::NewlineAnchor)
-    );
+    assert_eq!(translate_checked(interior.as_bytes(), ERE), Err(Untranslatable::NewlineAnchor));
 }
 
 #[test]

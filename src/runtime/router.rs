@@ -2,10 +2,21 @@
 
 use crate::bus::{Bus, Cx, Filter, Handler};
 use crate::ir::Ir;
+use crate::program::Program;
 use crate::runtime::env::Env;
 use crate::runtime::message::Message;
 use crate::runtime::vm::{RetSlot, Vm};
 use std::sync::Arc;
+
+/// Which engine evaluates contexts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The decision program (`program::Program`): only rules that can match are evaluated.
+    #[default]
+    Compiled,
+    /// The reference walk over the IR, rule by rule, as Yate does.
+    Naive,
+}
 
 /// A loaded configuration with the environment it runs in.
 pub struct Router {
@@ -13,6 +24,8 @@ pub struct Router {
     pub ir: Arc<Ir>,
     /// Globals and engine facts.
     pub env: Arc<Env>,
+    /// The decision program, for the compiled engine.
+    pub program: Option<Program>,
 }
 
 #[derive(Clone)]
@@ -30,13 +43,19 @@ struct RegexHandler {
 impl Router {
     /// A router for `ir`, applying `[$once]` (first load) and `[$init]` to `env`.
     pub fn new(ir: Arc<Ir>, env: Arc<Env>) -> Arc<Router> {
+        Router::with_engine(ir, env, Engine::default())
+    }
+
+    /// A router that evaluates with `engine`.
+    pub fn with_engine(ir: Arc<Ir>, env: Arc<Env>, engine: Engine) -> Arc<Router> {
         for (k, v) in &ir.once {
             env.globals.set(k.as_bytes(), v.as_bytes());
         }
         for (k, v) in &ir.init {
             env.globals.set(k.as_bytes(), v.as_bytes());
         }
-        Arc::new(Router { ir, env })
+        let program = (engine == Engine::Compiled).then(|| crate::program::compile(&ir));
+        Arc::new(Router { ir, env, program })
     }
 
     /// Installs the handlers: preroute and route (unless their priority is 0), then one
@@ -82,6 +101,7 @@ impl Handler for RegexHandler {
                 let ctx = msg.get(b"context").map_or_else(|| b"default".to_vec(), <[u8]>::to_vec);
                 let started = std::time::Instant::now();
                 let mut vm = Vm::new(ir, env, cx, called.clone(), RetSlot::Message);
+                vm.program = self.router.program.as_ref();
                 vm.msg_trace = tracing_to_msg(msg);
                 let handled = vm.eval(msg, &ctx, 0, false);
                 if let Some(mut lines) = vm.msg_trace.take() {
@@ -90,13 +110,15 @@ impl Handler for RegexHandler {
                 }
                 handled
             }
-            Kind::Preroute => preroute(ir, env, msg, cx),
+            Kind::Preroute => preroute(&self.router, msg, cx),
             Kind::Extra { match_param, context } => {
                 let ms = match match_param {
                     Some(p) => msg.get(p).unwrap_or(b"").to_vec(),
                     None => msg.name.clone(),
                 };
-                Vm::new(ir, env, cx, ms, RetSlot::Message).eval(msg, context, 0, false)
+                let mut vm = Vm::new(ir, env, cx, ms, RetSlot::Message);
+                vm.program = self.router.program.as_ref();
+                vm.eval(msg, context, 0, false)
             }
         }
     }
@@ -129,13 +151,15 @@ fn write_trace(msg: &mut Message, lines: Vec<String>) {
     msg.set(b"trace_msg_count", n.to_string().as_bytes());
 }
 
-fn preroute(ir: &Ir, env: &Env, msg: &mut Message, cx: &mut Cx<'_>) -> bool {
+fn preroute(router: &Router, msg: &mut Message, cx: &mut Cx<'_>) -> bool {
+    let (ir, env) = (&*router.ir, &*router.env);
     let caller = msg.get(b"caller").unwrap_or(b"").to_vec();
     if !ir.settings.prerouteall && (msg.get(b"context").is_some_and(|c| !c.is_empty()) || caller.is_empty()) {
         return false;
     }
     let started = std::time::Instant::now();
     let mut vm = Vm::new(ir, env, cx, caller.clone(), RetSlot::Local(Vec::new()));
+    vm.program = router.program.as_ref();
     vm.msg_trace = tracing_to_msg(msg);
     let handled = vm.eval(msg, b"contexts", 0, false);
     let r = match std::mem::replace(&mut vm.ret, RetSlot::Message) {

@@ -2,6 +2,7 @@
 
 use crate::bus::{Cx, Finished, Phase};
 use crate::ir::{self, Action, Assign, Cond, Ir, Keyword, Matcher, Subject, Template};
+use crate::program::{Code, Index, Instr, Item, Program, SubjectKey};
 use crate::runtime::captures::Captures;
 use crate::runtime::env::Env;
 use crate::runtime::funcs::FuncCtx;
@@ -46,12 +47,14 @@ pub struct Vm<'a, 'b> {
     pub ret: RetSlot,
     /// Yate's own trace lines, kept when the message asks for `trace_to_msg`.
     pub msg_trace: Option<Vec<String>>,
+    /// The decision program; `None` runs the reference walk.
+    pub program: Option<&'a Program>,
 }
 
 impl<'a, 'b> Vm<'a, 'b> {
     /// A VM for one handler call.
     pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, ms: Vec<u8>, ret: RetSlot) -> Self {
-        Vm { ir, env, cx, ms, ret, msg_trace: None }
+        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None }
     }
 
     fn log(&mut self, line: String) {
@@ -96,7 +99,121 @@ impl<'a, 'b> Vm<'a, 'b> {
         let ir = self.ir;
         let Some(ctx) = ir.get(id) else { return false };
         let mut stack: Vec<Block> = Vec::new();
-        for (idx, rule) in ctx.rules.iter().enumerate() {
+        let code = self.program.filter(|_| self.msg_trace.is_none()).and_then(|p| p.contexts.get(id.0 as usize));
+        let result = match code {
+            Some(code) => self.run_code(msg, ctx, code, depth, &mut stack),
+            None => self.run_range(msg, ctx, 0..ctx.rules.len(), depth, &mut stack),
+        };
+        if let Some(r) = result {
+            return r;
+        }
+        if !stack.is_empty() {
+            self.log(format!("There are {} blocks still open", stack.len()));
+        }
+        false
+    }
+
+    /// The decision program's walk: single rules as in the reference walk, runs
+    /// through their candidate index.
+    fn run_code(
+        &mut self,
+        msg: &mut Message,
+        ctx: &ir::Context,
+        code: &Code,
+        depth: u32,
+        stack: &mut Vec<Block>,
+    ) -> Option<bool> {
+        for step in &code.steps {
+            let r = match step {
+                Instr::Rule(r) => self.run_range(msg, ctx, r.0 as usize..r.0 as usize + 1, depth, stack),
+                Instr::Run { items, index } => self.run_indexed(msg, ctx, items, index, depth, stack),
+            };
+            if r.is_some() {
+                return r;
+            }
+        }
+        None
+    }
+
+    fn subject_of(&mut self, msg: &Message, key: &SubjectKey) -> Vec<u8> {
+        match key {
+            SubjectKey::MatchString => self.ms.clone(),
+            SubjectKey::Param(name, default) => msg.get(name).unwrap_or(default).to_vec(),
+            SubjectKey::Func(text) => {
+                let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
+                subst::eval_functions(text.clone(), &mut fx)
+            }
+        }
+    }
+
+    /// Evaluates the candidates of a run in order; after an item that lets evaluation go
+    /// on, candidates are found again, since its action may have changed the subjects.
+    fn run_indexed(
+        &mut self,
+        msg: &mut Message,
+        ctx: &ir::Context,
+        items: &[Item],
+        index: &Index,
+        depth: u32,
+        stack: &mut Vec<Block>,
+    ) -> Option<bool> {
+        let mut from = 0u32;
+        let mut cands = Vec::new();
+        'search: while (from as usize) < items.len() {
+            index.candidates(from, |k| self.subject_of(msg, k), &mut cands);
+            for &pos in &cands {
+                let flow = match items.get(pos as usize) {
+                    Some(Item::Rule(r)) => {
+                        let idx = r.0 as usize;
+                        let rule = ctx.rules.get(idx)?;
+                        let Some(caps) = self.evaluate(msg, ctx, idx, rule) else { continue };
+                        self.act(msg, rule, &caps, depth, stack)
+                    }
+                    Some(Item::Chain { start, end }) => {
+                        match self.run_range(msg, ctx, start.0 as usize..end.0 as usize, depth, stack) {
+                            Some(r) => Flow::Return(r),
+                            None => Flow::Next,
+                        }
+                    }
+                    None => return None,
+                };
+                if let Flow::Return(r) = flow {
+                    return Some(r);
+                }
+                from = pos + 1;
+                continue 'search;
+            }
+            break;
+        }
+        None
+    }
+
+    /// Evaluates one rule's conditions, with its trace lines.
+    fn evaluate(&mut self, msg: &Message, ctx: &ir::Context, idx: usize, rule: &ir::Rule) -> Option<Captures> {
+        let ir = self.ir;
+        self.trace(|| format!("{} {}#{idx}: {}={}", ir.sources.location(rule.span), ctx.name, rule.key, rule.value));
+        let caps = self.chain(msg, rule);
+        if let Some(t) = self.msg_trace.as_mut() {
+            t.push(format!("Matched:{} {}:{idx} - {}={}", caps.is_some(), ctx.name, rule.key, rule.value));
+        }
+        self.trace(|| match &caps {
+            Some(c) => format!("  matched, captures {}", show_caps(c)),
+            None => "  no match".to_string(),
+        });
+        caps
+    }
+
+    /// The reference walk over rules `range`, with Yate's block logic.
+    fn run_range(
+        &mut self,
+        msg: &mut Message,
+        ctx: &ir::Context,
+        range: std::ops::Range<usize>,
+        depth: u32,
+        stack: &mut Vec<Block>,
+    ) -> Option<bool> {
+        for idx in range {
+            let Some(rule) = ctx.rules.get(idx) else { break };
             let mut cur = stack.last().copied().unwrap_or(Block::Run);
             let mut closed = None;
             if rule.closes_block {
@@ -111,7 +228,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             if rule.opens_block {
                 if stack.len() >= MAX_BLOCKS {
                     self.log(format!("Block stack overflow in line #{}", idx + 1));
-                    return false;
+                    return Some(false);
                 }
                 if cur == Block::Run && !after_branch {
                     stack.push(Block::Pending);
@@ -125,64 +242,63 @@ impl<'a, 'b> Vm<'a, 'b> {
             if cur != Block::Run {
                 continue;
             }
-            self.trace(|| {
-                format!("{} {}#{idx}: {}={}", ir.sources.location(rule.span), ctx.name, rule.key, rule.value)
-            });
-            let caps = self.chain(msg, rule);
-            if let Some(t) = self.msg_trace.as_mut() {
-                t.push(format!("Matched:{} {}:{idx} - {}={}", caps.is_some(), ctx.name, rule.key, rule.value));
-            }
-            self.trace(|| match &caps {
-                Some(c) => format!("  matched, captures {}", show_caps(c)),
-                None => "  no match".to_string(),
-            });
-            let Some(caps) = caps else { continue };
-            if let Flow::Return(r) = self.act(msg, rule, &caps, depth, &mut stack) {
-                return r;
+            let Some(caps) = self.evaluate(msg, ctx, idx, rule) else { continue };
+            if let Flow::Return(r) = self.act(msg, rule, &caps, depth, stack) {
+                return Some(r);
             }
         }
-        if !stack.is_empty() {
-            self.log(format!("There are {} blocks still open", stack.len()));
-        }
-        false
+        None
     }
 
     /// Evaluates the key condition and the `if`/`and`/`or` chain: the captures of the
     /// last condition evaluated when the line matches.
+    ///
+    /// Conditions are first answered yes/no; glibc computes captures once, for the last
+    /// condition of a matching line whose action uses them. A condition whose subject
+    /// has side effects is evaluated once, with captures when they may be needed.
     fn chain(&mut self, msg: &Message, rule: &ir::Rule) -> Option<Captures> {
-        let (mut r, mut caps) = self.cond(msg, &rule.cond);
-        let mut i = 0;
-        while i < rule.links.len() {
-            let link = &rule.links[i];
+        let want = |c: &Cond| rule.needs_caps && SubjectKey::of(c).is_none();
+        let mut last = &rule.cond;
+        let (mut r, mut caps) = self.cond(msg, last, want(last));
+        for link in &rule.links {
             match (r, link.conn) {
                 (true, Connector::Or) => {
                     if rule.broken.is_some() {
                         self.log("Malformed 'or' rule".to_string());
                         return None;
                     }
-                    return Some(caps);
+                    break;
                 }
                 (true, _) | (false, Connector::Or) => {
                     let Some(c) = &link.cond else {
                         self.log(format!("Missing '{}' in rule", link.conn));
                         return None;
                     };
-                    (r, caps) = self.cond(msg, c);
+                    last = c;
+                    (r, caps) = self.cond(msg, c, want(c));
                 }
                 (false, _) => return None,
             }
-            i += 1;
         }
         if let Some(b) = rule.broken {
+            // Reached only when no `or` short-circuited: the connector has no `=`.
             if r || b == Connector::Or {
                 self.log(format!("Missing '{b}' in rule"));
             }
             return None;
         }
-        r.then_some(caps)
+        if !r {
+            return None;
+        }
+        if rule.needs_caps && !want(last) && !last.negated {
+            caps = self.cond(msg, last, true).1;
+        }
+        Some(caps)
     }
 
-    fn cond(&mut self, msg: &Message, c: &Cond) -> (bool, Captures) {
+    /// Evaluates one condition. Captures come from glibc, only when the rule uses
+    /// them; a yes/no answer may come from the provably equivalent fast path.
+    fn cond(&mut self, msg: &Message, c: &Cond, want_caps: bool) -> (bool, Captures) {
         let id = match &c.matcher {
             Matcher::Invalid(why) => {
                 self.log(why.to_string());
@@ -190,35 +306,40 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
             Matcher::Regex(id) => *id,
         };
-        let subject: Vec<u8> = match &c.subject {
-            Subject::MatchString => self.ms.clone(),
-            Subject::Param { name, default } => msg.get(name).unwrap_or(default).to_vec(),
+        let owned;
+        let subject: &[u8] = match &c.subject {
+            Subject::MatchString => &self.ms,
+            Subject::Param { name, default } => msg.get(name).unwrap_or(default),
             Subject::Func(t) => {
                 let s = subst::replace_params(&t.text, msg);
                 let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
-                subst::eval_functions(s, &mut fx)
+                owned = subst::eval_functions(s, &mut fx);
+                &owned
             }
         };
-        let subject = ir::template_trim(&subject);
-        let slots = match self.ir.regexes.get(id).map(|e| e.compiled()) {
-            Some(Ok(re)) => re.exec(subject),
-            Some(Err(e)) => {
-                self.log(format!("Regexp::compile() failed: {e}"));
-                None
-            }
-            None => None,
+        let subject = ir::template_trim(subject);
+        let ir = self.ir;
+        let (found, caps) = match ir.regexes.get(id).map(|e| e.compiled()) {
+            Some(Ok(re)) if want_caps && !c.negated => match re.captures(subject) {
+                Some(slots) => (true, Captures::from_slots(subject, &slots)),
+                None => (false, Captures::none()),
+            },
+            Some(Ok(re)) => (re.is_match(subject), Captures::none()),
+            Some(Err(_)) | None => (false, Captures::none()),
         };
-        let matched = slots.is_some() != c.negated;
-        self.trace(|| {
-            let pat =
-                self.ir.regexes.get(id).map(|e| String::from_utf8_lossy(&e.pattern).into_owned()).unwrap_or_default();
+        let matched = found != c.negated;
+        let trace_line = self.cx.out.trace.is_some().then(|| {
+            let pat = ir.regexes.get(id).map(|e| String::from_utf8_lossy(&e.pattern).into_owned()).unwrap_or_default();
             let neg = if c.negated { " (negated)" } else { "" };
             format!("  {} {:?} ~ /{pat}/{neg}: {matched}", subject_name(&c.subject), String::from_utf8_lossy(subject))
         });
-        match (slots, c.negated) {
-            (Some(s), false) => (true, Captures::from_slots(subject, &s)),
-            _ => (matched, Captures::none()),
+        if let Some(Err(e)) = ir.regexes.get(id).map(|e| e.compiled()) {
+            self.log(format!("Regexp::compile() failed: {e}"));
         }
+        if let Some(line) = trace_line {
+            self.trace(|| line);
+        }
+        (matched, if matched { caps } else { Captures::none() })
     }
 
     fn expand(&mut self, t: &Template, caps: &Captures, msg: &Message) -> Vec<u8> {

@@ -1,0 +1,146 @@
+//! Lowering the IR to the decision program: runs, block chains and single rules.
+
+use super::index::{Index, SubjectKey};
+use super::{Code, Instr, Item, Program, RuleId};
+use crate::ir::{self, Ir, Keyword, Matcher};
+use crate::source::Span;
+use crate::syntax::Connector;
+
+/// Yate aborts a context at the 11th nested block; such chains always run.
+const MAX_BLOCKS: u32 = 10;
+
+/// Compiles every context of `ir`.
+pub fn compile(ir: &Ir) -> Program {
+    let contexts = ir.contexts.iter().map(|c| context(ir, &c.rules)).collect();
+    Program { contexts }
+}
+
+fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
+    let mut code = Code::default();
+    let mut run: Option<(Vec<Item>, Index, Span)> = None;
+    let mut i = 0;
+    while i < rules.len() {
+        let r = &rules[i];
+        let (item, next, guards) = if r.opens_block && !r.closes_block {
+            let (start, end, guards) = chain(rules, i);
+            (Item::Chain { start: RuleId(start as u32), end: RuleId(end as u32) }, end, guards)
+        } else if !r.closes_block && pure(r) {
+            (Item::Rule(RuleId(i as u32)), i + 1, vec![Guard::Rule(i)])
+        } else {
+            if let Some((items, index, span)) = run.take() {
+                code.steps.push(Instr::Run { items, index });
+                code.spans.push(span);
+            }
+            code.steps.push(Instr::Rule(RuleId(i as u32)));
+            code.spans.push(r.span);
+            i += 1;
+            continue;
+        };
+        let (items, index, _) = run.get_or_insert_with(|| (Vec::new(), Index::default(), r.span));
+        for g in &guards {
+            g.add(ir, rules, index, items.len() as u32);
+        }
+        items.push(item);
+        i = next.max(i + 1);
+    }
+    if let Some((items, index, span)) = run.take() {
+        code.steps.push(Instr::Run { items, index });
+        code.spans.push(span);
+    }
+    code
+}
+
+/// How one line feeds its item's candidacy (a rule item has one guard: itself).
+enum Guard {
+    /// The line's conditions are pure: index its key condition.
+    Rule(usize),
+    /// Always a candidate (impure conditions, or the chain nests too deep).
+    Always,
+}
+
+impl Guard {
+    fn add(&self, ir: &Ir, rules: &[ir::Rule], index: &mut Index, pos: u32) {
+        match self {
+            Guard::Rule(j) => add_rule(ir, index, pos, &rules[*j]),
+            Guard::Always => index.add(pos, None, None),
+        }
+    }
+}
+
+/// A rule that can join a run: no block line, conditions without effects.
+fn pure(r: &ir::Rule) -> bool {
+    !r.opens_block && !r.closes_block && pure_conds(r)
+}
+
+/// Whether the rule's conditions can be evaluated, or skipped, without any effect.
+fn pure_conds(r: &ir::Rule) -> bool {
+    r.broken.is_none()
+        && SubjectKey::of(&r.cond).is_some()
+        && r.links.iter().all(|l| l.cond.as_ref().is_some_and(|c| SubjectKey::of(c).is_some()))
+}
+
+/// Indexes a rule by its key condition, which must hold for the line to match unless
+/// an `or` follows it directly.
+fn add_rule(ir: &Ir, index: &mut Index, pos: u32, rule: &ir::Rule) {
+    if rule.links.first().is_some_and(|l| l.conn == Connector::Or) {
+        index.add(pos, None, None);
+        return;
+    }
+    add_cond(ir, index, pos, &rule.cond);
+}
+
+/// The literal prefix a condition's regex is anchored on, when it proves that a
+/// subject without that prefix cannot match.
+fn add_cond(ir: &Ir, index: &mut Index, pos: u32, cond: &ir::Cond) {
+    let key = SubjectKey::of(cond);
+    let prefix = match (&cond.matcher, cond.negated) {
+        (Matcher::Regex(id), false) => ir.regexes.get(*id).and_then(|e| {
+            let ast = crate::regex::parse(&e.pattern, e.flags).ok()?;
+            ast.literal_prefix()
+        }),
+        _ => None,
+    };
+    index.add(pos, key, prefix.as_deref());
+}
+
+/// A top-level block chain from the opener at `start` to the line that brings the
+/// nesting back to zero (or the end of the context): its range and its guards.
+fn chain(rules: &[ir::Rule], start: usize) -> (usize, usize, Vec<Guard>) {
+    let mut depth: u32 = 0;
+    let mut max_depth = 0;
+    let mut guards = Vec::new();
+    let mut end = rules.len();
+    for (j, r) in rules.iter().enumerate().skip(start) {
+        if r.closes_block {
+            depth = depth.saturating_sub(1);
+        }
+        if depth == 0 && is_guard(r) {
+            guards.push(if pure_conds(r) { Guard::Rule(j) } else { Guard::Always });
+        }
+        if r.opens_block {
+            depth += 1;
+            max_depth = max_depth.max(depth);
+        }
+        if depth == 0 {
+            end = j + 1;
+            break;
+        }
+    }
+    if max_depth > MAX_BLOCKS {
+        guards.push(Guard::Always);
+    }
+    (start, end, guards)
+}
+
+/// Whether a line evaluated while no branch of its chain runs could have an effect
+/// when it matches: everything but a bare `}` with nothing to do.
+fn is_guard(r: &ir::Rule) -> bool {
+    let no_op =
+        matches!(&r.action, ir::Action::Plain { keyword: Some(Keyword::Nothing), assigns, .. } if assigns.is_empty());
+    !(r.closes_block && !r.opens_block && no_op && is_always(r))
+}
+
+/// A closing line with no condition of its own (`}` alone) tests `.*`.
+fn is_always(r: &ir::Rule) -> bool {
+    r.links.is_empty() && r.broken.is_none() && r.key.trim_start_matches('}').trim_matches([' ', '\t']).is_empty()
+}

@@ -1,0 +1,75 @@
+//! The decision program: each context as a flat list of steps, where runs of rules
+//! that only test subjects are searched through prefix tries instead of one by one.
+//!
+//! [`compile`] lowers an [`Ir`](crate::ir::Ir) into a [`Program`]. The interpreter
+//! (`runtime::vm`) still executes every matching rule exactly as the reference engine
+//! does; the program only decides, without evaluating them, which rules cannot match.
+//! A rule is skipped only when that is provable: its key condition tests a subject
+//! that has no side effects (the match string, a parameter, a function of neither)
+//! and its regex is anchored on a literal prefix the subject does not start with.
+
+mod compile;
+mod disasm;
+mod index;
+
+pub use compile::compile;
+pub use index::{Index, SubjectKey};
+
+use crate::source::Span;
+
+/// Index of a step in [`Code::steps`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StepId(pub u32);
+
+/// Index of a rule in its IR context (`ir::Context::rules`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleId(pub u32);
+
+/// A compiled configuration: one [`Code`] per IR context, same order.
+#[derive(Debug, Default)]
+pub struct Program {
+    /// Per context.
+    pub contexts: Vec<Code>,
+}
+
+/// One context's steps.
+#[derive(Debug, Default)]
+pub struct Code {
+    /// In order.
+    pub steps: Vec<Instr>,
+    /// Where each step's first rule is written (for `debug program`).
+    pub spans: Vec<Span>,
+}
+
+/// One step of a context.
+#[derive(Debug)]
+pub enum Instr {
+    /// Evaluate one rule as the reference engine does (a stray `}`, a rule whose
+    /// conditions have side effects).
+    Rule(RuleId),
+    /// Items whose conditions are free of side effects: only the items the index
+    /// names as candidates are evaluated, in file order.
+    Run {
+        /// The items, in file order; the index gives positions in this list.
+        items: Vec<Item>,
+        /// Candidate finder.
+        index: Index,
+    },
+}
+
+/// An entry of a [`Instr::Run`].
+#[derive(Debug, Clone, Copy)]
+pub enum Item {
+    /// A rule that neither opens nor closes a block.
+    Rule(RuleId),
+    /// A balanced block chain `start..end` (opener, bodies, `} ... {` alternatives,
+    /// final `}`) at the top level of the context. It is a candidate when one of the
+    /// lines evaluated while no branch runs could match; otherwise it can have no
+    /// effect and is skipped whole.
+    Chain {
+        /// First rule (the opener).
+        start: RuleId,
+        /// One past the last rule.
+        end: RuleId,
+    },
+}
