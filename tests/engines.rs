@@ -1,0 +1,126 @@
+//! Differential test: the decision program and the reference walk give identical
+//! results (name, return value, parameters, echo lines, created messages) on generated
+//! configurations and messages.
+
+use proptest::prelude::*;
+use rexroute::bus::{Bus, Outcome};
+use rexroute::ini::{load_str, LoadOptions};
+use rexroute::runtime::env::Env;
+use rexroute::runtime::message::Message;
+use rexroute::runtime::router::{Engine, Router};
+use std::sync::Arc;
+
+fn cond() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[0-9]{1,4}".prop_map(|p| format!("^{p}")),
+        "[0-9]{1,3}".prop_map(|p| format!("^{p}\\(.*\\)$")),
+        "[0-9]{1,3}".prop_map(|p| format!("^{p}[0-9]*$")),
+        "[0-9]{1,2}".prop_map(|p| format!("{p}")),
+        "[0-9]{1,2}".prop_map(|p| format!("^{p}^")),
+        Just(".*".to_string()),
+        Just("^$".to_string()),
+        Just("^".to_string()),
+        "[ab]{1,2}".prop_map(|v| format!("${{p}}^{v}")),
+        "[ab]{1,2}".prop_map(|v| format!("${{q$b}}^{v}$")),
+        Just("${p}".to_string()),
+        Just("${q}^".to_string()),
+        "[0-9]".prop_map(|d| format!("$(length,${{called}})^{d}$")),
+        Just("$(v)^1$".to_string()),
+        Just("\\(unclosed".to_string()),
+        Just("\\(x^".to_string()),
+    ]
+}
+
+fn action() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z]{1,3}".prop_map(|t| format!("t-{t}-\\0-\\1")),
+        "[a-z]{1,3}".prop_map(|t| format!("{t}")),
+        Just(";x=\\0".to_string()),
+        Just(";p=a".to_string()),
+        Just(";p".to_string()),
+        Just(";$v=1".to_string()),
+        Just("match 12".to_string()),
+        Just("return".to_string()),
+        Just("return yes".to_string()),
+        Just("goto other".to_string()),
+        Just("include other".to_string()),
+        Just("echo e \\1 ${p}".to_string()),
+        Just("retval r".to_string()),
+        Just("rename call.x".to_string()),
+        Just("enqueue note.msg;a=${called}".to_string()),
+        Just("dispatch note.msg;a=\\0".to_string()),
+        Just("${act}".to_string()),
+        Just("{".to_string()),
+    ]
+}
+
+fn line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => (cond(), action()).prop_map(|(c, a)| format!("{c}={a}")),
+        2 => (cond(), cond(), action()).prop_map(|(c, d, a)| format!("{c}=if {d}={a}")),
+        2 => (cond(), cond(), action()).prop_map(|(c, d, a)| format!("{c}=or {d}={a}")),
+        1 => (cond(), cond(), action()).prop_map(|(c, d, a)| format!("{c}=and {d}=or {c}={a}")),
+        2 => cond().prop_map(|c| format!("{c}={{")),
+        1 => cond().prop_map(|c| format!("}} {c}={{")),
+        1 => Just("}={".to_string()),
+        2 => Just("}".to_string()),
+        1 => (cond(), action()).prop_map(|(c, a)| format!("}} {c}={a}")),
+    ]
+}
+
+fn config() -> impl Strategy<Value = String> {
+    (prop::collection::vec(line(), 1..40), prop::collection::vec(line(), 0..6)).prop_map(|(main, other)| {
+        format!(
+            "[extra]\nnote.msg=100\n[note.msg]\n.*=;seen=1\n[default]\n{}\n[other]\n{}\n",
+            main.join("\n"),
+            other.join("\n")
+        )
+    })
+}
+
+fn message() -> impl Strategy<Value = Message> {
+    ("[0-9]{0,5}", prop::option::of("[ab]{0,2}"), prop::option::of(prop_oneof![Just("goto other"), Just("x")]))
+        .prop_map(|(called, p, act)| {
+            let mut m = Message::new("call.route");
+            m.add(b"called", called.as_bytes());
+            if let Some(p) = p {
+                m.add(b"p", p.as_bytes());
+            }
+            if let Some(a) = act {
+                m.add(b"act", a.as_bytes());
+            }
+            m.time = 1_700_000_000;
+            m
+        })
+}
+
+type Result1 = (bool, Message, Vec<String>, Vec<(Message, bool)>);
+
+fn route(conf: &str, msgs: &[Message], engine: Engine) -> Vec<Result1> {
+    let doc = load_str("/t/regexroute.conf", conf, &LoadOptions::default());
+    let ast = rexroute::syntax::parse(&doc);
+    let ir = rexroute::ir::lower(&doc, &ast);
+    let router = Router::with_engine(Arc::new(ir), Arc::new(Env::default()), engine);
+    let mut bus = Bus::new();
+    router.install(&mut bus);
+    msgs.iter()
+        .map(|m| {
+            let mut m = m.clone();
+            let mut out = Outcome::default();
+            let handled = bus.dispatch_all(&mut m, &mut out);
+            let created = out.finished.into_iter().map(|f| (f.msg, f.handled)).collect();
+            (handled, m, out.echo, created)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn compiled_equals_naive(conf in config(), msgs in prop::collection::vec(message(), 1..6)) {
+        let a = route(&conf, &msgs, Engine::Compiled);
+        let b = route(&conf, &msgs, Engine::Naive);
+        prop_assert_eq!(a, b, "config:\n{}", conf);
+    }
+}
