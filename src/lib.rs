@@ -10,5 +10,6 @@ pub mod ir;
 pub mod lint;
 pub mod regex;
 pub mod runtime;
+pub mod sip;
 pub mod source;
 pub mod syntax;
