@@ -42,15 +42,15 @@ mod yate;
 
 pub use addr::{Contact, NameAddr};
 pub use auth::Credentials;
-pub use body::{BodyClass, BodyEncoding};
-pub use build::reason_phrase;
+pub use body::{split_multipart, BodyClass, BodyEncoding, Part};
+pub use build::{new_tag, reason_phrase};
 pub use error::{ErrorKind, ParseError, Span};
 pub use framer::{Frame, Framer, DEFAULT_MAX_MESSAGE};
-pub use grammar::Param;
+pub use grammar::{quote, Param};
 pub use headers::{full_name, same_name, Header, Headers, COMPACT_FORMS};
 pub use parse::{is_keepalive, parse, parse_prefix};
 pub use typed::{CSeq, MediaType};
-pub use uri::{SipUri, Uri};
+pub use uri::{unescape, SipUri, Uri};
 pub use via::Via;
 pub use yate::ExportOptions;
 
