@@ -107,6 +107,15 @@ proptest! {
     }
 
     #[test]
+    fn odd_values_in_typed_headers(
+        name in prop::sample::select(vec!["To", "f", "Via", "m", "CSeq", "Authorization", "c", "Expires", "Max-Forwards", "i", "Route"]),
+        value in prop_oneof![sipish(), "[^\r\n]{0,40}", "\"[^\r\n]{0,10}"],
+    ) {
+        fuzz_parse(format!("OPTIONS sip:a SIP/2.0\r\n{name}: {value}\r\nl: 0\r\n\r\n").as_bytes());
+        fuzz_parse(format!("OPTIONS {value} SIP/2.0\r\n\r\n").as_bytes());
+    }
+
+    #[test]
     fn rsip_does_not_panic(s in prop_oneof![sipish(), "sip:[a-z@:;=\\[\\]0-9.]{0,30}", ".{0,30}"]) {
         prop_assert_eq!(rsip_panics(&s), Vec::<&str>::new(), "input {:?}", s);
         if let Ok(uri) = Uri::parse(&s) {

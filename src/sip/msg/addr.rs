@@ -25,8 +25,8 @@ pub struct NameAddr {
 pub enum Contact {
     /// `Contact: *`.
     Star,
-    /// A contact address.
-    Addr(NameAddr),
+    /// A contact address (boxed: `*` needs no room).
+    Addr(Box<NameAddr>),
 }
 
 impl NameAddr {
@@ -152,7 +152,7 @@ pub(crate) fn parse_contacts(s: &str) -> Res<Vec<Contact>> {
                 return Err(Fail::at("expires must be a number of seconds", start..s.len()));
             }
         }
-        out.push(Contact::Addr(addr));
+        out.push(Contact::Addr(Box::new(addr)));
     }
     Ok(out)
 }

@@ -2,10 +2,9 @@
 //! `xsip_body`, and multipart splitting (sip.md §1.4, RFC 2046 §5.1).
 //!
 //! The message itself always keeps its body as raw bytes; this module only
-//! decides how those bytes are presented to routing rules.
+//! decides how those bytes are presented to routing rules (`yate.rs` uses it).
 
 use super::headers::{Header, Headers};
-use super::typed::MediaType;
 
 /// How Yate's body factory treats a media type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,54 +202,6 @@ fn part(data: &[u8]) -> Part {
     Part { headers, body: Vec::new() }
 }
 
-/// `xsip_*` parameters for a body of type `ct` (see [`super::Message::yate_body_params`]).
-pub(crate) fn body_params(ct: &MediaType, body: &[u8], enc: BodyEncoding) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    if body.is_empty() {
-        return out;
-    }
-    if BodyClass::of(&ct.essence(), body) != BodyClass::Multipart {
-        push_part(&mut out, "", ct, body, enc, None);
-        return out;
-    }
-    let parts = ct.param("boundary").and_then(|b| split_multipart(body, b)).unwrap_or_default();
-    for p in &parts {
-        let Ok(Some(pct)) = p.headers.content_type() else { continue };
-        let suffix =
-            if out.iter().any(|(n, _)| n == "xsip_type") { format!(".{}", count(&out)) } else { String::new() };
-        push_part(&mut out, &suffix, &pct, &p.body, enc, Some(&p.headers));
-    }
-    out
-}
-
-fn count(out: &[(String, Vec<u8>)]) -> usize {
-    out.iter().filter(|(n, _)| n.starts_with("xsip_type")).count()
-}
-
-fn push_part(
-    out: &mut Vec<(String, Vec<u8>)>,
-    sfx: &str,
-    ct: &MediaType,
-    body: &[u8],
-    enc: BodyEncoding,
-    hdrs: Option<&Headers>,
-) {
-    let class = BodyClass::of(&ct.essence(), body);
-    if matches!(class, BodyClass::Sdp | BodyClass::Multipart) || body.is_empty() {
-        return;
-    }
-    out.push((format!("xsip_type{sfx}"), format!("{}/{}", ct.kind, ct.subtype).into_bytes()));
-    if class == BodyClass::Binary {
-        out.push((format!("xsip_body_encoding{sfx}"), enc.name().as_bytes().to_vec()));
-        out.push((format!("xsip_body{sfx}"), enc.encode(body)));
-    } else {
-        out.push((format!("xsip_body{sfx}"), body.to_vec()));
-    }
-    for h in hdrs.into_iter().flatten().filter(|h| !h.is("Content-Type")) {
-        out.push((format!("xsip_body{sfx}.header_{}", h.name()), h.value().to_vec()));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,20 +242,5 @@ mod tests {
         assert_eq!(parts[0].body, b"Hello");
         assert_eq!(parts[1].body, b"v=0\r\n");
         assert_eq!(parts[2].body, b"\x00\xff");
-        let ct = MediaType::parse("multipart/mixed;boundary=b1").unwrap();
-        let p = body_params(&ct, body, BodyEncoding::Hex);
-        let names: Vec<_> = p.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "xsip_type",
-                "xsip_body",
-                "xsip_type.1",
-                "xsip_body_encoding.1",
-                "xsip_body.1",
-                "xsip_body.1.header_Content-Disposition"
-            ]
-        );
-        assert_eq!(p[4].1, b"00ff");
     }
 }

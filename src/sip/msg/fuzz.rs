@@ -14,12 +14,33 @@ pub fn fuzz_parse(data: &[u8]) {
         check_round_trip(&msg, data, used);
         typed_accessors(&msg);
     }
-    let mut framer = Framer::new(1 << 16);
     let split = data.first().map_or(0, |&b| usize::from(b)).min(data.len());
-    framer.push(&data[..split]);
-    drain(&mut framer);
-    framer.push(&data[split..]);
-    drain(&mut framer);
+    let (whole, whole_failed) = frames(&[data]);
+    let (parts, parts_failed) = frames(&[&data[..split], &data[split..]]);
+    assert_eq!(whole, parts, "framing must not depend on how the stream was cut");
+    assert_eq!(whole_failed, parts_failed);
+}
+
+/// The frames a stream yields when fed in `chunks`, and whether it ended in an error.
+fn frames(chunks: &[&[u8]]) -> (Vec<Frame>, bool) {
+    let mut framer = Framer::new(1 << 12);
+    let mut out = Vec::new();
+    for c in chunks {
+        framer.push(c);
+        loop {
+            match framer.next_frame() {
+                Ok(Some(frame)) => {
+                    if let Frame::Message(m) = &frame {
+                        typed_accessors(m);
+                    }
+                    out.push(frame);
+                }
+                Ok(None) => break,
+                Err(_) => return (out, true),
+            }
+        }
+    }
+    (out, false)
 }
 
 fn check_round_trip(msg: &Message, data: &[u8], used: usize) {
@@ -42,14 +63,6 @@ fn typed_accessors(msg: &Message) {
     if let Some(r) = msg.as_request() {
         if let Ok(uri) = r.request_uri() {
             let _ = uri.to_rsip();
-        }
-    }
-}
-
-fn drain(framer: &mut Framer) {
-    while let Ok(Some(frame)) = framer.next_frame() {
-        if let Frame::Message(m) = frame {
-            typed_accessors(&m);
         }
     }
 }

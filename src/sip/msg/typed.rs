@@ -77,7 +77,7 @@ fn fail(h: &Header, header: &'static str, f: Fail) -> ParseError {
     ParseError::new(kind, h.span_of(f.range))
 }
 
-fn text<'a>(h: &'a Header) -> Result<&'a str, ParseError> {
+fn text(h: &Header) -> Result<&str, ParseError> {
     h.as_str().ok_or_else(|| ParseError::new(ErrorKind::InvalidUtf8, h.value_span()))
 }
 

@@ -13,7 +13,9 @@
 //! * Content-Type and the other `Content-*` headers are included (sip.md infers that
 //!   Yate's filter misses them; unverified against a live Yate).
 
-use super::body::{body_params, BodyEncoding};
+use super::body::{split_multipart, BodyClass, BodyEncoding};
+use super::headers::Headers;
+use super::typed::MediaType;
 use super::Message;
 
 /// Headers Yate never copies (it handles them itself).
@@ -70,6 +72,54 @@ impl Message {
     }
 }
 
+/// `xsip_*` parameters for a body of type `ct` (see [`Message::yate_body_params`]).
+fn body_params(ct: &MediaType, body: &[u8], enc: BodyEncoding) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    if body.is_empty() {
+        return out;
+    }
+    if BodyClass::of(&ct.essence(), body) != BodyClass::Multipart {
+        push_part(&mut out, "", ct, body, enc, None);
+        return out;
+    }
+    let parts = ct.param("boundary").and_then(|b| split_multipart(body, b)).unwrap_or_default();
+    for p in &parts {
+        let Ok(Some(pct)) = p.headers.content_type() else { continue };
+        let suffix =
+            if out.iter().any(|(n, _)| n == "xsip_type") { format!(".{}", count(&out)) } else { String::new() };
+        push_part(&mut out, &suffix, &pct, &p.body, enc, Some(&p.headers));
+    }
+    out
+}
+
+fn count(out: &[(String, Vec<u8>)]) -> usize {
+    out.iter().filter(|(n, _)| n.starts_with("xsip_type")).count()
+}
+
+fn push_part(
+    out: &mut Vec<(String, Vec<u8>)>,
+    sfx: &str,
+    ct: &MediaType,
+    body: &[u8],
+    enc: BodyEncoding,
+    hdrs: Option<&Headers>,
+) {
+    let class = BodyClass::of(&ct.essence(), body);
+    if matches!(class, BodyClass::Sdp | BodyClass::Multipart) || body.is_empty() {
+        return;
+    }
+    out.push((format!("xsip_type{sfx}"), format!("{}/{}", ct.kind, ct.subtype).into_bytes()));
+    if class == BodyClass::Binary {
+        out.push((format!("xsip_body_encoding{sfx}"), enc.name().as_bytes().to_vec()));
+        out.push((format!("xsip_body{sfx}"), enc.encode(body)));
+    } else {
+        out.push((format!("xsip_body{sfx}"), body.to_vec()));
+    }
+    for h in hdrs.into_iter().flatten().filter(|h| !h.is("Content-Type")) {
+        out.push((format!("xsip_body{sfx}.header_{}", h.name()), h.value().to_vec()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::parse;
@@ -94,6 +144,35 @@ Content-Type: text/plain;charset=utf-8\r\nl: 9\r\n\r\nHello Bob";
         assert_eq!(p[4].1, b"2");
         let reg = ExportOptions { from_to: false, auth: true, ..Default::default() };
         assert_eq!(names(&m.yate_params_with(&reg))[0], "sip_authorization");
+    }
+
+    #[test]
+    fn multipart_body_numbers_parts_and_skips_sdp() {
+        let body = b"--b1\r\nContent-Type: text/plain\r\n\r\nHello\r\n--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n\r\n--b1\r\nContent-Type: image/png\r\nContent-Disposition: attachment\r\n\r\n\x00\xff\r\n--b1--\r\n";
+        let ct = MediaType::parse("multipart/mixed;boundary=b1").unwrap();
+        let p = body_params(&ct, body, BodyEncoding::Hex);
+        let names: Vec<_> = p.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "xsip_type",
+                "xsip_body",
+                "xsip_type.1",
+                "xsip_body_encoding.1",
+                "xsip_body.1",
+                "xsip_body.1.header_Content-Disposition"
+            ]
+        );
+        assert_eq!(p[4].1, b"00ff");
+    }
+
+    #[test]
+    fn binary_and_sdp_bodies() {
+        let png = MediaType::parse("image/png").unwrap();
+        let p = body_params(&png, &[0x89, b'P'], BodyEncoding::Base64);
+        assert_eq!(p[1], ("xsip_body_encoding".to_owned(), b"base64".to_vec()));
+        assert_eq!(p[2].1, b"iVA=");
+        assert!(body_params(&MediaType::parse("application/sdp").unwrap(), b"v=0", BodyEncoding::Raw).is_empty());
     }
 
     #[test]
