@@ -34,7 +34,9 @@ enum Edit {
 }
 
 fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    let special = prop::sample::select(vec![b'\r', b'\n', b' ', b'\t', b':', b';', b',', b'"', b'<', b'>', b'\\', 0, 0xff, b'0', b'9']);
+    let special = prop::sample::select(vec![
+        b'\r', b'\n', b' ', b'\t', b':', b';', b',', b'"', b'<', b'>', b'\\', 0, 0xff, b'0', b'9',
+    ]);
     let byte = prop_oneof![any::<u8>(), special];
     let edit = prop_oneof![
         (any::<usize>(), byte.clone()).prop_map(|(i, b)| Edit::Set(i, b)),

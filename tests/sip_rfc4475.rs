@@ -50,14 +50,49 @@ fn addr(c: &Contact) -> &NameAddr {
 
 /// Every data file has a test below (keep this list in step with the directory).
 const CASES: &[&str] = &[
-    "3.1.1.1-wsinv", "3.1.1.2-intmeth", "3.1.1.3-esc01", "3.1.1.4-escnull", "3.1.1.5-esc02", "3.1.1.6-lwsdisp",
-    "3.1.1.7-longreq", "3.1.1.8-dblreq", "3.1.1.9-semiuri", "3.1.1.10-transports", "3.1.1.11-mpart01",
-    "3.1.1.12-unreason", "3.1.1.13-noreason", "3.1.2.1-badinv01", "3.1.2.2-clerr", "3.1.2.3-ncl",
-    "3.1.2.4-scalar02", "3.1.2.5-scalarlg", "3.1.2.6-quotbal", "3.1.2.7-ltgtruri", "3.1.2.8-lwsruri",
-    "3.1.2.9-lwsstart", "3.1.2.10-trws", "3.1.2.11-escruri", "3.1.2.12-baddate", "3.1.2.13-regbadct",
-    "3.1.2.14-badaspec", "3.1.2.15-baddn", "3.1.2.16-badvers", "3.1.2.17-mismatch01", "3.1.2.18-mismatch02",
-    "3.1.2.19-bigcode", "3.2.1-badbranch", "3.3.1-insuf", "3.3.2-unkscm", "3.3.3-novelsc", "3.3.4-unksm2",
-    "3.3.5-bext01", "3.3.10-bcast", "3.3.11-zeromf", "3.3.12-cparam01", "3.3.13-cparam02", "3.4.1-inv2543",
+    "3.1.1.1-wsinv",
+    "3.1.1.2-intmeth",
+    "3.1.1.3-esc01",
+    "3.1.1.4-escnull",
+    "3.1.1.5-esc02",
+    "3.1.1.6-lwsdisp",
+    "3.1.1.7-longreq",
+    "3.1.1.8-dblreq",
+    "3.1.1.9-semiuri",
+    "3.1.1.10-transports",
+    "3.1.1.11-mpart01",
+    "3.1.1.12-unreason",
+    "3.1.1.13-noreason",
+    "3.1.2.1-badinv01",
+    "3.1.2.2-clerr",
+    "3.1.2.3-ncl",
+    "3.1.2.4-scalar02",
+    "3.1.2.5-scalarlg",
+    "3.1.2.6-quotbal",
+    "3.1.2.7-ltgtruri",
+    "3.1.2.8-lwsruri",
+    "3.1.2.9-lwsstart",
+    "3.1.2.10-trws",
+    "3.1.2.11-escruri",
+    "3.1.2.12-baddate",
+    "3.1.2.13-regbadct",
+    "3.1.2.14-badaspec",
+    "3.1.2.15-baddn",
+    "3.1.2.16-badvers",
+    "3.1.2.17-mismatch01",
+    "3.1.2.18-mismatch02",
+    "3.1.2.19-bigcode",
+    "3.2.1-badbranch",
+    "3.3.1-insuf",
+    "3.3.2-unkscm",
+    "3.3.3-novelsc",
+    "3.3.4-unksm2",
+    "3.3.5-bext01",
+    "3.3.10-bcast",
+    "3.3.11-zeromf",
+    "3.3.12-cparam01",
+    "3.3.13-cparam02",
+    "3.4.1-inv2543",
 ];
 
 #[test]
@@ -91,7 +126,11 @@ fn s3_1_1_1_short_tortuous_invite() {
     let sent: Vec<_> = vias.iter().map(|v| (v.transport.as_str(), v.host.as_str(), v.branch().unwrap())).collect();
     assert_eq!(
         sent,
-        [("UDP", "192.0.2.2", "390skdjuw"), ("TCP", "spindle.example.com", "z9hG4bK9ikj8"), ("UDP", "192.168.255.111", "z9hG4bK30239")]
+        [
+            ("UDP", "192.0.2.2", "390skdjuw"),
+            ("TCP", "spindle.example.com", "z9hG4bK9ikj8"),
+            ("UDP", "192.168.255.111", "z9hG4bK30239")
+        ]
     );
     assert_eq!(h.str("Subject"), Some(""));
     assert_eq!(h.str("NewFangledHeader"), Some("newfangled value continued newfangled value"));
@@ -197,7 +236,10 @@ fn s3_1_1_8_extra_trailing_octets() {
     framer.push(&data);
     let Ok(Some(Frame::Message(first))) = framer.next_frame() else { panic!() };
     let Ok(Some(Frame::Message(second))) = framer.next_frame() else { panic!() };
-    assert_eq!((first.start_line(), second.headers().call_id().unwrap()), (r.start_line(), "dblreq.0ha0isnda977644900765@192.0.2.15"));
+    assert_eq!(
+        (first.start_line(), second.headers().call_id().unwrap()),
+        (r.start_line(), "dblreq.0ha0isnda977644900765@192.0.2.15")
+    );
 }
 
 #[test]
@@ -207,7 +249,9 @@ fn s3_1_1_9_semicolon_in_user_part() {
     assert_eq!((uri.user(), uri.host()), (Some("user;par=u%40example.net"), Some("example.com")));
     assert_eq!(
         r.headers.str("Accept"),
-        Some("application/sdp, application/pkcs7-mime, multipart/mixed, multipart/signed, message/sip, message/sipfrag")
+        Some(
+            "application/sdp, application/pkcs7-mime, multipart/mixed, multipart/signed, message/sip, message/sipfrag"
+        )
     );
 }
 
@@ -236,8 +280,13 @@ fn s3_1_1_11_multipart_with_binary_part() {
     assert_eq!(
         names,
         [
-            "xsip_type", "xsip_body", "xsip_body.header_Content-Transfer-Encoding", "xsip_type.1",
-            "xsip_body_encoding.1", "xsip_body.1", "xsip_body.1.header_Content-Transfer-Encoding"
+            "xsip_type",
+            "xsip_body",
+            "xsip_body.header_Content-Transfer-Encoding",
+            "xsip_type.1",
+            "xsip_body_encoding.1",
+            "xsip_body.1",
+            "xsip_body.1.header_Content-Transfer-Encoding"
         ]
     );
     let enc = rexroute::sip::msg::BodyEncoding::Base64;

@@ -24,7 +24,12 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn uri() -> impl Strategy<Value = String> {
-    ("[a-z0-9]{1,8}", "[a-z0-9]{1,8}(\\.[a-z0-9]{1,8}){0,2}", proptest::option::of(1u16..), "(;[a-z]{1,5}=[a-z0-9]{1,5}){0,2}")
+    (
+        "[a-z0-9]{1,8}",
+        "[a-z0-9]{1,8}(\\.[a-z0-9]{1,8}){0,2}",
+        proptest::option::of(1u16..),
+        "(;[a-z]{1,5}=[a-z0-9]{1,5}){0,2}",
+    )
         .prop_map(|(user, host, port, params)| match port {
             Some(p) => format!("sip:{user}@{host}:{p}{params}"),
             None => format!("sip:{user}@{host}{params}"),
@@ -36,7 +41,9 @@ fn headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
 }
 
 fn content_type() -> impl Strategy<Value = Option<String>> {
-    proptest::option::of(prop::sample::select(vec!["text/plain", "application/octet-stream", "image/png"]).prop_map(String::from))
+    proptest::option::of(
+        prop::sample::select(vec!["text/plain", "application/octet-stream", "image/png"]).prop_map(String::from),
+    )
 }
 
 fn request() -> impl Strategy<Value = Message> {

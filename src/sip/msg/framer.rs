@@ -33,9 +33,13 @@ pub enum Frame {
 #[derive(Debug, Clone)]
 pub struct Framer {
     buf: Vec<u8>,
+    /// Where the unconsumed bytes start in `buf`. Frames are consumed by moving this
+    /// offset; the buffer is compacted once per `push`, so a read holding thousands
+    /// of small messages or pings costs linear, not quadratic, time.
+    start: usize,
     max_message: usize,
-    /// How far the current buffer was already searched for the end of the head,
-    /// so a head arriving byte by byte is not rescanned from the start each time.
+    /// How far (from `start`) the pending bytes were already searched for the end
+    /// of the head, so a head arriving byte by byte is not rescanned each time.
     scanned: usize,
     failed: Option<ParseError>,
 }
@@ -49,19 +53,21 @@ impl Default for Framer {
 impl Framer {
     /// A framer refusing messages longer than `max_message` bytes.
     pub fn new(max_message: usize) -> Framer {
-        Framer { buf: Vec::new(), max_message, scanned: 0, failed: None }
+        Framer { buf: Vec::new(), start: 0, max_message, scanned: 0, failed: None }
     }
 
     /// Appends bytes read from the stream.
     pub fn push(&mut self, data: &[u8]) {
         if self.failed.is_none() {
+            self.buf.drain(..self.start);
+            self.start = 0;
             self.buf.extend_from_slice(data);
         }
     }
 
     /// Bytes received but not yet returned as a frame.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
     }
 
     /// The next complete frame, `None` if more bytes are needed.
@@ -74,6 +80,7 @@ impl Framer {
         match self.try_next() {
             Err(e) => {
                 self.buf.clear();
+                self.start = 0;
                 self.failed = Some(e.clone());
                 Err(e)
             }
@@ -81,29 +88,37 @@ impl Framer {
         }
     }
 
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        self.scanned = 0;
+    }
+
     fn try_next(&mut self) -> Result<Option<Frame>, ParseError> {
         if let Some(frame) = self.skip_line_breaks() {
             return Ok(frame);
         }
         let from = self.scanned.saturating_sub(3);
-        let Some(head_end) = find_head_end(&self.buf, from) else {
-            self.scanned = self.buf.len();
-            return self.check_size(self.buf.len()).map(|()| None);
+        let Some(head_end) = find_head_end(self.pending(), from) else {
+            self.scanned = self.buffered();
+            return self.check_size(self.buffered()).map(|()| None);
         };
         self.check_size(head_end)?;
-        let (mut msg, content_length) = parse_head(&self.buf, 0, head_end)?;
+        let (mut msg, content_length) = parse_head(self.pending(), 0, head_end)?;
         let Some(body_len) = content_length else {
             return Err(ParseError::new(ErrorKind::MissingContentLength, Span::new(0, head_end)));
         };
         let total = head_end.saturating_add(body_len);
         self.check_size(total)?;
-        if self.buf.len() < total {
+        if self.buffered() < total {
             self.scanned = head_end;
             return Ok(None);
         }
-        set_body(&mut msg, self.buf[head_end..total].to_vec());
-        self.buf.drain(..total);
-        self.scanned = 0;
+        set_body(&mut msg, self.pending()[head_end..total].to_vec());
+        self.consume(total);
         Ok(Some(Frame::Message(msg)))
     }
 
@@ -111,25 +126,24 @@ impl Framer {
     /// CRLFCRLF ping. `Some(None)` means "wait": the buffer may be a ping in progress.
     fn skip_line_breaks(&mut self) -> Option<Option<Frame>> {
         loop {
-            if self.buf.starts_with(b"\r\n\r\n") {
-                self.buf.drain(..4);
-                self.scanned = 0;
+            let p = self.pending();
+            if p.starts_with(b"\r\n\r\n") {
+                self.consume(4);
                 return Some(Some(Frame::KeepAlive));
             }
-            if matches!(self.buf.as_slice(), b"\r" | b"\r\n" | b"\r\n\r") {
+            if matches!(p, b"\r" | b"\r\n" | b"\r\n\r") {
                 return Some(None);
             }
-            let n = if self.buf.starts_with(b"\r\n") {
+            let n = if p.starts_with(b"\r\n") {
                 2
-            } else if self.buf.first() == Some(&b'\n') {
+            } else if p.first() == Some(&b'\n') {
                 1
             } else {
                 break;
             };
-            self.buf.drain(..n);
-            self.scanned = 0;
+            self.consume(n);
         }
-        if self.buf.is_empty() {
+        if self.buffered() == 0 {
             return Some(None);
         }
         None
@@ -138,7 +152,7 @@ impl Framer {
     fn check_size(&self, len: usize) -> Result<(), ParseError> {
         if len > self.max_message {
             let limit = self.max_message;
-            return Err(ParseError::new(ErrorKind::TooLarge { limit }, Span::new(0, len.min(self.buf.len()))));
+            return Err(ParseError::new(ErrorKind::TooLarge { limit }, Span::new(0, len.min(self.buffered()))));
         }
         Ok(())
     }
@@ -178,6 +192,14 @@ mod tests {
         assert_eq!(f.next_frame().unwrap(), None);
         f.push(MSG);
         assert!(matches!(frames(&mut f).as_slice(), [Frame::Message(_)]));
+    }
+
+    #[test]
+    fn many_pings_in_one_read_are_linear() {
+        let mut f = Framer::default();
+        f.push(&b"\r\n\r\n".repeat(200_000));
+        assert_eq!(frames(&mut f).len(), 200_000);
+        assert_eq!(f.buffered(), 0);
     }
 
     #[test]

@@ -140,9 +140,9 @@ pub enum Message {
 }
 
 impl Request {
-    /// The parsed Request-URI.
+    /// The parsed Request-URI; error spans count from the start of the request.
     pub fn request_uri(&self) -> Result<Uri, ParseError> {
-        Uri::parse(&self.uri).map_err(|e| e.at(Span::default()))
+        Uri::parse(&self.uri).map_err(|e| e.shifted(self.method.as_str().len() + 1))
     }
 
     /// Whether the version is `SIP/2.0` (case-insensitive, as RFC 3261 §7.1 allows).

@@ -163,8 +163,8 @@ impl Headers {
     /// The topmost Via (required).
     pub fn top_via(&self) -> Result<Via, ParseError> {
         let h = self.get("Via").ok_or_else(|| ParseError::new(ErrorKind::MissingHeader("Via"), Default::default()))?;
-        let mut vias = parse_vias(text(h)?).map_err(|f| fail(h, "Via", f))?;
-        Ok(vias.swap_remove(0))
+        let vias = parse_vias(text(h)?).map_err(|f| fail(h, "Via", f))?;
+        vias.into_iter().next().ok_or_else(|| ParseError::new(ErrorKind::MissingHeader("Via"), h.span()))
     }
 
     /// Every Contact value in order; `*` comes back as [`Contact::Star`]. Empty if absent.
