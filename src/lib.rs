@@ -11,5 +11,6 @@ pub mod lint;
 pub mod program;
 pub mod regex;
 pub mod runtime;
+pub mod sip;
 pub mod source;
 pub mod syntax;
