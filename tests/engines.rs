@@ -15,7 +15,7 @@ fn cond() -> impl Strategy<Value = String> {
         "[0-9]{1,4}".prop_map(|p| format!("^{p}")),
         "[0-9]{1,3}".prop_map(|p| format!("^{p}\\(.*\\)$")),
         "[0-9]{1,3}".prop_map(|p| format!("^{p}[0-9]*$")),
-        "[0-9]{1,2}".prop_map(|p| format!("{p}")),
+        "[0-9]{1,2}".prop_map(|p: String| p),
         "[0-9]{1,2}".prop_map(|p| format!("^{p}^")),
         Just(".*".to_string()),
         Just("^$".to_string()),
@@ -34,7 +34,7 @@ fn cond() -> impl Strategy<Value = String> {
 fn action() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z]{1,3}".prop_map(|t| format!("t-{t}-\\0-\\1")),
-        "[a-z]{1,3}".prop_map(|t| format!("{t}")),
+        "[a-z]{1,3}".prop_map(|t: String| t),
         Just(";x=\\0".to_string()),
         Just(";p=a".to_string()),
         Just(";p".to_string()),
