@@ -1,0 +1,148 @@
+//! The non-INVITE client transaction (RFC 3261 §17.1.2), one tokio task each.
+//!
+//! ```text
+//!  send ──▶ Trying ──1xx──▶ Proceeding ──final──▶ Completed ──timer K──▶ Terminated
+//!            │ E: resend, E = min(2E, T2)  │ E: resend, E = T2
+//!            └──────── F (64·T1): 408 to the user ────────▶ Terminated
+//! ```
+//!
+//! On TCP, E is not armed and K is zero. The outcome goes to the caller as soon
+//! as it is known; the task then lingers for K only to keep the key registered,
+//! so retransmitted responses are recognised and dropped.
+
+use super::endpoint::Forget;
+use super::key::ClientKey;
+use crate::sip::consts::Timers;
+use crate::sip::msg::{reason_phrase, ParseError, Request, Response};
+use crate::sip::transport::{Flow, Phase, Shutdown};
+use std::io;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep, Instant};
+
+/// Where a client transaction's final response came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The peer sent it.
+    Peer,
+    /// Timer F fired: a `408 Request Timeout` made here (§17.1.2.2).
+    Timeout,
+    /// The transport failed: a `503 Service Unavailable` made here (§8.1.3.1).
+    Transport,
+}
+
+/// The end of a client transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The final response, received or made here (see `origin`).
+    pub response: Response,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// Why a request could not even start a client transaction.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The endpoint is draining or stopped.
+    #[error("the SIP endpoint is shutting down")]
+    ShuttingDown,
+    /// The client transaction table is full.
+    #[error("too many client transactions (limit {0})")]
+    TooManyTransactions(usize),
+    /// The request lacks a readable CSeq or Via.
+    #[error("request cannot be sent: {0}")]
+    BadRequest(ParseError),
+    /// A transaction with the same branch and method is running.
+    #[error("a client transaction with this branch is already running")]
+    DuplicateBranch,
+    /// No flow to the destination could be had (no socket, connect failure).
+    #[error("transport: {0}")]
+    Transport(#[from] io::Error),
+    /// The transaction task ended without an outcome (a bug, or a runtime shutting down).
+    #[error("the client transaction ended without an outcome")]
+    Aborted,
+}
+
+/// A running client transaction.
+pub(super) struct ClientTask {
+    pub(super) timers: Timers,
+    /// The request as sent, for retransmissions.
+    pub(super) bytes: Arc<[u8]>,
+    /// The request's headers, to build a local 408/503.
+    pub(super) skeleton: Request,
+    pub(super) flow: Flow,
+    pub(super) responses: mpsc::Receiver<Response>,
+    pub(super) shutdown: Shutdown,
+    pub(super) _forget: Forget<ClientKey>,
+}
+
+impl ClientTask {
+    pub(super) async fn run(mut self, done: oneshot::Sender<Outcome>) {
+        let outcome = self.exchange().await;
+        let received = outcome.origin == Origin::Peer;
+        // The caller may have stopped waiting; the transaction still completes.
+        let _ = done.send(outcome);
+        if received {
+            self.linger().await;
+        }
+    }
+
+    /// Trying and Proceeding: send, retransmit on E, give up on F.
+    async fn exchange(&mut self) -> Outcome {
+        let reliable = self.flow.kind().is_reliable();
+        if let Err(e) = self.flow.send(self.bytes.clone()).await {
+            return self.local(503, Origin::Transport, &e);
+        }
+        let mut interval = self.timers.e_initial();
+        let e_timer = sleep(interval);
+        let f_timer = sleep(self.timers.f());
+        tokio::pin!(e_timer, f_timer);
+        let mut proceeding = false;
+        loop {
+            tokio::select! {
+                resp = self.responses.recv() => match resp {
+                    Some(resp) if resp.code < 200 => proceeding = true,
+                    Some(response) => return Outcome { response, origin: Origin::Peer },
+                    None => return self.local(503, Origin::Transport, &"response channel closed"),
+                },
+                () = &mut e_timer, if !reliable => {
+                    if let Err(e) = self.flow.send(self.bytes.clone()).await {
+                        return self.local(503, Origin::Transport, &e);
+                    }
+                    interval = self.timers.e_next(interval, proceeding);
+                    e_timer.as_mut().reset(Instant::now() + interval);
+                }
+                () = &mut f_timer => return self.local(408, Origin::Timeout, &"timer F"),
+                () = self.shutdown.reached(Phase::Stopped) => {
+                    return self.local(503, Origin::Transport, &"endpoint stopped");
+                }
+            }
+        }
+    }
+
+    /// Completed: keep the key for timer K so response retransmissions are
+    /// absorbed; draining cuts it short.
+    async fn linger(&mut self) {
+        let k = self.timers.k(self.flow.kind().is_reliable());
+        if k.is_zero() {
+            return;
+        }
+        let timer = sleep(k);
+        tokio::pin!(timer);
+        loop {
+            tokio::select! {
+                // Retransmitted final responses: nothing more to do with them.
+                Some(_) = self.responses.recv() => {}
+                () = &mut timer => return,
+                () = self.shutdown.reached(Phase::Draining) => return,
+            }
+        }
+    }
+
+    fn local(&self, code: u16, origin: Origin, why: &dyn std::fmt::Display) -> Outcome {
+        tracing::debug!(code, peer = %self.flow.peer(), %why, request = %self.skeleton.start_line(), "client transaction failed");
+        let response = Response::for_request(&self.skeleton, code, reason_phrase(code));
+        Outcome { response, origin }
+    }
+}

@@ -1,0 +1,337 @@
+//! The endpoint: transaction tables, dispatch of received messages, client requests, shutdown.
+//!
+//! The transport calls [`Endpoint::receive`] (through [`Sink`]) for every
+//! message; it must not block, so dispatch is a hash lookup under a short
+//! lock followed by a `try_send` or a `tokio::spawn`. Both tables are
+//! `HashMap`s keyed as RFC 3261 §17 says (Yate scans one list per packet).
+//! Their size is capped (`max_transactions`, beyond which new requests get
+//! `503`), and every entry belongs to a running task whose guard removes it, so
+//! the tables are cleaned by the transactions' own timers, never by a sweep.
+
+use super::admit::{self, Decision};
+use super::client::{ClientTask, Outcome, RequestError};
+use super::key::{ClientKey, ServerKey};
+use super::server::ServerTask;
+use super::{Config, TransactionUser};
+use crate::sip::consts::BRANCH_COOKIE;
+use crate::sip::msg::{new_tag, Header, Message, Request, Response};
+use crate::sip::transport::{
+    reject, Flow, Group, Incoming, Lifecycle, ListenAddr, Phase, Sink, TransportKind, Transports,
+};
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Retransmissions queued for one server transaction; more are dropped (the
+/// next one gets the same answer anyway).
+const RETRANSMIT_QUEUE: usize = 4;
+
+/// Responses queued for one client transaction.
+const RESPONSE_QUEUE: usize = 8;
+
+/// How long transactions still alive after the drain get to notice the stop.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+
+struct Slot<V> {
+    id: u64,
+    value: V,
+}
+
+/// A transaction table: key → the channel of the task that owns the key.
+pub(super) struct Table<K, V> {
+    map: Mutex<HashMap<K, Slot<V>>>,
+    next_id: AtomicU64,
+}
+
+impl<K: Hash + Eq, V> Table<K, V> {
+    fn new() -> Self {
+        Table { map: Mutex::new(HashMap::new()), next_id: AtomicU64::new(1) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<K, Slot<V>>> {
+        // A panic elsewhere while holding the lock leaves a consistent map
+        // (each critical section is a single insert, lookup or remove).
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+trait Remove<K>: Send + Sync {
+    fn remove(&self, key: &K, id: u64);
+}
+
+impl<K: Hash + Eq + Send, V: Send> Remove<K> for Table<K, V> {
+    fn remove(&self, key: &K, id: u64) {
+        let mut map = self.lock();
+        if map.get(key).is_some_and(|s| s.id == id) {
+            map.remove(key);
+        }
+    }
+}
+
+/// Removes a transaction's key from its table when the task ends (or panics).
+/// The id check keeps a newer transaction that reused the key.
+pub(super) struct Forget<K: Send + 'static> {
+    table: Arc<dyn Remove<K>>,
+    key: K,
+    id: u64,
+}
+
+impl<K: Send + 'static> Drop for Forget<K> {
+    fn drop(&mut self) {
+        self.table.remove(&self.key, self.id);
+    }
+}
+
+/// Inserts `value` under `key`, returning the guard that will remove it.
+fn insert<K, V>(table: &Arc<Table<K, V>>, map: &mut HashMap<K, Slot<V>>, key: K, value: V) -> Forget<K>
+where
+    K: Hash + Eq + Clone + Send + 'static,
+    V: Send + 'static,
+{
+    let id = table.next_id.fetch_add(1, Ordering::Relaxed);
+    map.insert(key.clone(), Slot { id, value });
+    Forget { table: table.clone(), key, id }
+}
+
+struct Inner {
+    config: Arc<Config>,
+    transports: Transports,
+    lifecycle: Lifecycle,
+    user: Arc<dyn TransactionUser>,
+    servers: Arc<Table<ServerKey, mpsc::Sender<Flow>>>,
+    clients: Arc<Table<ClientKey, mpsc::Sender<Response>>>,
+}
+
+/// A SIP endpoint: transports plus the non-INVITE transaction layer.
+#[derive(Clone)]
+pub struct Endpoint {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint").field("transports", &self.inner.transports).finish()
+    }
+}
+
+impl Endpoint {
+    /// Binds the configured addresses. Nothing is read until [`Endpoint::start`]
+    /// or [`Endpoint::run`].
+    pub async fn bind(config: Config, user: impl TransactionUser) -> io::Result<Endpoint> {
+        let lifecycle = Lifecycle::new();
+        let transports = Transports::bind(config.transport.clone(), lifecycle.clone()).await?;
+        let inner = Inner {
+            config: Arc::new(config),
+            transports,
+            lifecycle,
+            user: Arc::new(user),
+            servers: Arc::new(Table::new()),
+            clients: Arc::new(Table::new()),
+        };
+        Ok(Endpoint { inner: Arc::new(inner) })
+    }
+
+    /// The bound addresses (ports picked by the OS included).
+    pub fn local_addrs(&self) -> Vec<ListenAddr> {
+        self.inner.transports.local_addrs()
+    }
+
+    /// The first bound address of `kind`.
+    pub fn local_addr(&self, kind: TransportKind) -> Option<SocketAddr> {
+        self.inner.transports.local_addr(kind)
+    }
+
+    /// Live server and client transactions.
+    pub fn transactions(&self) -> (usize, usize) {
+        (self.inner.servers.len(), self.inner.clients.len())
+    }
+
+    /// Open TCP connections.
+    pub fn connections(&self) -> usize {
+        self.inner.transports.connections()
+    }
+
+    /// The shutdown state (phase, live tasks).
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.inner.lifecycle
+    }
+
+    /// Starts reading the sockets.
+    pub fn start(&self) {
+        self.inner.transports.start(Arc::new(self.clone()));
+    }
+
+    /// Serves until `shutdown` completes, then shuts down gracefully.
+    /// Returns whether everything ended within the grace periods.
+    pub async fn run(&self, shutdown: impl Future) -> bool {
+        self.start();
+        shutdown.await;
+        self.shutdown().await
+    }
+
+    /// Graceful shutdown: stop accepting (new requests get `503`), let the
+    /// transactions in flight finish within `shutdown_grace`, then close the sockets.
+    pub async fn shutdown(&self) -> bool {
+        let life = &self.inner.lifecycle;
+        let drained = life.drain(self.inner.config.shutdown_grace).await;
+        let stopped = life.stop(self.inner.config.transport.write_timeout + STOP_GRACE).await;
+        // Transactions the drain did not finish end as soon as they see `Stopped`.
+        let settled = life.settle(Group::Transactions, STOP_GRACE).await;
+        drained && stopped && settled
+    }
+
+    /// Sends `req` to `dest` in a new client transaction and waits for its
+    /// final response (a local `408` on timer F, `503` on a transport failure).
+    ///
+    /// A top Via with a fresh branch, Max-Forwards and Content-Length are added
+    /// when absent. Over TCP an open connection to `dest` is reused, else one
+    /// is opened. Dropping the returned future does not stop the transaction.
+    pub async fn request(&self, mut req: Request, dest: SocketAddr, kind: TransportKind) -> Result<Outcome, RequestError> {
+        if self.inner.lifecycle.phase() != Phase::Running {
+            return Err(RequestError::ShuttingDown);
+        }
+        let flow = self.inner.transports.flow_to(dest, kind, Arc::new(self.clone())).await?;
+        self.prepare(&mut req, &flow);
+        let key = ClientKey::for_request(&req).map_err(RequestError::BadRequest)?;
+        let (tx, rx) = mpsc::channel(RESPONSE_QUEUE);
+        let forget = {
+            let table = &self.inner.clients;
+            let mut map = table.lock();
+            let max = self.inner.config.max_transactions;
+            if map.len() >= max {
+                return Err(RequestError::TooManyTransactions(max));
+            }
+            if map.contains_key(&key) {
+                return Err(RequestError::DuplicateBranch);
+            }
+            insert(table, &mut map, key, tx)
+        };
+        let (done, outcome) = oneshot::channel();
+        let task = ClientTask {
+            timers: self.inner.config.timers,
+            bytes: Arc::from(req.to_bytes()),
+            skeleton: admit::skeleton(&req),
+            flow,
+            responses: rx,
+            shutdown: self.inner.lifecycle.listener(Group::Transactions),
+            _forget: forget,
+        };
+        tokio::spawn(task.run(done));
+        outcome.await.map_err(|_| RequestError::Aborted)
+    }
+
+    /// Adds the headers the transaction layer needs (RFC 3261 §8.1.1).
+    fn prepare(&self, req: &mut Request, flow: &Flow) {
+        if !req.headers.contains("Via") {
+            let branch = format!("{BRANCH_COOKIE}{}", new_tag());
+            let via = format!("SIP/2.0/{} {};rport;branch={branch}", flow.kind().name(), self.sent_by(flow));
+            req.headers.insert(0, Header::new("Via", via));
+        }
+        if !req.headers.contains("Max-Forwards") {
+            req.headers.set("Max-Forwards", self.inner.config.max_forwards.to_string());
+        }
+        if !req.headers.contains("Content-Length") {
+            req.headers.set("Content-Length", req.body.len().to_string());
+        }
+    }
+
+    /// Our `host:port` for a Via on `flow`: the configured one, else the
+    /// listening address (a wildcard IP replaced by the one routing to the peer).
+    fn sent_by(&self, flow: &Flow) -> String {
+        if let Some(s) = &self.inner.config.sent_by {
+            return s.clone();
+        }
+        let mut addr = flow.local();
+        if flow.kind() == TransportKind::Tcp {
+            if let Some(l) = self.local_addr(TransportKind::Tcp) {
+                addr.set_port(l.port());
+            }
+        }
+        if addr.ip().is_unspecified() {
+            if let Some(ip) = route_ip(flow.peer()) {
+                addr.set_ip(ip);
+            }
+        }
+        addr.to_string()
+    }
+
+    fn on_request(&self, req: Request, flow: Flow) {
+        // ACK exists only for INVITE, which is out of scope: never answered (§17.1.1.3).
+        if req.method.is("ACK") {
+            return;
+        }
+        let key = match admit::validate(&req) {
+            Ok(key) => key,
+            Err(code) => {
+                reject(&req, code, &flow);
+                return;
+            }
+        };
+        let table = &self.inner.servers;
+        let mut map = table.lock();
+        if let Some(slot) = map.get(&key) {
+            match slot.value.try_send(flow.clone()) {
+                Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => return,
+                // The task is ending; this request starts a new transaction.
+                Err(mpsc::error::TrySendError::Closed(_)) => drop(map.remove(&key)),
+            }
+        }
+        if self.inner.lifecycle.phase() != Phase::Running || map.len() >= self.inner.config.max_transactions {
+            drop(map);
+            reject(&req, 503, &flow);
+            return;
+        }
+        let (tx, rx) = mpsc::channel(RETRANSMIT_QUEUE);
+        let forget = insert(table, &mut map, key, tx);
+        drop(map);
+        let task = ServerTask {
+            config: self.inner.config.clone(),
+            skeleton: admit::skeleton(&req),
+            flow,
+            retransmissions: rx,
+            shutdown: self.inner.lifecycle.listener(Group::Transactions),
+            _forget: forget,
+        };
+        let decision: Decision = admit::decide(&req, &self.inner.config);
+        let user = self.inner.user.clone();
+        tokio::spawn(task.run(decision, req, move |r| user.request(r)));
+    }
+
+    fn on_response(&self, resp: Response) {
+        let Some(key) = ClientKey::for_response(&resp) else { return };
+        let map = self.inner.clients.lock();
+        match map.get(&key) {
+            // Full: a burst of retransmitted responses; one is enough.
+            Some(slot) => drop(slot.value.try_send(resp)),
+            None => tracing::debug!(code = resp.code, "response matches no client transaction; dropped"),
+        }
+    }
+}
+
+impl Sink for Endpoint {
+    fn receive(&self, incoming: Incoming) {
+        match incoming.message {
+            Message::Request(req) => self.on_request(req, incoming.flow),
+            Message::Response(resp) => self.on_response(resp),
+        }
+    }
+}
+
+/// The local IP the kernel would use to reach `dest` (a connected UDP socket
+/// sends nothing; it only picks a route).
+fn route_ip(dest: SocketAddr) -> Option<IpAddr> {
+    let any: IpAddr = if dest.is_ipv4() { Ipv4Addr::UNSPECIFIED.into() } else { Ipv6Addr::UNSPECIFIED.into() };
+    let socket = std::net::UdpSocket::bind((any, 0)).ok()?;
+    socket.connect(dest).ok()?;
+    Some(socket.local_addr().ok()?.ip())
+}

@@ -1,0 +1,352 @@
+//! SIP transports: the UDP and TCP sockets, turning bytes into messages and back.
+//!
+//! ```text
+//!  UDP datagram ──parse──────────────┐
+//!  TCP bytes ──Framer::push/next_frame┴─▶ Incoming { message, source, kind, flow } ──Sink::receive──▶ transactions
+//!  transactions ──Flow::send(bytes)──▶ sendto (UDP) / the connection's writer (TCP)
+//! ```
+//!
+//! This is the mini-redis shape: bytes, then a frame, then a command for the
+//! layer above, with a shutdown signal passed to every task and a connection
+//! cap enforced by a semaphore. Parsing itself is `sip::msg` (pure, no sockets).
+//!
+//! What the transport decides on its own, because only it sees the bytes:
+//!
+//! * a datagram or stream message larger than `max_message` gets `513 Message
+//!   Too Large` when its header section is readable (a TCP flow is then closed),
+//!   and is dropped otherwise; it is never handled with a truncated body;
+//! * a datagram that does not parse gets `400 Bad Request` when its head still
+//!   yields Via, Call-ID and CSeq, and is dropped otherwise;
+//! * every request's top Via gets `received=<source ip>` and a filled-in
+//!   `rport` (RFC 3261 §18.2.1, RFC 3581), as Yate does;
+//! * CRLFCRLF pings on TCP are answered with CRLF (RFC 5626).
+
+mod shutdown;
+mod stateless;
+mod tcp;
+mod udp;
+
+pub use shutdown::{Group, Lifecycle, Phase, Shutdown};
+pub use stateless::{answerable, reject, salvage_head, stamp_via};
+
+use crate::sip::consts;
+use crate::sip::msg::Message;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, UdpSocket};
+
+/// UDP or TCP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// Unreliable: the transaction layer retransmits.
+    Udp,
+    /// Reliable, stream framed.
+    Tcp,
+}
+
+impl TransportKind {
+    /// Whether the transport is reliable (timers E, J and K collapse).
+    pub fn is_reliable(self) -> bool {
+        matches!(self, TransportKind::Tcp)
+    }
+
+    /// The name in a Via header and in Yate's `ip_transport`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::Udp => "UDP",
+            TransportKind::Tcp => "TCP",
+        }
+    }
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One address to listen on, e.g. `udp:0.0.0.0:5060`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListenAddr {
+    /// The transport.
+    pub kind: TransportKind,
+    /// The local address (port 0 picks a free one).
+    pub addr: SocketAddr,
+}
+
+impl FromStr for ListenAddr {
+    type Err = String;
+
+    /// `udp:ADDR` or `tcp:ADDR`; see [`parse_listen`] for the bare form.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (kind, rest) = match s.split_once(':') {
+            Some((k, rest)) if k.eq_ignore_ascii_case("udp") => (TransportKind::Udp, rest),
+            Some((k, rest)) if k.eq_ignore_ascii_case("tcp") => (TransportKind::Tcp, rest),
+            _ => return Err(format!("`{s}`: expected udp:ADDR:PORT or tcp:ADDR:PORT")),
+        };
+        let addr = rest.parse().map_err(|e| format!("`{s}`: {e}"))?;
+        Ok(ListenAddr { kind, addr })
+    }
+}
+
+impl fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind.name().to_ascii_lowercase(), self.addr)
+    }
+}
+
+/// Parses a `--listen` value: `udp:ADDR`, `tcp:ADDR`, or a bare `ADDR` meaning both.
+pub fn parse_listen(s: &str) -> Result<Vec<ListenAddr>, String> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(vec![
+            ListenAddr { kind: TransportKind::Udp, addr },
+            ListenAddr { kind: TransportKind::Tcp, addr },
+        ]);
+    }
+    s.parse().map(|l| vec![l])
+}
+
+/// Transport settings; `sip::transaction::Config` holds one.
+#[derive(Clone, Debug)]
+pub struct TransportConfig {
+    /// Where to listen. A `--listen` option replaces this list ([`TransportConfig::override_listen`]).
+    pub listen: Vec<ListenAddr>,
+    /// Largest message accepted, headers plus body (Yate: `maxpkt`, `tcp_maxpkt`).
+    pub max_message: usize,
+    /// Largest number of TCP connections at once, accepted and initiated together.
+    pub max_connections: usize,
+    /// A TCP connection silent this long is closed (keep-alive pings count as traffic).
+    pub idle_timeout: Duration,
+    /// How long opening a TCP connection for a client transaction may take.
+    pub connect_timeout: Duration,
+    /// How long one TCP write may block before the connection is dropped.
+    pub write_timeout: Duration,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            listen: Vec::new(),
+            max_message: consts::MAX_MESSAGE,
+            max_connections: consts::MAX_CONNECTIONS,
+            idle_timeout: consts::IDLE_TIMEOUT,
+            connect_timeout: consts::CONNECT_TIMEOUT,
+            write_timeout: consts::WRITE_TIMEOUT,
+        }
+    }
+}
+
+impl TransportConfig {
+    /// Replaces the configured addresses when `listen` is not empty (the command
+    /// line wins over the configuration file).
+    pub fn override_listen(&mut self, listen: Vec<ListenAddr>) {
+        if !listen.is_empty() {
+            self.listen = listen;
+        }
+    }
+}
+
+/// Where a message came from and where its answers go: a UDP socket and peer,
+/// or one TCP connection (RFC 5626 calls both a flow).
+#[derive(Clone)]
+pub enum Flow {
+    /// A peer reached through one of our UDP sockets.
+    Udp(udp::UdpFlow),
+    /// A TCP connection.
+    Tcp(tcp::TcpFlow),
+}
+
+impl fmt::Debug for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Flow({} {} -> {})", self.kind(), self.local(), self.peer())
+    }
+}
+
+impl Flow {
+    /// UDP or TCP.
+    pub fn kind(&self) -> TransportKind {
+        match self {
+            Flow::Udp(_) => TransportKind::Udp,
+            Flow::Tcp(_) => TransportKind::Tcp,
+        }
+    }
+
+    /// The remote address.
+    pub fn peer(&self) -> SocketAddr {
+        match self {
+            Flow::Udp(f) => f.peer,
+            Flow::Tcp(f) => f.peer,
+        }
+    }
+
+    /// Our address on this flow.
+    pub fn local(&self) -> SocketAddr {
+        match self {
+            Flow::Udp(f) => f.local,
+            Flow::Tcp(f) => f.local,
+        }
+    }
+
+    /// A name for the flow, like Yate's `connection_id`: `udp:<local>` for a UDP
+    /// socket, `tcp:<n>` for a TCP connection.
+    pub fn id(&self) -> String {
+        match self {
+            Flow::Udp(f) => format!("udp:{}", f.local),
+            Flow::Tcp(f) => format!("tcp:{}", f.id),
+        }
+    }
+
+    /// Sends one message (or a keep-alive). On TCP this waits while the
+    /// connection's bounded queue is full; it fails once the connection is gone.
+    pub async fn send(&self, bytes: Arc<[u8]>) -> io::Result<()> {
+        match self {
+            Flow::Udp(f) => f.send(&bytes).await,
+            Flow::Tcp(f) => f.send(bytes).await,
+        }
+    }
+
+    /// Sends without waiting: for stateless answers, which are best-effort.
+    pub fn try_send(&self, bytes: Arc<[u8]>) -> io::Result<()> {
+        match self {
+            Flow::Udp(f) => f.try_send(&bytes),
+            Flow::Tcp(f) => f.try_send(bytes),
+        }
+    }
+}
+
+/// A message the transport received, with everything needed to answer it.
+#[derive(Debug)]
+pub struct Incoming {
+    /// The parsed message (a request's top Via already carries `received`/`rport`).
+    pub message: Message,
+    /// The packet's source address.
+    pub source: SocketAddr,
+    /// UDP or TCP.
+    pub kind: TransportKind,
+    /// Where answers go.
+    pub flow: Flow,
+}
+
+/// The layer above the transport: it must not block (the socket loop calls it).
+pub trait Sink: Send + Sync + 'static {
+    /// One received message.
+    fn receive(&self, incoming: Incoming);
+}
+
+struct Shared {
+    config: TransportConfig,
+    lifecycle: Lifecycle,
+    udp: Vec<Arc<UdpSocket>>,
+    tcp_local: Vec<SocketAddr>,
+    /// Bound listeners waiting for [`Transports::start`] to take them.
+    listeners: Mutex<Vec<TcpListener>>,
+    conns: tcp::Registry,
+}
+
+/// The bound sockets: started once with a [`Sink`], then used for sending.
+#[derive(Clone)]
+pub struct Transports {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Transports {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transports").field("local", &self.local_addrs()).finish()
+    }
+}
+
+impl Transports {
+    /// Binds every configured address. Nothing is read until [`Transports::start`].
+    pub async fn bind(config: TransportConfig, lifecycle: Lifecycle) -> io::Result<Transports> {
+        let mut udp = Vec::new();
+        let mut listeners = Vec::new();
+        for l in &config.listen {
+            match l.kind {
+                TransportKind::Udp => udp.push(Arc::new(UdpSocket::bind(l.addr).await?)),
+                TransportKind::Tcp => listeners.push(TcpListener::bind(l.addr).await?),
+            }
+        }
+        let tcp_local = listeners.iter().map(TcpListener::local_addr).collect::<io::Result<_>>()?;
+        let conns = tcp::Registry::new(config.max_connections);
+        let shared = Shared { config, lifecycle, udp, tcp_local, listeners: Mutex::new(listeners), conns };
+        Ok(Transports { shared: Arc::new(shared) })
+    }
+
+    /// The addresses actually bound (with the ports the OS picked for `:0`).
+    pub fn local_addrs(&self) -> Vec<ListenAddr> {
+        let udp = self.shared.udp.iter().filter_map(|s| s.local_addr().ok());
+        let udp = udp.map(|addr| ListenAddr { kind: TransportKind::Udp, addr });
+        let tcp = self.shared.tcp_local.iter().map(|&addr| ListenAddr { kind: TransportKind::Tcp, addr });
+        udp.chain(tcp).collect()
+    }
+
+    /// The first bound address of `kind`.
+    pub fn local_addr(&self, kind: TransportKind) -> Option<SocketAddr> {
+        self.local_addrs().into_iter().find(|l| l.kind == kind).map(|l| l.addr)
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TransportConfig {
+        &self.shared.config
+    }
+
+    /// Number of open TCP connections.
+    pub fn connections(&self) -> usize {
+        self.shared.conns.open()
+    }
+
+    /// Spawns the UDP receive loops and the TCP accept loops, delivering to `sink`.
+    /// A second call finds the listeners already taken and starts only nothing new.
+    pub fn start(&self, sink: Arc<dyn Sink>) {
+        for socket in &self.shared.udp {
+            let shutdown = self.shared.lifecycle.listener(Group::Io);
+            tokio::spawn(udp::serve(socket.clone(), self.shared.clone(), sink.clone(), shutdown));
+        }
+        let listeners = std::mem::take(&mut *self.shared.listeners.lock().unwrap_or_else(|e| e.into_inner()));
+        for listener in listeners {
+            let shutdown = self.shared.lifecycle.listener(Group::Io);
+            tokio::spawn(tcp::accept_loop(listener, self.shared.clone(), sink.clone(), shutdown));
+        }
+    }
+
+    /// A flow to `dest` for a client transaction: our first UDP socket, or an
+    /// open TCP connection to `dest` (reused) or a new one, read into `sink`.
+    pub async fn flow_to(&self, dest: SocketAddr, kind: TransportKind, sink: Arc<dyn Sink>) -> io::Result<Flow> {
+        match kind {
+            TransportKind::Udp => {
+                let socket = self.shared.udp.first().ok_or_else(|| no_transport(kind))?;
+                Ok(Flow::Udp(udp::UdpFlow::new(socket.clone(), dest)?))
+            }
+            TransportKind::Tcp => tcp::connect(&self.shared, dest, sink).await.map(Flow::Tcp),
+        }
+    }
+}
+
+fn no_transport(kind: TransportKind) -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, format!("no {kind} transport is configured"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_syntax() {
+        let both = parse_listen("127.0.0.1:5060").unwrap();
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[1].to_string(), "tcp:127.0.0.1:5060");
+        let one = parse_listen("UDP:[::1]:5070").unwrap();
+        assert_eq!(one, [ListenAddr { kind: TransportKind::Udp, addr: "[::1]:5070".parse().unwrap() }]);
+        assert!(parse_listen("sctp:1.2.3.4:5").is_err());
+        assert!(parse_listen("udp:nowhere").is_err());
+        let mut c = TransportConfig { listen: both, ..Default::default() };
+        c.override_listen(Vec::new());
+        assert_eq!(c.listen.len(), 2);
+        c.override_listen(one);
+        assert_eq!(c.listen.len(), 1);
+    }
+}
