@@ -111,7 +111,10 @@ impl ClientTask {
                         return self.local(503, Origin::Transport, &e);
                     }
                     interval = self.timers.e_next(interval, proceeding);
-                    e_timer.as_mut().reset(Instant::now() + interval);
+                    // From the deadline, not from now: a late wake-up does not
+                    // stretch the schedule (nor, after a stall, burst to catch up).
+                    let next = (e_timer.deadline() + interval).max(Instant::now());
+                    e_timer.as_mut().reset(next);
                 }
                 () = &mut f_timer => return self.local(408, Origin::Timeout, &"timer F"),
                 () = self.shutdown.reached(Phase::Stopped) => {

@@ -16,7 +16,7 @@
 //!   Too Large` when its header section is readable (a TCP flow is then closed),
 //!   and is dropped otherwise; it is never handled with a truncated body;
 //! * a datagram that does not parse gets `400 Bad Request` when its head still
-//!   yields Via, Call-ID and CSeq, and is dropped otherwise;
+//!   yields a top Via and a CSeq, and is dropped otherwise;
 //! * every request's top Via gets `received=<source ip>` and a filled-in
 //!   `rport` (RFC 3261 §18.2.1, RFC 3581), as Yate does;
 //! * CRLFCRLF pings on TCP are answered with CRLF (RFC 5626).

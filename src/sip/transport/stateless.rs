@@ -5,7 +5,7 @@
 //! §18.3 asks for `400` on a short body and `513` exists for oversize messages.
 //! The parser refuses such packets outright (it never hands on a truncated body),
 //! so [`salvage_head`] re-reads only the header section, without Content-Length,
-//! to recover the Via, Call-ID and CSeq an answer must copy. The salvaged request
+//! to recover the Via and CSeq an answer must copy. The salvaged request
 //! is used for that answer and nothing else.
 
 use super::Flow;
@@ -60,11 +60,12 @@ fn is_content_length(line: &[u8]) -> bool {
 }
 
 /// Whether `req` can be answered at all: it is not an ACK (never answered,
-/// §17.1.1.3) and its Via, Call-ID and CSeq, which a response copies and the
-/// peer matches on, are readable.
+/// §17.1.1.3) and its top Via and CSeq, which the peer matches a response on
+/// (§17.1.3), are readable. A missing Call-ID, From or To is what the `400`
+/// is about, so those may be absent.
 pub fn answerable(req: &Request) -> bool {
     let h = &req.headers;
-    !req.method.is("ACK") && h.top_via().is_ok() && h.call_id().is_ok() && h.cseq().is_ok()
+    !req.method.is("ACK") && h.top_via().is_ok() && h.cseq().is_ok()
 }
 
 /// Answers `req` with `code` outside any transaction, best-effort. Returns
@@ -147,6 +148,8 @@ Call-ID: c\r\nCSeq: 1 MESSAGE\r\nContent-Length:\r\n  x\r\n\r\nshort";
         assert!(!answerable(&ack));
         let no_via = request(b"OPTIONS sip:b@h SIP/2.0\r\ni: c\r\nCSeq: 1 OPTIONS\r\n\r\n");
         assert!(!answerable(&no_via));
+        let no_call_id = request(b"OPTIONS sip:b@h SIP/2.0\r\nv: SIP/2.0/UDP a\r\nCSeq: 1 OPTIONS\r\n\r\n");
+        assert!(answerable(&no_call_id));
     }
 
     #[test]

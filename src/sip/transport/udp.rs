@@ -63,7 +63,8 @@ pub(super) async fn serve(socket: Arc<UdpSocket>, shared: Arc<Shared>, sink: Arc
     }
 }
 
-/// One datagram: parse and deliver, or answer 400/513 when the head is readable.
+/// One datagram: parse and deliver, or answer 400/513 when the head is readable
+/// (a top Via and CSeq to answer to).
 fn handle(data: &[u8], oversize: bool, flow: UdpFlow, sink: &dyn Sink) {
     let peer = flow.peer;
     let flow = Flow::Udp(flow);
