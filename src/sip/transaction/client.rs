@@ -101,6 +101,9 @@ impl ClientTask {
         let mut proceeding = false;
         loop {
             tokio::select! {
+                // Messages before timers: a response or retransmission that
+                // arrived in time is handled even if a timer is due too.
+                biased;
                 resp = self.responses.recv() => match resp {
                     Some(resp) if resp.code < 200 => proceeding = true,
                     Some(response) => return Outcome { response, origin: Origin::Peer },
@@ -135,6 +138,9 @@ impl ClientTask {
         tokio::pin!(timer);
         loop {
             tokio::select! {
+                // Messages before timers: a response or retransmission that
+                // arrived in time is handled even if a timer is due too.
+                biased;
                 // Retransmitted final responses: nothing more to do with them.
                 Some(_) = self.responses.recv() => {}
                 () = &mut timer => return,

@@ -137,6 +137,9 @@ impl ServerTask {
         tokio::pin!(deadline);
         loop {
             tokio::select! {
+                // Messages before timers: a response or retransmission that
+                // arrived in time is handled even if a timer is due too.
+                biased;
                 resp = user.recv() => match resp {
                     Some(resp) if resp.code < 200 => last = Some(self.send(resp).await),
                     Some(resp) => return Some(self.send(resp).await),
@@ -173,6 +176,9 @@ impl ServerTask {
         tokio::pin!(timer);
         loop {
             tokio::select! {
+                // Messages before timers: a response or retransmission that
+                // arrived in time is handled even if a timer is due too.
+                biased;
                 Some(flow) = self.retransmissions.recv() => {
                     self.flow = flow;
                     self.resend(&last).await;

@@ -218,6 +218,18 @@ impl Connection {
             let reading = self.reader.is_some();
             let next_phase = if reading { Phase::Draining } else { Phase::Stopped };
             tokio::select! {
+                // Queued answers first: they were decided before anything
+                // that follows, and a stop must not lose them.
+                biased;
+                out = rx.recv() => match out {
+                    Some(bytes) => {
+                        idle_timer.as_mut().reset(Instant::now() + idle);
+                        if self.write(&mut wr, &bytes).await.is_err() {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
                 r = rd.read(&mut buf), if reading => {
                     idle_timer.as_mut().reset(Instant::now() + idle);
                     match r {
@@ -229,21 +241,13 @@ impl Connection {
                         }
                     }
                 }
-                out = rx.recv() => match out {
-                    Some(bytes) => {
-                        idle_timer.as_mut().reset(Instant::now() + idle);
-                        if self.write(&mut wr, &bytes).await.is_err() {
-                            break;
-                        }
-                    }
-                    None => break,
-                },
                 () = &mut idle_timer, if reading => {
                     tracing::debug!(%peer, "TCP connection idle");
                     self.stop_reading();
                 }
                 () = shutdown.reached(next_phase) => {
                     if shutdown.phase() >= Phase::Stopped {
+                        self.flush(&mut rx, &mut wr).await;
                         break;
                     }
                     self.stop_reading();
@@ -251,6 +255,16 @@ impl Connection {
             }
         }
         self.shared.conns.unregister(id, peer);
+    }
+
+    /// Writes what is already queued, for a stop: nothing more will be accepted.
+    async fn flush(&self, rx: &mut mpsc::Receiver<Arc<[u8]>>, wr: &mut OwnedWriteHalf) {
+        rx.close();
+        while let Ok(bytes) = rx.try_recv() {
+            if self.write(wr, &bytes).await.is_err() {
+                return;
+            }
+        }
     }
 
     fn stop_reading(&mut self) {
