@@ -172,9 +172,13 @@ impl TcpPeer {
     /// Connects with a blocking loopback connect (which completes in the
     /// kernel), so no await can let the paused clock jump.
     pub fn connect(addr: SocketAddr) -> TcpPeer {
-        let std = std::net::TcpStream::connect(addr).expect("connect");
-        std.set_nonblocking(true).expect("nonblocking");
-        TcpPeer { stream: TcpStream::from_std(std).expect("tokio stream"), raw: Vec::new(), eof: false }
+        TcpPeer::from_std(std::net::TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// Wraps a connected (or accepted) std stream.
+    pub fn from_std(stream: std::net::TcpStream) -> TcpPeer {
+        stream.set_nonblocking(true).expect("nonblocking");
+        TcpPeer { stream: TcpStream::from_std(stream).expect("tokio stream"), raw: Vec::new(), eof: false }
     }
 
     pub fn to(endpoint: &Endpoint) -> TcpPeer {

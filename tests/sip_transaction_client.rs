@@ -1,0 +1,201 @@
+//! Non-INVITE client transactions: timers E, F and K on UDP, one send on TCP, connection reuse.
+
+#[path = "sip_transport_support.rs"]
+mod support;
+
+use rexroute::sip::msg::{parse, Message, Request, Response};
+use rexroute::sip::transaction::{Endpoint, Origin, Outcome, RequestError};
+use rexroute::sip::transport::TransportKind;
+use std::net::SocketAddr;
+use std::time::Duration;
+use support::*;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+fn message(call_id: &str) -> Request {
+    let mut r = Request::new("MESSAGE", "sip:bob@127.0.0.1")
+        .with_header("From", "<sip:alice@127.0.0.1>;tag=a1")
+        .with_header("To", "<sip:bob@127.0.0.1>")
+        .with_header("Call-ID", call_id)
+        .with_header("CSeq", "1 MESSAGE");
+    r.set_body(Some("text/plain"), b"Hello Bob".to_vec());
+    r
+}
+
+fn send(endpoint: &Endpoint, req: Request, dest: SocketAddr, kind: TransportKind) -> JoinHandle<Result<Outcome, RequestError>> {
+    let ep = endpoint.clone();
+    tokio::spawn(async move { ep.request(req, dest, kind).await })
+}
+
+async fn outcome(task: JoinHandle<Result<Outcome, RequestError>>) -> Outcome {
+    until("the outcome", || task.is_finished().then_some(())).await;
+    task.await.expect("task").expect("outcome")
+}
+
+fn as_request(bytes: &[u8]) -> Request {
+    match parse(bytes) {
+        Ok(Message::Request(r)) => r,
+        other => panic!("not a request: {other:?}"),
+    }
+}
+
+/// A silent or scripted UAS on a raw UDP socket.
+async fn far_end(endpoint: &Endpoint) -> UdpPeer {
+    UdpPeer::to(endpoint).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn udp_request_retransmits_on_e_and_times_out_on_f() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    let t0 = Instant::now();
+    let task = send(&endpoint, message("c-timeout"), far.addr(), TransportKind::Udp);
+    let first = far.recv().await;
+    let req = as_request(&first);
+    let via = req.headers.top_via().unwrap();
+    assert!(via.has_rfc3261_branch() && via.rport() == Some(None));
+    assert_eq!(via.sent_by(), endpoint.local_addr(TransportKind::Udp).unwrap().to_string());
+    assert_eq!(req.headers.str("Max-Forwards"), Some("20"));
+    assert_eq!(req.body, b"Hello Bob");
+    let mut sent_at = vec![Duration::ZERO];
+    while !task.is_finished() && t0.elapsed() < Duration::from_secs(40) {
+        step(Duration::from_millis(100)).await;
+        while let Ok(n) = far.socket.try_recv(&mut [0u8; 4096]) {
+            assert_eq!(n, first.len());
+            sent_at.push(t0.elapsed());
+        }
+    }
+    let ms: Vec<u128> = sent_at.iter().map(Duration::as_millis).collect();
+    // E: T1, doubling to T2 = 4 s; F = 64·T1 = 32 s.
+    assert_eq!(ms, [0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
+    let out = outcome(task).await;
+    assert_eq!(t0.elapsed(), Duration::from_secs(32));
+    assert_eq!((out.response.code, out.origin), (408, Origin::Timeout));
+    assert_eq!(out.response.headers.call_id().unwrap(), "c-timeout");
+    assert_eq!(endpoint.transactions(), (0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn provisional_slows_e_to_t2_and_the_final_answer_completes() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    let t0 = Instant::now();
+    let task = send(&endpoint, message("c-prov"), far.addr(), TransportKind::Udp);
+    let req = as_request(&far.recv().await);
+    far.send(&Response::for_request(&req, 100, "Trying").to_bytes()).await;
+    let mut sent_at = Vec::new();
+    for _ in 0..100 {
+        step(Duration::from_millis(100)).await;
+        while far.socket.try_recv(&mut [0u8; 4096]).is_ok() {
+            sent_at.push(t0.elapsed().as_millis());
+        }
+    }
+    assert_eq!(sent_at, [500, 4500, 8500], "after a 1xx, E fires every T2");
+    assert!(!task.is_finished());
+    let ok = Response::for_request(&req, 200, "OK").to_bytes();
+    far.send(&ok).await;
+    let out = outcome(task).await;
+    assert_eq!((out.response.code, out.origin), (200, Origin::Peer));
+    // Completed: timer K = T4 absorbs retransmitted answers, then the key goes.
+    far.send(&ok).await;
+    step(Duration::from_secs(4)).await;
+    assert_eq!(endpoint.transactions().1, 1);
+    step(Duration::from_millis(1100)).await;
+    assert_eq!(endpoint.transactions().1, 0);
+    assert!(far.silent().await, "no retransmission after the final answer");
+}
+
+#[tokio::test(start_paused = true)]
+async fn configured_timers_scale_e_and_f() {
+    let mut c = config();
+    c.timers.t1 = Duration::from_millis(100);
+    c.timers.t2 = Duration::from_millis(400);
+    let (endpoint, _rx) = start(c).await;
+    let far = far_end(&endpoint).await;
+    let task = send(&endpoint, message("c-fast"), far.addr(), TransportKind::Udp);
+    far.recv().await;
+    let mut copies = 1;
+    while !task.is_finished() {
+        step(Duration::from_millis(100)).await;
+        while far.socket.try_recv(&mut [0u8; 4096]).is_ok() {
+            copies += 1;
+        }
+    }
+    // 0, .1, .3, .7, then every .4 s up to 6.3 s: F = 6.4 s.
+    assert_eq!(copies, 4 + 14);
+    assert_eq!(outcome(task).await.origin, Origin::Timeout);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tcp_request_is_sent_once_and_answered_on_its_connection() {
+    let (endpoint, _rx) = start(config()).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let task = send(&endpoint, message("c-tcp"), listener.local_addr().unwrap(), TransportKind::Tcp);
+    let (stream, _) = until("a connection", || listener.accept().ok()).await;
+    let mut far = TcpPeer::from_std(stream);
+    let req = match far.event().await {
+        TcpEvent::Message(Message::Request(r)) => r,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(req.headers.top_via().unwrap().transport, "TCP");
+    step(Duration::from_secs(10)).await;
+    assert!(far.quiet().await, "no retransmission on a reliable transport");
+    far.write(&Response::for_request(&req, 202, "Accepted").to_bytes()).await;
+    let out = outcome(task).await;
+    assert_eq!((out.response.code, out.origin), (202, Origin::Peer));
+    until("timer K = 0 on TCP", || (endpoint.transactions().1 == 0).then_some(())).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_to_a_tcp_client_reuses_its_connection() {
+    let (endpoint, mut rx) = start(config()).await;
+    let mut client = TcpPeer::to(&endpoint);
+    client.write(&request("OPTIONS", "z9hG4bKreg", 1, "")).await;
+    assert_eq!(client.response().await.code, 200);
+    let client_addr = client.stream.local_addr().unwrap();
+    let task = send(&endpoint, message("c-back"), client_addr, TransportKind::Tcp);
+    let req = match client.event().await {
+        TcpEvent::Message(Message::Request(r)) => r,
+        other => panic!("{other:?}"),
+    };
+    client.write(&Response::for_request(&req, 200, "OK").to_bytes()).await;
+    assert_eq!(outcome(task).await.response.code, 200);
+    assert_eq!(endpoint.connections(), 1);
+    assert!(user_idle(&mut rx).await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tcp_connect_failure_is_an_error_not_a_hang() {
+    let (endpoint, _rx) = start(config()).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let task = send(&endpoint, message("c-refused"), closed, TransportKind::Tcp);
+    until("the request to fail", || task.is_finished().then_some(())).await;
+    assert!(matches!(task.await.unwrap(), Err(RequestError::Transport(_))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn stray_responses_are_dropped_and_duplicates_refused() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    let stray = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKnobody\r\nCSeq: 1 MESSAGE\r\nl: 0\r\n\r\n";
+    far.send(stray.as_bytes()).await;
+    assert!(far.silent().await);
+    let with_branch = message("c-dup").with_header("Via", "SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKfixed");
+    let first = send(&endpoint, with_branch.clone(), far.addr(), TransportKind::Udp);
+    far.recv().await;
+    let second = send(&endpoint, with_branch, far.addr(), TransportKind::Udp);
+    until("the duplicate to be refused", || second.is_finished().then_some(())).await;
+    assert!(matches!(second.await.unwrap(), Err(RequestError::DuplicateBranch)));
+    first.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_new_client_transaction_while_shutting_down() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    assert!(endpoint.shutdown().await);
+    let task = send(&endpoint, message("c-late"), far.addr(), TransportKind::Udp);
+    until("the refusal", || task.is_finished().then_some(())).await;
+    assert!(matches!(task.await.unwrap(), Err(RequestError::ShuttingDown)));
+}
