@@ -22,7 +22,12 @@ fn message(call_id: &str) -> Request {
     r
 }
 
-fn send(endpoint: &Endpoint, req: Request, dest: SocketAddr, kind: TransportKind) -> JoinHandle<Result<Outcome, RequestError>> {
+fn send(
+    endpoint: &Endpoint,
+    req: Request,
+    dest: SocketAddr,
+    kind: TransportKind,
+) -> JoinHandle<Result<Outcome, RequestError>> {
     let ep = endpoint.clone();
     tokio::spawn(async move { ep.request(req, dest, kind).await })
 }

@@ -122,7 +122,8 @@ async fn growing_head_beyond_the_limit_closes_without_answer() {
 async fn missing_content_length_gets_400_then_close() {
     let (endpoint, _rx) = start(config()).await;
     let mut peer = TcpPeer::to(&endpoint);
-    let text = String::from_utf8(request("MESSAGE", "z9hG4bKnocl", 1, "")).unwrap().replace("Content-Length: 0\r\n", "");
+    let text =
+        String::from_utf8(request("MESSAGE", "z9hG4bKnocl", 1, "")).unwrap().replace("Content-Length: 0\r\n", "");
     peer.write(text.as_bytes()).await;
     assert_eq!(peer.response().await.code, 400);
     peer.closed().await;

@@ -84,7 +84,8 @@ async fn malformed_datagrams_get_400_or_are_dropped_and_serving_goes_on() {
 async fn other_versions_get_505() {
     let (endpoint, _rx) = start(config()).await;
     let peer = UdpPeer::to(&endpoint).await;
-    let v7 = String::from_utf8(request("MESSAGE", "z9hG4bKv7", 1, "")).unwrap().replacen("SIP/2.0\r\n", "SIP/7.0\r\n", 1);
+    let v7 =
+        String::from_utf8(request("MESSAGE", "z9hG4bKv7", 1, "")).unwrap().replacen("SIP/2.0\r\n", "SIP/7.0\r\n", 1);
     peer.send(v7.as_bytes()).await;
     assert_eq!(peer.response().await.code, 505);
 }

@@ -196,7 +196,12 @@ impl Endpoint {
     /// A top Via with a fresh branch, Max-Forwards and Content-Length are added
     /// when absent. Over TCP an open connection to `dest` is reused, else one
     /// is opened. Dropping the returned future does not stop the transaction.
-    pub async fn request(&self, mut req: Request, dest: SocketAddr, kind: TransportKind) -> Result<Outcome, RequestError> {
+    pub async fn request(
+        &self,
+        mut req: Request,
+        dest: SocketAddr,
+        kind: TransportKind,
+    ) -> Result<Outcome, RequestError> {
         if self.inner.lifecycle.phase() != Phase::Running {
             return Err(RequestError::ShuttingDown);
         }

@@ -102,10 +102,7 @@ impl fmt::Display for ListenAddr {
 /// Parses a `--listen` value: `udp:ADDR`, `tcp:ADDR`, or a bare `ADDR` meaning both.
 pub fn parse_listen(s: &str) -> Result<Vec<ListenAddr>, String> {
     if let Ok(addr) = s.parse::<SocketAddr>() {
-        return Ok(vec![
-            ListenAddr { kind: TransportKind::Udp, addr },
-            ListenAddr { kind: TransportKind::Tcp, addr },
-        ]);
+        return Ok(vec![ListenAddr { kind: TransportKind::Udp, addr }, ListenAddr { kind: TransportKind::Tcp, addr }]);
     }
     s.parse().map(|l| vec![l])
 }

@@ -115,7 +115,12 @@ impl Registry {
 }
 
 /// Accepts connections until draining. Over the cap a connection is closed at once.
-pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, sink: Arc<dyn Sink>, mut shutdown: Shutdown) {
+pub(super) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    sink: Arc<dyn Sink>,
+    mut shutdown: Shutdown,
+) {
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
