@@ -116,7 +116,7 @@ impl ClientTask {
                     interval = self.timers.e_next(interval, proceeding);
                     // From the deadline, not from now: a late wake-up does not
                     // stretch the schedule (nor, after a stall, burst to catch up).
-                    let next = (e_timer.deadline() + interval).max(Instant::now());
+                    let next = e_timer.deadline().checked_add(interval).unwrap_or(e_timer.deadline()).max(Instant::now());
                     e_timer.as_mut().reset(next);
                 }
                 () = &mut f_timer => return self.local(408, Origin::Timeout, &"timer F"),

@@ -184,7 +184,7 @@ impl Endpoint {
     pub async fn shutdown(&self) -> bool {
         let life = &self.inner.lifecycle;
         let drained = life.drain(self.inner.config.shutdown_grace).await;
-        let stopped = life.stop(self.inner.config.transport.write_timeout + STOP_GRACE).await;
+        let stopped = life.stop(self.inner.config.transport.write_timeout.saturating_add(STOP_GRACE)).await;
         // Transactions the drain did not finish end as soon as they see `Stopped`.
         let settled = life.settle(Group::Transactions, STOP_GRACE).await;
         drained && stopped && settled

@@ -35,6 +35,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
@@ -241,6 +242,8 @@ struct Shared {
     tcp_local: Vec<SocketAddr>,
     /// Bound listeners waiting for [`Transports::start`] to take them.
     listeners: Mutex<Vec<TcpListener>>,
+    /// Set by the first `start`: a second one must not add readers to the sockets.
+    started: AtomicBool,
     conns: tcp::Registry,
 }
 
@@ -269,7 +272,9 @@ impl Transports {
         }
         let tcp_local = listeners.iter().map(TcpListener::local_addr).collect::<io::Result<_>>()?;
         let conns = tcp::Registry::new(config.max_connections);
-        let shared = Shared { config, lifecycle, udp, tcp_local, listeners: Mutex::new(listeners), conns };
+        let listeners = Mutex::new(listeners);
+        let started = AtomicBool::new(false);
+        let shared = Shared { config, lifecycle, udp, tcp_local, listeners, started, conns };
         Ok(Transports { shared: Arc::new(shared) })
     }
 
@@ -296,9 +301,12 @@ impl Transports {
         self.shared.conns.open()
     }
 
-    /// Spawns the UDP receive loops and the TCP accept loops, delivering to `sink`.
-    /// A second call finds the listeners already taken and starts only nothing new.
+    /// Spawns the UDP receive loops and the TCP accept loops, delivering to
+    /// `sink`. Only the first call does anything.
     pub fn start(&self, sink: Arc<dyn Sink>) {
+        if self.shared.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
         for socket in &self.shared.udp {
             let shutdown = self.shared.lifecycle.listener(Group::Io);
             tokio::spawn(udp::serve(socket.clone(), self.shared.clone(), sink.clone(), shutdown));

@@ -55,6 +55,13 @@ impl TcpFlow {
     }
 }
 
+/// `now + d`, saturating far in the future for an absurd configured duration
+/// (tokio's `Instant + Duration` would panic).
+fn deadline(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d).unwrap_or_else(|| now + Duration::from_secs(86_400 * 365))
+}
+
 fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::BrokenPipe, "TCP connection closed")
 }
@@ -217,7 +224,7 @@ impl Connection {
         let (mut rd, mut wr) = stream.into_split();
         let mut buf = vec![0u8; READ_CHUNK];
         let idle = self.shared.config.idle_timeout;
-        let idle_timer = sleep_until(Instant::now() + idle);
+        let idle_timer = sleep_until(deadline(idle));
         tokio::pin!(idle_timer);
         loop {
             let reading = self.reader.is_some();
@@ -228,7 +235,7 @@ impl Connection {
                 biased;
                 out = rx.recv() => match out {
                     Some(bytes) => {
-                        idle_timer.as_mut().reset(Instant::now() + idle);
+                        idle_timer.as_mut().reset(deadline(idle));
                         if self.write(&mut wr, &bytes).await.is_err() {
                             break;
                         }
@@ -236,7 +243,7 @@ impl Connection {
                     None => break,
                 },
                 r = rd.read(&mut buf), if reading => {
-                    idle_timer.as_mut().reset(Instant::now() + idle);
+                    idle_timer.as_mut().reset(deadline(idle));
                     match r {
                         Ok(0) | Err(_) => self.stop_reading(),
                         Ok(n) => {

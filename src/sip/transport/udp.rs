@@ -96,3 +96,66 @@ fn handle(data: &[u8], oversize: bool, flow: UdpFlow, sink: &dyn Sink) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A sink that keeps what it receives.
+    #[derive(Default)]
+    struct Record(Mutex<Vec<Incoming>>);
+
+    impl Sink for Record {
+        fn receive(&self, incoming: Incoming) {
+            self.0.lock().unwrap().push(incoming);
+        }
+    }
+
+    async fn pair() -> (UdpFlow, UdpSocket) {
+        let ours = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let theirs = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        // Stateless answers use `try_send_to`, which needs the writable
+        // readiness a serving socket has long had; a fresh one must learn it.
+        ours.writable().await.unwrap();
+        (UdpFlow::new(ours, theirs.local_addr().unwrap()).unwrap(), theirs)
+    }
+
+    const REQ: &[u8] =
+        b"MESSAGE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;rport;branch=z9hG4bK1\r\nCSeq: 1 MESSAGE\r\nl: 2\r\n\r\nhi";
+
+    #[tokio::test]
+    async fn requests_are_delivered_with_a_stamped_via() {
+        let (flow, theirs) = pair().await;
+        let sink = Record::default();
+        handle(REQ, false, flow, &sink);
+        let got = sink.0.lock().unwrap().pop().unwrap();
+        let via = got.message.headers().top_via().unwrap();
+        assert_eq!(via.rport(), Some(Some(theirs.local_addr().unwrap().port())));
+        assert_eq!((got.kind, got.flow.id().starts_with("udp:")), (TransportKind::Udp, true));
+    }
+
+    #[tokio::test]
+    async fn keepalives_are_ignored_and_oversize_is_513() {
+        let (flow, theirs) = pair().await;
+        let sink = Record::default();
+        handle(b"\r\n\r\n", false, flow.clone(), &sink);
+        handle(b"", false, flow.clone(), &sink);
+        handle(REQ, true, flow, &sink);
+        assert!(sink.0.lock().unwrap().is_empty());
+        let mut buf = [0u8; 1500];
+        let n = theirs.recv(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"SIP/2.0 513 Message Too Large\r\n"));
+    }
+
+    #[tokio::test]
+    async fn unreadable_responses_are_dropped_silently() {
+        let (flow, theirs) = pair().await;
+        let sink = Record::default();
+        handle(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nl: 9\r\n\r\n", false, flow.clone(), &sink);
+        handle(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nl: 0\r\n\r\n", false, flow, &sink);
+        assert_eq!(sink.0.lock().unwrap().len(), 1, "the well-formed response is delivered");
+        let mut buf = [0u8; 16];
+        assert!(theirs.try_recv(&mut buf).is_err());
+    }
+}
