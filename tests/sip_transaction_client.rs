@@ -204,3 +204,15 @@ async fn no_new_client_transaction_while_shutting_down() {
     until("the refusal", || task.is_finished().then_some(())).await;
     assert!(matches!(task.await.unwrap(), Err(RequestError::ShuttingDown)));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_request_without_cseq_is_refused_before_sending() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    let mut req = message("c-nocseq");
+    req.headers.remove("CSeq");
+    let task = send(&endpoint, req, far.addr(), TransportKind::Udp);
+    until("the refusal", || task.is_finished().then_some(())).await;
+    assert!(matches!(task.await.unwrap(), Err(RequestError::BadRequest(_))));
+    assert!(far.silent().await);
+}

@@ -205,6 +205,8 @@ impl Endpoint {
         if self.inner.lifecycle.phase() != Phase::Running {
             return Err(RequestError::ShuttingDown);
         }
+        // Checked before connecting: the key needs the CSeq method.
+        req.headers.cseq().map_err(RequestError::BadRequest)?;
         let flow = self.inner.transports.flow_to(dest, kind, Arc::new(self.clone())).await?;
         self.prepare(&mut req, &flow);
         let key = ClientKey::for_request(&req).map_err(RequestError::BadRequest)?;

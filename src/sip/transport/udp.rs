@@ -14,6 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::UdpSocket;
 
+/// Pause after a failed receive.
+const RECV_BACKOFF: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// The largest UDP payload there can be (65 535 minus the 8-byte UDP header).
 const MAX_DATAGRAM: usize = 65_527;
 
@@ -57,8 +60,12 @@ pub(super) async fn serve(socket: Arc<UdpSocket>, shared: Arc<Shared>, sink: Arc
                 handle(&buf[..n], n > max, flow, sink.as_ref());
             }
             // An unconnected UDP socket reports only local trouble (e.g. a
-            // buffer shortage); the next datagram may well be fine.
-            Err(e) => tracing::debug!(error = %e, %local, "UDP receive failed"),
+            // buffer shortage); the next datagram may well be fine. The pause
+            // keeps a lasting error from spinning the loop.
+            Err(e) => {
+                tracing::warn!(error = %e, %local, "UDP receive failed");
+                tokio::time::sleep(RECV_BACKOFF).await;
+            }
         }
     }
 }
