@@ -49,12 +49,21 @@ pub struct Vm<'a, 'b> {
     pub msg_trace: Option<Vec<String>>,
     /// The decision program; `None` runs the reference walk.
     pub program: Option<&'a Program>,
+    /// Buffers reused by candidate searches.
+    scratch: Scratch,
+}
+
+/// Reusable buffers of the candidate search.
+#[derive(Default)]
+struct Scratch {
+    cands: Vec<u32>,
+    subjects: Vec<Vec<u8>>,
 }
 
 impl<'a, 'b> Vm<'a, 'b> {
     /// A VM for one handler call.
     pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, ms: Vec<u8>, ret: RetSlot) -> Self {
-        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None }
+        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Scratch::default() }
     }
 
     fn log(&mut self, line: String) {
@@ -135,13 +144,22 @@ impl<'a, 'b> Vm<'a, 'b> {
         None
     }
 
-    fn subject_of(&mut self, msg: &Message, key: &SubjectKey) -> Vec<u8> {
-        match key {
-            SubjectKey::MatchString => self.ms.clone(),
-            SubjectKey::Param(name, default) => msg.get(name).unwrap_or(default).to_vec(),
-            SubjectKey::Func(text) => {
-                let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
-                subst::eval_functions(text.clone(), &mut fx)
+    /// Fills `out[i]` with the current value of the index's i-th subject, reusing the
+    /// buffers so that a search allocates nothing once warm.
+    fn subjects(&mut self, msg: &Message, index: &Index, out: &mut Vec<Vec<u8>>) {
+        for (i, key) in index.keys().enumerate() {
+            if out.len() <= i {
+                out.push(Vec::new());
+            }
+            let buf = &mut out[i];
+            buf.clear();
+            match key {
+                SubjectKey::MatchString => buf.extend_from_slice(&self.ms),
+                SubjectKey::Param(name, default) => buf.extend_from_slice(msg.get(name).unwrap_or(default)),
+                SubjectKey::Func(text) => {
+                    let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
+                    *buf = subst::eval_functions(text.clone(), &mut fx);
+                }
             }
         }
     }
@@ -158,10 +176,31 @@ impl<'a, 'b> Vm<'a, 'b> {
         stack: &mut Vec<Block>,
     ) -> Option<bool> {
         let mut from = 0u32;
-        let mut cands = Vec::new();
-        'search: while (from as usize) < items.len() {
-            index.candidates(from, |k| self.subject_of(msg, k), &mut cands);
-            for &pos in &cands {
+        let mut cands = std::mem::take(&mut self.scratch.cands);
+        let mut subjects = std::mem::take(&mut self.scratch.subjects);
+        let result = self.search(msg, ctx, items, index, depth, stack, &mut cands, &mut subjects, &mut from);
+        self.scratch.cands = cands;
+        self.scratch.subjects = subjects;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn search(
+        &mut self,
+        msg: &mut Message,
+        ctx: &ir::Context,
+        items: &[Item],
+        index: &Index,
+        depth: u32,
+        stack: &mut Vec<Block>,
+        cands: &mut Vec<u32>,
+        subjects: &mut Vec<Vec<u8>>,
+        from: &mut u32,
+    ) -> Option<bool> {
+        'search: while (*from as usize) < items.len() {
+            self.subjects(msg, index, subjects);
+            index.candidates(*from, subjects, cands);
+            for &pos in cands.iter() {
                 let flow = match items.get(pos as usize) {
                     Some(Item::Rule(r)) => {
                         let idx = r.0 as usize;
@@ -180,7 +219,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                 if let Flow::Return(r) = flow {
                     return Some(r);
                 }
-                from = pos + 1;
+                *from = pos + 1;
                 continue 'search;
             }
             break;
