@@ -513,9 +513,16 @@ impl<'a, 'b> Vm<'a, 'b> {
             self.cx.out.queue.push_back(m);
             return;
         }
+        if self.cx.depth >= MAX_DISPATCH_DEPTH {
+            self.log(format!(
+                "Refusing to dispatch '{}': {MAX_DISPATCH_DEPTH} dispatches already nested",
+                String::from_utf8_lossy(&m.name)
+            ));
+            return;
+        }
         self.env.dispatching.fetch_add(1, Ordering::SeqCst);
         let bus = self.cx.bus;
-        let handled = bus.dispatch(&mut m, self.cx.out);
+        let handled = bus.dispatch_nested(&mut m, self.cx.out, self.cx.depth + 1);
         self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
         self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
     }
@@ -556,6 +563,11 @@ fn show_keyword(k: &Keyword) -> String {
         Keyword::Target(t) => format!("target {:?} (handled)", l(t)),
     }
 }
+
+/// Most `dispatch` actions nested inside one another. Yate has no limit and a rule that
+/// dispatches its own message overflows its stack; rexroute refuses the innermost one
+/// with a warning (docs/differences.md).
+pub const MAX_DISPATCH_DEPTH: u32 = 16;
 
 /// Longest single `msleep`; Yate has none, but a typo must not hang a worker for days.
 const MAX_SLEEP_MS: u64 = 60_000;
