@@ -2,8 +2,8 @@
 
 use std::process::Command;
 
-fn route(conf: &str, called: &str) -> serde_json::Value {
-    let dir = std::env::temp_dir().join(format!("rexroute-limits-{}-{}", std::process::id(), called));
+fn route(name: &str, conf: &str, called: &str) -> serde_json::Value {
+    let dir = std::env::temp_dir().join(format!("rexroute-limits-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("regexroute.conf");
     std::fs::write(&path, conf).expect("write conf");
@@ -19,7 +19,7 @@ fn route(conf: &str, called: &str) -> serde_json::Value {
 
 #[test]
 fn dispatch_recursion_is_bounded() {
-    let v = route("[default]\n.*=dispatch call.route;called=1\n", "1");
+    let v = route("dispatch", "[default]\n.*=dispatch call.route;called=1\n", "1");
     assert_eq!(v["handled"], false);
     assert_eq!(v["enqueued"].as_array().map(Vec::len), Some(16));
     let log = v["log"].to_string();
@@ -29,7 +29,7 @@ fn dispatch_recursion_is_bounded() {
 #[test]
 fn goto_loops_inside_dispatches_stay_within_the_stack() {
     let conf = "[priorities]\nmaxdepth=100\n[default]\n^1$=dispatch call.route;called=2\n^2$=goto default\n";
-    let v = route(conf, "1");
+    let v = route("goto", conf, "1");
     assert_eq!(v["handled"], false);
     assert!(v["log"].to_string().contains("Possible loop detected"));
 }
