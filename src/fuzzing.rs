@@ -39,8 +39,11 @@ pub const MAX_INCLUDES: usize = 8;
 /// The byte that separates the parts of an input.
 pub const SEPARATOR: u8 = 0xFF;
 
+/// A fuzz target: takes any bytes, must not panic.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for replaying saved inputs from `fuzz/regressions/<name>/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("ini_parse", ini_parse),
     ("rule_parse", rule_parse),
     ("compile", compile),
