@@ -11,11 +11,11 @@
 //! [`compile`] the rest is a second, includable file; in [`run`] it is a list of
 //! messages, themselves separated by `0xFF`.
 
-use crate::bus::{Bus, Outcome};
+use crate::bus::{Bus, Finished, Outcome, Phase};
 use crate::ini::{self, Document, LoadOptions, MemFs};
-use crate::runtime::env::Env;
+use crate::runtime::env::{EngineInfo, Env};
 use crate::runtime::message::Message;
-use crate::runtime::router::Router;
+use crate::runtime::router::{Engine, Router};
 use crate::syntax::{self, Ast, Rule};
 use std::path::Path;
 use std::sync::Arc;
@@ -81,7 +81,9 @@ pub fn rule_parse(data: &[u8]) {
     }
 }
 
-/// Loading (with includes), parsing and lowering, then printing the IR.
+/// Every compile-time stage on the input (loaded with includes): parse, lower,
+/// the decision program and lint, printing each product and rendering every
+/// diagnostic (its spans must be valid for miette).
 pub fn compile(data: &[u8]) {
     if data.len() > MAX_INPUT {
         return;
@@ -90,6 +92,10 @@ pub fn compile(data: &[u8]) {
     let ast = syntax::parse(&doc);
     let ir = crate::ir::lower(&doc, &ast);
     let _ = ir.to_string();
+    let _ = crate::program::compile(&ir).disasm(&ir);
+    for d in crate::lint::check(&doc, &ast, &ir) {
+        let _ = crate::diag::render_human(&d, &doc.sources);
+    }
 }
 
 /// Parse, print, parse: every rule prints back to its entry's exact key and value,
@@ -103,25 +109,56 @@ pub fn roundtrip(data: &[u8]) {
 }
 
 /// Compiles the part before the first `0xFF`, then dispatches each later part as a
-/// message through the router (see [`message`] for how bytes become a message).
+/// message (see [`message`] for how bytes become one) through both engines, the
+/// decision program and the reference walk: they must agree on each message's
+/// result, its final state, its echo lines and the messages it created.
 ///
 /// Inputs containing `sleep` (any case) are skipped: `msleep` really sleeps, up to a
 /// minute per rule, and its word may come from a parameter as well as the config.
+/// Inputs naming `random` or `timestamp` run without the comparison, since those
+/// functions give a different answer each call.
 pub fn run(data: &[u8]) {
-    if data.len() > MAX_INPUT || data.to_ascii_lowercase().windows(5).any(|w| w == b"sleep") {
+    let lower = data.to_ascii_lowercase();
+    if data.len() > MAX_INPUT || contains(&lower, b"sleep") {
         return;
     }
     let mut parts = data.split(|&b| b == SEPARATOR);
     let conf = String::from_utf8_lossy(parts.next().unwrap_or_default());
     let doc = ini::load_str("fuzz.conf", &conf, &LoadOptions::default());
-    let ir = crate::ir::lower(&doc, &syntax::parse(&doc));
-    let router = Router::new(Arc::new(ir), Arc::new(Env::default()));
+    let ir = Arc::new(crate::ir::lower(&doc, &syntax::parse(&doc)));
+    let msgs: Vec<Message> = parts.take(MAX_MESSAGES).map(message).collect();
+    // One set of engine facts for both runs: `EngineInfo::default` reads the clock.
+    let info = EngineInfo::default();
+    let compiled = route(&ir, &msgs, Engine::Compiled, &info);
+    if contains(data, b"random") || contains(data, b"timestamp") {
+        return;
+    }
+    let naive = route(&ir, &msgs, Engine::Naive, &info);
+    assert_eq!(compiled, naive, "compiled and naive engines differ on config:\n{conf}");
+}
+
+/// What [`run`] compares between engines, per message: handled, the message as it
+/// ended, echo lines, and each created message with its result.
+type Routed = (bool, Message, Vec<String>, Vec<(Message, bool)>);
+
+/// Every message through a fresh router on `engine`, with its own globals.
+fn route(ir: &Arc<crate::ir::Ir>, msgs: &[Message], engine: Engine, info: &EngineInfo) -> Vec<Routed> {
+    let env = Env { engine: info.clone(), ..Env::default() };
+    let router = Router::with_engine(Arc::clone(ir), Arc::new(env), engine);
     let mut bus = Bus::new();
     router.install(&mut bus);
-    for part in parts.take(MAX_MESSAGES) {
-        let mut msg = message(part);
-        dispatch_bounded(&bus, &mut msg);
-    }
+    msgs.iter()
+        .map(|m| {
+            let mut msg = m.clone();
+            let (handled, out) = dispatch_bounded(&bus, &mut msg);
+            let created = out.finished.into_iter().map(|f| (f.msg, f.handled)).collect();
+            (handled, msg, out.echo, created)
+        })
+        .collect()
+}
+
+fn contains(data: &[u8], word: &[u8]) -> bool {
+    data.windows(word.len()).any(|w| w == word)
 }
 
 /// Public so the round-trip property test can use it on the documents it generates.
@@ -276,12 +313,15 @@ pub fn message(data: &[u8]) -> Message {
     msg
 }
 
-/// `Bus::dispatch_all` with at most [`MAX_QUEUED`] enqueued messages processed.
-fn dispatch_bounded(bus: &Bus, msg: &mut Message) {
+/// `Bus::dispatch_all` with at most [`MAX_QUEUED`] enqueued messages processed, and
+/// tracing on (its formatting is code too). Returns the first message's result.
+fn dispatch_bounded(bus: &Bus, msg: &mut Message) -> (bool, Outcome) {
     let mut out = Outcome { trace: Some(Vec::new()), ..Default::default() };
-    bus.dispatch(msg, &mut out);
+    let handled = bus.dispatch(msg, &mut out);
     for _ in 0..MAX_QUEUED {
         let Some(mut m) = out.queue.pop_front() else { break };
-        bus.dispatch(&mut m, &mut out);
+        let h = bus.dispatch(&mut m, &mut out);
+        out.finished.push(Finished { msg: m, handled: h, phase: Phase::Async });
     }
+    (handled, out)
 }

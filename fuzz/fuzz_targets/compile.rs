@@ -1,4 +1,4 @@
-//! Load, parse and lower to the IR: no panic.
+//! Load, parse, lower, compile the decision program and lint: no panic.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| rexroute::fuzzing::compile(data));
