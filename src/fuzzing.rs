@@ -4,7 +4,8 @@
 //! and `tests/fuzz_regressions.rs` replays every saved crasher through the same
 //! function, so a crash found by `cargo fuzz` is reproduced by plain `cargo test`
 //! (regex's `fuzz/` layout). None of them may panic on any input; the only panics
-//! allowed are the invariant checks made here on purpose (spans, round trip).
+//! allowed are the invariant checks made here on purpose (spans, round trip, the two
+//! engines agreeing).
 //!
 //! Byte layout shared by the targets: `0xFF` (never valid UTF-8, so never part of a
 //! sensible config) separates the main file from the rest. In [`ini_parse`] and
