@@ -5,6 +5,8 @@
 pub mod bus;
 pub mod cli;
 pub mod diag;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ini;
 pub mod ir;
 pub mod lint;
