@@ -38,9 +38,14 @@ const TIME_LIMIT: Duration = Duration::from_secs(10);
 /// aborts the whole process: Rust cannot catch it.
 fn replay_one(target: fn(&[u8]), data: Vec<u8>) -> Result<(), &'static str> {
     let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
+    // Routing recurses as deep as a configuration asks (goto/include, dispatch): give it
+    // the room the `rexroute` command gives it.
+    let spawned = thread::Builder::new().stack_size(512 << 20).spawn(move || {
         let _ = tx.send(catch_unwind(AssertUnwindSafe(|| target(&data))).is_ok());
     });
+    if spawned.is_err() {
+        return Err("thread could not start");
+    }
     match rx.recv_timeout(TIME_LIMIT) {
         Ok(true) => Ok(()),
         Ok(false) | Err(RecvTimeoutError::Disconnected) => Err("panicked"),

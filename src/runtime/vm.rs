@@ -330,7 +330,10 @@ impl<'a, 'b> Vm<'a, 'b> {
             return None;
         }
         if rule.needs_caps && !want(last) && !last.negated {
+            // The same condition again, for its captures: already traced once.
+            let trace = self.cx.out.trace.take();
             caps = self.cond(msg, last, true).1;
+            self.cx.out.trace = trace;
         }
         Some(caps)
     }
