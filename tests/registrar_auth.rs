@@ -10,7 +10,13 @@ use rexroute::runtime::message::Message;
 use rexroute::sip::auth::{response, Algorithm, AuthConfig, DigestInput, QopAuth};
 use rexroute::sip::registrar::Config;
 
-fn rfc_input<'a>(algorithm: Algorithm, realm: &'a str, password: &'a str, nonce: &'a str, cnonce: &'a str) -> DigestInput<'a> {
+fn rfc_input<'a>(
+    algorithm: Algorithm,
+    realm: &'a str,
+    password: &'a str,
+    nonce: &'a str,
+    cnonce: &'a str,
+) -> DigestInput<'a> {
     DigestInput {
         algorithm,
         username: "Mufasa",
@@ -25,7 +31,13 @@ fn rfc_input<'a>(algorithm: Algorithm, realm: &'a str, password: &'a str, nonce:
 
 #[test]
 fn rfc_2617_section_3_5_md5() {
-    let input = rfc_input(Algorithm::Md5, "testrealm@host.com", "Circle Of Life", "dcd98b7102dd2f0e8b11d0f600bfb0c093", "0a4f113b");
+    let input = rfc_input(
+        Algorithm::Md5,
+        "testrealm@host.com",
+        "Circle Of Life",
+        "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+        "0a4f113b",
+    );
     assert_eq!(response(&input), "6629fae49393a05397450978507c4ef1");
 }
 
@@ -57,7 +69,8 @@ fn wrong_password_after_the_challenge_is_403() {
 
 #[test]
 fn yate_parity_rechallenges_a_wrong_password() {
-    let cfg = Config { auth: AuthConfig { reject_wrong_password: false, ..AuthConfig::default() }, ..Config::default() };
+    let cfg =
+        Config { auth: AuthConfig { reject_wrong_password: false, ..AuthConfig::default() }, ..Config::default() };
     let mut reg = registrar_with(cfg, USERS);
     let mut alice = Ua::new("alice", "wrong", 5071);
     let out = alice.register(&mut reg, t(0), &format!("<{}>", alice.contact()), Some(600));
@@ -130,7 +143,8 @@ fn sha256_and_md5_challenges() {
     let mut alice = Ua::new("alice", "secret", 5071);
     let contact = format!("<{}>", alice.contact());
     let first = reg.handle_register(&alice.register_request(&contact, None), &alice.peer(), t(0), &mut nobody);
-    let offered: Vec<String> = first.response.headers.get_all("WWW-Authenticate").map(|h| h.as_str().unwrap().to_owned()).collect();
+    let offered: Vec<String> =
+        first.response.headers.get_all("WWW-Authenticate").map(|h| h.as_str().unwrap().to_owned()).collect();
     assert_eq!(offered.len(), 2);
     assert!(offered[0].contains("algorithm=SHA-256") && offered[1].contains("algorithm=MD5"));
     alice.learn(&first.response);
@@ -138,7 +152,10 @@ fn sha256_and_md5_challenges() {
     assert_eq!(out.response.code, 200, "SHA-256 answer");
 
     // Only SHA-256 offered: an MD5 answer on our nonce cannot be checked → new challenge.
-    let cfg = Config { auth: AuthConfig { algorithms: vec![Algorithm::Sha256], ..AuthConfig::default() }, ..Config::default() };
+    let cfg = Config {
+        auth: AuthConfig { algorithms: vec![Algorithm::Sha256], ..AuthConfig::default() },
+        ..Config::default()
+    };
     let mut sha_only = registrar_with(cfg, USERS);
     let first = sha_only.handle_register(&alice.register_request(&contact, None), &alice.peer(), t(0), &mut nobody);
     alice.learn(&first.response);
@@ -153,7 +170,8 @@ fn sha256_and_md5_challenges() {
 
 #[test]
 fn opaque_must_come_back() {
-    let cfg = Config { auth: AuthConfig { opaque: Some("op4que".into()), ..AuthConfig::default() }, ..Config::default() };
+    let cfg =
+        Config { auth: AuthConfig { opaque: Some("op4que".into()), ..AuthConfig::default() }, ..Config::default() };
     let mut reg = registrar_with(cfg, USERS);
     let mut alice = Ua::new("alice", "secret", 5071);
     let contact = format!("<{}>", alice.contact());
@@ -173,11 +191,14 @@ fn a_nonce_minted_with_another_secret_is_not_ours() {
     let mut stranger = rexroute::sip::auth::Authenticator::new(other);
     let value = stranger.challenge(t(0), false).remove(0);
     let mut alice = Ua::new("alice", "secret", 5071);
-    let parsed = request(&format!(
-        "OPTIONS sip:x SIP/2.0\nWWW-Authenticate: {value}\nContent-Length: 0\n\n"
-    ));
+    let parsed = request(&format!("OPTIONS sip:x SIP/2.0\nWWW-Authenticate: {value}\nContent-Length: 0\n\n"));
     alice.challenge = parsed.headers.www_authenticate().unwrap().into_iter().next();
-    let out = reg.handle_register(&alice.register_request(&format!("<{}>", alice.contact()), None), &alice.peer(), t(1), &mut nobody);
+    let out = reg.handle_register(
+        &alice.register_request(&format!("<{}>", alice.contact()), None),
+        &alice.peer(),
+        t(1),
+        &mut nobody,
+    );
     assert_eq!(out.response.code, 401);
     assert!(out.response.headers.str("WWW-Authenticate").unwrap().contains("stale=FALSE"));
     assert_eq!(sent(&out, "user.auth").get(b"username"), None, "foreign credentials are not passed on");
@@ -220,9 +241,11 @@ fn user_auth_handlers_decide() {
         }
         ours
     };
-    let first = reg.handle_register(&zed.register_request("<sip:zed@127.0.0.1:5076>", None), &zed.peer(), t(0), &mut knows_zed);
+    let first =
+        reg.handle_register(&zed.register_request("<sip:zed@127.0.0.1:5076>", None), &zed.peer(), t(0), &mut knows_zed);
     zed.learn(&first.response);
-    let out = reg.handle_register(&zed.register_request("<sip:zed@127.0.0.1:5076>", None), &zed.peer(), t(1), &mut knows_zed);
+    let out =
+        reg.handle_register(&zed.register_request("<sip:zed@127.0.0.1:5076>", None), &zed.peer(), t(1), &mut knows_zed);
     assert_eq!(out.response.code, 404);
     // ... unless a bus handler stores it; a code it sets is used on refusal.
     let mut refuse_register = |m: &mut Message| {
@@ -232,12 +255,17 @@ fn user_auth_handlers_decide() {
         }
         knows_zed(m)
     };
-    let out = reg.handle_register(&zed.register_request("<sip:zed@127.0.0.1:5076>", None), &zed.peer(), t(2), &mut refuse_register);
+    let out = reg.handle_register(
+        &zed.register_request("<sip:zed@127.0.0.1:5076>", None),
+        &zed.peer(),
+        t(2),
+        &mut refuse_register,
+    );
     assert_eq!(out.response.code, 488);
 }
 
 #[test]
-fn handler_may_change_expires() {
+fn handlers_may_change_expires_and_data() {
     let mut reg = registrar();
     let mut alice = Ua::new("alice", "secret", 5071);
     let contact = format!("<{}>", alice.contact());
@@ -246,12 +274,15 @@ fn handler_may_change_expires() {
     let mut shorten = |m: &mut Message| {
         if m.name == b"user.register" {
             m.set(b"expires", b"120");
+            m.set(b"data", b"sip/sip:alice@10.9.9.9");
             return true;
         }
         false
     };
     let out = reg.handle_register(&alice.register_request(&contact, Some(600)), &alice.peer(), t(1), &mut shorten);
     assert_eq!(out.response.headers.str("Expires"), Some("120"));
+    // Like regfile, the store keeps the `data` the handlers left.
+    assert_eq!(reg.lookup("alice", t(2))[0].callto(), "sip/sip:alice@10.9.9.9");
 }
 
 proptest! {

@@ -140,7 +140,10 @@ fn several_contacts_per_user_and_fork() {
     assert_eq!(param(sent(&out, "user.register"), "username"), "alice");
     assert_eq!(
         contacts(&out.response),
-        [format!("<{}>;expires=590", desk.contact()), "<sip:alice-0x55d48e0e6510@127.0.0.1:5074>;q=0.5;expires=300".into()]
+        [
+            format!("<{}>;expires=590", desk.contact()),
+            "<sip:alice-0x55d48e0e6510@127.0.0.1:5074>;q=0.5;expires=300".into()
+        ]
     );
     let mut m = route_msg("alice");
     assert_eq!(reg.route_call(&mut m, t(20)), RouteResult::Routed);
@@ -155,7 +158,10 @@ fn two_contacts_in_one_request() {
     let both = "<sip:alice@127.0.0.1:5071>;expires=100, <sip:alice@127.0.0.1:5079>";
     let out = alice.register(&mut reg, t(0), both, Some(200));
     assert_eq!(out.response.code, 200);
-    assert_eq!(contacts(&out.response), ["<sip:alice@127.0.0.1:5071>;expires=100", "<sip:alice@127.0.0.1:5079>;expires=200"]);
+    assert_eq!(
+        contacts(&out.response),
+        ["<sip:alice@127.0.0.1:5071>;expires=100", "<sip:alice@127.0.0.1:5079>;expires=200"]
+    );
     assert_eq!(out.dispatched.iter().filter(|d| d.message.name == b"user.register").count(), 2);
 }
 
@@ -284,7 +290,8 @@ fn without_auth_required_the_to_user_registers() {
     assert_eq!(reg.lookup("carol", t(1)).len(), 1);
     // A user regfile does not know is refused with 404, as regfile leaves user.register unhandled.
     let mut zed = Ua::new("zed", "", 5076);
-    let out = reg.handle_register(&zed.register_request("<sip:zed@127.0.0.1:5076>", None), &zed.peer(), t(0), &mut nobody);
+    let out =
+        reg.handle_register(&zed.register_request("<sip:zed@127.0.0.1:5076>", None), &zed.peer(), t(0), &mut nobody);
     assert_eq!(out.response.code, 404);
     assert!(reg.lookup("zed", t(1)).is_empty());
 }

@@ -7,7 +7,7 @@ mod registrar_support;
 use registrar_support::*;
 use rexroute::ini::{LoadOptions, RealFs};
 use rexroute::sip::regfile::{self, Support};
-use rexroute::sip::registrar::{Config, PersistError, Peer, Transport};
+use rexroute::sip::registrar::{Config, Peer, PersistError, Transport};
 use std::path::PathBuf;
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -124,7 +124,11 @@ fn regfile_from_disk_with_includes_and_items() {
     assert_eq!(users.general.file.as_deref(), Some("/srv/reg.conf"));
     let file_item = items.iter().find(|i| i.option == "[general] file").unwrap();
     assert_eq!(file_item.status, Support::Differs);
-    assert!(doc.sources.location(file_item.span).ends_with("regfile.conf:3:1"), "{}", doc.sources.location(file_item.span));
+    assert!(
+        doc.sources.location(file_item.span).ends_with("regfile.conf:3:1"),
+        "{}",
+        doc.sources.location(file_item.span)
+    );
     let alice_item = items.iter().find(|i| i.option == "[alice]").unwrap();
     assert!(doc.sources.location(alice_item.span).contains("users.conf"));
     assert!(regfile::load(&dir.join("missing.conf"), &opts, &RealFs).is_err());

@@ -207,7 +207,10 @@ fn read_general(section: &ini::Section, run_params: &[(String, String)], items: 
         let (status, note) = match e.key.as_str() {
             "autocreate" => {
                 g.autocreate = to_boolean(e.value.as_bytes(), false);
-                (Support::Same, format!("users without a section {} register", if g.autocreate { "may" } else { "may not" }))
+                (
+                    Support::Same,
+                    format!("users without a section {} register", if g.autocreate { "may" } else { "may not" }),
+                )
             }
             key @ ("auth" | "register" | "route") => {
                 let p = int_auto(e.value.as_bytes(), 100);
@@ -216,11 +219,15 @@ fn read_general(section: &ini::Section, run_params: &[(String, String)], items: 
                     "register" => g.register_priority = p,
                     _ => g.route_priority = p,
                 }
-                (Support::Differs, format!("priority {p}: rexroute's registrar consults regfile users after every bus handler"))
+                (
+                    Support::Differs,
+                    format!("priority {p}: rexroute's registrar consults regfile users after every bus handler"),
+                )
             }
             "file" => {
                 let path = expand_run_params(&e.value, run_params);
-                let note = format!("rexroute keeps registrations in its own JSON state file; `{path}` is not read or written");
+                let note =
+                    format!("rexroute keeps registrations in its own JSON state file; `{path}` is not read or written");
                 g.file = Some(path).filter(|p| !p.is_empty());
                 (Support::Differs, note)
             }
@@ -245,8 +252,13 @@ fn read_user(section: &ini::Section, header: Span, items: &mut Vec<Item>) -> Use
         match e.key.as_str() {
             "password" => user.password = Some(e.value.clone()),
             "alternatives" => {
-                user.alternatives =
-                    e.value.split(',').map(|s| s.trim_matches([' ', '\t'])).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+                user.alternatives = e
+                    .value
+                    .split(',')
+                    .map(|s| s.trim_matches([' ', '\t']))
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
             }
             _ => user.params.push((e.key.clone(), e.value.clone())),
         }
@@ -254,7 +266,9 @@ fn read_user(section: &ini::Section, header: Span, items: &mut Vec<Item>) -> Use
     let note = match &user.password {
         None => "no password: may register only when authentication is not required, never authenticates".to_owned(),
         Some(p) if p.is_empty() => "empty password: anybody authenticates as this user".to_owned(),
-        Some(_) => format!("user with {} extra parameter(s), {} alternative(s)", user.params.len(), user.alternatives.len()),
+        Some(_) => {
+            format!("user with {} extra parameter(s), {} alternative(s)", user.params.len(), user.alternatives.len())
+        }
     };
     items.push(item(header, format!("[{}]", section.name), Support::Same, note));
     user

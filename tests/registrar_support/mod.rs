@@ -35,7 +35,10 @@ pub fn registrar_with(mut cfg: Config, users: &str) -> Registrar {
 
 /// A config offering SHA-256 first, then MD5.
 pub fn both_algorithms() -> Config {
-    Config { auth: AuthConfig { algorithms: vec![Algorithm::Sha256, Algorithm::Md5], ..AuthConfig::default() }, ..Config::default() }
+    Config {
+        auth: AuthConfig { algorithms: vec![Algorithm::Sha256, Algorithm::Md5], ..AuthConfig::default() },
+        ..Config::default()
+    }
 }
 
 /// Parses request text (`\n` line ends are turned into CRLF).
@@ -155,7 +158,13 @@ CSeq: {cseq} REGISTER\nUser-Agent: {ua}\n",
     }
 
     /// Sends one REGISTER; on a 401, learns the challenge and sends it again.
-    pub fn register(&mut self, reg: &mut Registrar, now: SystemTime, contact: &str, expires: Option<u32>) -> RegisterOutcome {
+    pub fn register(
+        &mut self,
+        reg: &mut Registrar,
+        now: SystemTime,
+        contact: &str,
+        expires: Option<u32>,
+    ) -> RegisterOutcome {
         let first = reg.handle_register(&self.register_request(contact, expires), &self.peer(), now, &mut nobody);
         if first.response.code != 401 {
             return first;

@@ -182,7 +182,14 @@ impl Authenticator {
     }
 
     /// Checks credentials of ours against `password` for a request with `method`.
-    pub fn verify(&mut self, creds: &Credentials, issued: u64, method: &str, password: &str, now: SystemTime) -> Verdict {
+    pub fn verify(
+        &mut self,
+        creds: &Credentials,
+        issued: u64,
+        method: &str,
+        password: &str,
+        now: SystemTime,
+    ) -> Verdict {
         let now = unix_secs(now);
         let Some(checked) = self.check_response(creds, method, password) else {
             return Verdict::Unusable;

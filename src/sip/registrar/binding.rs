@@ -20,9 +20,11 @@ pub struct Binding {
     pub user: String,
     /// The Contact URI as the client sent it: its identity, and what the 200 lists.
     pub uri: String,
-    /// Where requests for the user go: `uri`, or `uri` with its host and port
-    /// replaced by the packet source when the client is behind NAT.
-    pub target: String,
+    /// What `call.route` returns for it (regfile's `data`): `sip/<uri>`, with the
+    /// host and port replaced by the packet source when the client is behind NAT,
+    /// as `user.register` left it (a handler may rewrite it; regfile stores
+    /// whatever `data` it is given).
+    pub data: String,
     /// The Contact's header parameters other than `expires` (`;q=0.5`,
     /// `;+sip.instance="…"`), echoed in the 200.
     #[serde(default)]
@@ -39,15 +41,15 @@ pub struct Binding {
     pub transport: Transport,
     /// The listener or connection (`general`, `tcp:…`): routed requests go back through it.
     pub connection_id: String,
-    /// The Contact's own `host:port` when `target` was rewritten for NAT.
+    /// The Contact's own `host:port` when `data` was rewritten for NAT.
     #[serde(default)]
     pub nat_addr: Option<String>,
 }
 
 impl Binding {
-    /// What `call.route` returns for it: `sip/<target>` (regfile's `data`).
+    /// What `call.route` returns for it: `sip/<contact>` (regfile's `data`).
     pub fn callto(&self) -> String {
-        format!("sip/{}", self.target)
+        self.data.clone()
     }
 
     /// Seconds left at `now` (0 once lapsed).
@@ -82,7 +84,7 @@ pub fn contact_key(uri: &str) -> String {
     let Ok(parsed) = Uri::parse(uri) else { return uri.to_owned() };
     let scheme = parsed.scheme().to_ascii_lowercase();
     let Some(sip) = parsed.sip() else {
-        return format!("{scheme}:{}", &uri[parsed.scheme().len() + 1..]);
+        return format!("{scheme}:{}", uri.get(parsed.scheme().len() + 1..).unwrap_or_default());
     };
     let user = sip.user.as_deref().map(|u| String::from_utf8_lossy(&unescape(u)).into_owned());
     let mut params: Vec<String> = sip
@@ -194,7 +196,7 @@ mod tests {
         Binding {
             user: user.into(),
             uri: uri.into(),
-            target: uri.into(),
+            data: format!("sip/{uri}"),
             params: String::new(),
             expires_at,
             call_id: "c".into(),

@@ -29,6 +29,14 @@ pub(super) struct Common<'a> {
     pub auth_params: &'a [(Vec<u8>, Vec<u8>)],
     /// Now, in Unix seconds (the message time).
     pub now: u64,
+    /// The request's headers as `sip_*` parameters (From and To excluded).
+    pub sip_params: &'a [(String, Vec<u8>)],
+}
+
+/// The request's `sip_*` parameters for this path (sip.md §5.1 step 10).
+pub(super) fn sip_params(req: &Request) -> Vec<(String, Vec<u8>)> {
+    let opts = ExportOptions { from_to: false, ..ExportOptions::default() };
+    crate::sip::msg::Message::Request(req.clone()).yate_params_with(&opts)
 }
 
 /// The first four parameters, shared with the `user.auth` context.
@@ -47,16 +55,17 @@ pub(super) fn number(contact: Option<&Uri>, to: &Uri) -> String {
     contact.and_then(Uri::user).or_else(|| to.user()).unwrap_or_default().to_owned()
 }
 
-/// `user.register` (or, with `expires == 0`, `user.unregister`) for one contact.
-pub(super) fn for_contact(c: &Common<'_>, uri: &Uri, target: &Target, expires: u32) -> Message {
+/// `user.register` (or, with `expires == 0`, `user.unregister`) for one contact
+/// reached through `data` (`sip/<uri>`, NAT-rewritten or not).
+pub(super) fn for_contact(c: &Common<'_>, uri: &Uri, data: &str, nat_addr: Option<&str>, expires: u32) -> Message {
     let mut m = head(c.req, c.call_id, &number(Some(uri), c.to), expires, c.now);
     for (k, v) in c.auth_params {
         m.set(k, v);
     }
     m.set(b"username", c.user.as_bytes());
     m.set(b"driver", b"sip");
-    m.set(b"data", format!("sip/{}", target.uri).as_bytes());
-    if let Some(orig) = &target.nat_addr {
+    m.set(b"data", data.as_bytes());
+    if let Some(orig) = nat_addr {
         m.set(b"reg_nat_addr", orig.as_bytes());
     }
     c.peer.add_params(&mut m);
@@ -70,10 +79,8 @@ pub(super) fn for_contact(c: &Common<'_>, uri: &Uri, target: &Target, expires: u
     if let Some(ua) = c.req.headers.value("User-Agent") {
         m.set(b"device", ua);
     }
-    let opts = ExportOptions { from_to: false, ..ExportOptions::default() };
-    let sip: crate::sip::msg::Message = c.req.clone().into();
-    for (k, v) in sip.yate_params_with(&opts) {
-        m.add(k.as_bytes(), &v);
+    for (k, v) in c.sip_params {
+        m.add(k.as_bytes(), v);
     }
     m
 }
@@ -141,7 +148,7 @@ fn rewrite_hostport(uri: &Uri, addr: SocketAddr) -> Option<(String, String)> {
         end += 1 + raw.get(end + 1..)?.bytes().take_while(u8::is_ascii_digit).count();
     }
     let orig = raw.get(start..end)?.to_owned();
-    Some((format!("{}{addr}{}", &raw[..start], &raw[end..]), orig))
+    Some((format!("{}{addr}{}", raw.get(..start)?, raw.get(end..)?), orig))
 }
 
 #[cfg(test)]

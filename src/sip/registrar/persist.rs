@@ -136,7 +136,11 @@ pub fn load(path: &Path) -> Result<Vec<Binding>, PersistError> {
         message: e.to_string(),
     })?;
     if state.format != FORMAT || state.version != VERSION {
-        return Err(PersistError::UnknownFormat { path: path.to_path_buf(), format: state.format, version: state.version });
+        return Err(PersistError::UnknownFormat {
+            path: path.to_path_buf(),
+            format: state.format,
+            version: state.version,
+        });
     }
     Ok(state.bindings)
 }
@@ -160,7 +164,7 @@ mod tests {
         let b = Binding {
             user: "bob".into(),
             uri: "sip:bob@127.0.0.1:5072;transport=udp".into(),
-            target: "sip:bob@127.0.0.1:5072;transport=udp".into(),
+            data: "sip/sip:bob@127.0.0.1:5072;transport=udp".into(),
             params: ";q=0.5".into(),
             expires_at: 1_764_143_000,
             call_id: "c@h".into(),

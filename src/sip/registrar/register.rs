@@ -8,12 +8,15 @@
 //! bindings exactly as they were (§10.3 step 7).
 
 use super::binding::{contact_key, Binding};
-use super::messages::{self, Common, Target};
+use super::messages::{self, Common};
 use super::{Dispatched, RegisterOutcome, Registrar};
 use crate::runtime::message::Message;
 use crate::sip::auth::{error_code, unix_secs, AuthDecision, Peer};
 use crate::sip::msg::{reason_phrase, Contact, NameAddr, Request, Response, Uri};
 use std::time::SystemTime;
+
+/// Bus message parameters (what `user.auth` handed back).
+type Params = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// The headers a REGISTER must have, parsed.
 struct Parsed {
@@ -44,6 +47,13 @@ impl Parsed {
             Contact::Star => None,
         })
     }
+}
+
+/// A binding `user.register` accepted, not stored yet.
+struct Granted {
+    binding: Binding,
+    /// The NAT-rewritten contact, for `X-Real-Contact`.
+    real_contact: Option<String>,
 }
 
 /// One contact's planned change.
@@ -81,7 +91,7 @@ impl Registrar {
         now: SystemTime,
         dispatch: &mut dyn FnMut(&mut Message) -> bool,
     ) -> RegisterOutcome {
-        let mut out = RegisterOutcome { response: reply(req, 500, None), dispatched: Vec::new(), enqueue: Vec::new() };
+        let mut out = RegisterOutcome { response: Response::new(500, ""), dispatched: Vec::new(), enqueue: Vec::new() };
         out.response = match self.register(req, peer, now, dispatch, &mut out) {
             Ok(r) | Err(r) => r,
         };
@@ -99,7 +109,17 @@ impl Registrar {
         let secs = unix_secs(now);
         let p = Parsed::read(req).map_err(|_| reply(req, 400, None))?;
         let (user, auth_params) = self.authenticate(req, peer, &p, now, dispatch, out)?;
-        let common = Common { req, peer, call_id: &p.call_id, to: &p.to, user: &user, auth_params: &auth_params, now: secs };
+        let sip_params = messages::sip_params(req);
+        let common = Common {
+            req,
+            peer,
+            call_id: &p.call_id,
+            to: &p.to,
+            user: &user,
+            auth_params: &auth_params,
+            now: secs,
+            sip_params: &sip_params,
+        };
         if p.contacts.is_empty() {
             return Ok(self.ok(req, &user, secs, None));
         }
@@ -117,9 +137,9 @@ impl Registrar {
                 self.dirty = true;
             }
         }
-        let first = granted.first().map(|b: &Binding| (b.remaining(secs), b.target.clone(), b.nat_addr.is_some()));
-        for b in granted {
-            self.bindings.upsert(b);
+        let first = granted.first().map(|g: &Granted| (g.binding.remaining(secs), g.real_contact.clone()));
+        for g in granted {
+            self.bindings.upsert(g.binding);
             self.dirty = true;
         }
         Ok(self.ok(req, &user, secs, first))
@@ -134,7 +154,7 @@ impl Registrar {
         now: SystemTime,
         dispatch: &mut dyn FnMut(&mut Message) -> bool,
         out: &mut RegisterOutcome,
-    ) -> Result<(String, Vec<(Vec<u8>, Vec<u8>)>), Response> {
+    ) -> Result<(String, Params), Response> {
         let first = p.addrs().next();
         let number = messages::number(first.map(|a| &a.uri), &p.to);
         let expires = first.map_or(self.cfg.expires_def, |a| self.expires_for(a, p.expires));
@@ -213,22 +233,25 @@ impl Registrar {
         s: &Step<'_>,
         dispatch: &mut dyn FnMut(&mut Message) -> bool,
         out: &mut RegisterOutcome,
-    ) -> Result<Binding, Response> {
+    ) -> Result<Granted, Response> {
         let target = messages::nat_target(&s.addr.uri, c.peer, self.cfg.nat);
-        let mut m = messages::for_contact(c, &s.addr.uri, &target, s.expires);
+        let data = format!("sip/{}", target.uri);
+        let mut m = messages::for_contact(c, &s.addr.uri, &data, target.nat_addr.as_deref(), s.expires);
         // Nobody on the bus took it: regfile's rule decides (a section, or autocreate).
         let handled = dispatch(&mut m) || self.users.may_register(c.user);
         let code = failure_code(&m);
         let granted = std::str::from_utf8(m.get(b"expires").unwrap_or_default()).ok().and_then(|e| e.parse().ok());
+        let data = m.get(b"data").filter(|d| !d.is_empty()).map_or(data, |d| String::from_utf8_lossy(d).into_owned());
         out.dispatched.push(Dispatched { message: m, handled });
         if !handled {
             return Err(reply(c.req, code, None));
         }
         let expires = granted.filter(|&e: &u32| e > 0).unwrap_or(s.expires);
-        Ok(Binding {
+        let real_contact = target.nat_addr.is_some().then(|| target.uri.clone());
+        let binding = Binding {
             user: c.user.to_owned(),
             uri: s.addr.uri.as_str().to_owned(),
-            target: target.uri,
+            data,
             params: kept_params(s.addr),
             expires_at: c.now.saturating_add(u64::from(expires)),
             call_id: p.call_id.clone(),
@@ -237,7 +260,8 @@ impl Registrar {
             transport: c.peer.transport,
             connection_id: c.peer.connection_id.clone(),
             nat_addr: target.nat_addr,
-        })
+        };
+        Ok(Granted { binding, real_contact })
     }
 
     /// `Contact: *` (RFC 3261 §10.3 step 6): valid only alone and with `Expires: 0`;
@@ -275,7 +299,7 @@ impl Registrar {
         out: &mut RegisterOutcome,
     ) {
         let mut m = match Uri::parse(&b.uri) {
-            Ok(uri) => messages::for_contact(c, &uri, &Target { uri: b.target.clone(), nat_addr: b.nat_addr.clone() }, 0),
+            Ok(uri) => messages::for_contact(c, &uri, &b.data, b.nat_addr.as_deref(), 0),
             Err(_) => messages::lapsed(b, "unregistered", c.now),
         };
         let handled = dispatch(&mut m);
@@ -284,15 +308,15 @@ impl Registrar {
 
     /// 200 listing every live binding of the user with its remaining time (RFC),
     /// plus Yate's `Expires` for the first contact granted and its NAT headers.
-    fn ok(&self, req: &Request, user: &str, now: u64, first: Option<(u64, String, bool)>) -> Response {
+    fn ok(&self, req: &Request, user: &str, now: u64, first: Option<(u64, Option<String>)>) -> Response {
         let mut r = reply(req, 200, None);
-        if let Some((expires, _, _)) = &first {
+        if let Some((expires, _)) = &first {
             r.headers.append("Expires", expires.to_string());
         }
         for b in self.bindings.of(user).iter().filter(|b| b.is_live(now)) {
             r.headers.append("Contact", b.contact_value(now));
         }
-        if let Some((_, target, true)) = first {
+        if let Some((_, Some(target))) = first {
             if self.cfg.nat_refresh > 0 {
                 r.headers.append("P-NAT-Refresh", self.cfg.nat_refresh.to_string());
             }
