@@ -220,10 +220,12 @@ fn user_auth_handlers_decide() {
     let mut refuse = |m: &mut Message| {
         m.retvalue = b"-".to_vec();
         m.set(b"error", b"forbidden");
+        m.set(b"osip_Warning", b"399 rexroute \"not from here\"");
         true
     };
     let out = reg.handle_register(&carol.register_request(&contact, None), &carol.peer(), t(0), &mut refuse);
     assert_eq!(out.response.code, 403);
+    assert_eq!(out.response.headers.str("Warning"), Some("399 rexroute \"not from here\""));
     let mut noauth = |m: &mut Message| {
         m.retvalue = b"-".to_vec();
         m.set(b"error", b"noauth");
@@ -275,12 +277,14 @@ fn handlers_may_change_expires_and_data() {
         if m.name == b"user.register" {
             m.set(b"expires", b"120");
             m.set(b"data", b"sip/sip:alice@10.9.9.9");
+            m.set(b"osip_X-Note", b"shortened");
             return true;
         }
         false
     };
     let out = reg.handle_register(&alice.register_request(&contact, Some(600)), &alice.peer(), t(1), &mut shorten);
     assert_eq!(out.response.headers.str("Expires"), Some("120"));
+    assert_eq!(out.response.headers.str("X-Note"), Some("shortened"));
     // Like regfile, the store keeps the `data` the handlers left.
     assert_eq!(reg.lookup("alice", t(2))[0].callto(), "sip/sip:alice@10.9.9.9");
 }

@@ -54,6 +54,8 @@ struct Granted {
     binding: Binding,
     /// The NAT-rewritten contact, for `X-Real-Contact`.
     real_contact: Option<String>,
+    /// `osip_*` headers the handlers asked for.
+    headers: Vec<(String, Vec<u8>)>,
 }
 
 /// One contact's planned change.
@@ -70,6 +72,32 @@ fn reply(req: &Request, code: u16, reason: Option<&str>) -> Response {
 /// The Contact's header parameters other than `expires`, in wire form.
 fn kept_params(addr: &NameAddr) -> String {
     addr.params.iter().filter(|p| !p.is("expires")).map(|p| p.to_wire()).collect()
+}
+
+/// Response headers a handler asked for: each `osip_<Header>` parameter (the
+/// prefix can be changed with `osip-prefix`), as ysipchan adds them.
+fn osip_headers(m: &Message) -> Vec<(String, Vec<u8>)> {
+    let prefix = m.get(b"osip-prefix").filter(|p| !p.is_empty()).unwrap_or(b"osip_");
+    m.params
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = std::str::from_utf8(k.strip_prefix(prefix)?).ok().filter(|n| is_token(n))?;
+            // A line break in the value would smuggle extra header lines in.
+            (!v.iter().any(|&b| b == b'\r' || b == b'\n')).then(|| (name.to_owned(), v.clone()))
+        })
+        .collect()
+}
+
+/// An RFC 3261 token (a header name).
+fn is_token(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
+}
+
+fn with_headers(mut r: Response, headers: &[(String, Vec<u8>)]) -> Response {
+    for (name, value) in headers {
+        r.headers.append(name.clone(), value.clone());
+    }
+    r
 }
 
 /// ysipchan's failure code for a refused `user.register`: `code`, else `reason`
@@ -138,11 +166,13 @@ impl Registrar {
             }
         }
         let first = granted.first().map(|g: &Granted| (g.binding.remaining(secs), g.real_contact.clone()));
+        let mut headers = Vec::new();
         for g in granted {
+            headers.extend(g.headers);
             self.bindings.upsert(g.binding);
             self.dirty = true;
         }
-        Ok(self.ok(req, &user, secs, first))
+        Ok(with_headers(self.ok(req, &user, secs, first), &headers))
     }
 
     /// Runs `user.auth`; `Ok((user, params))` to go on, `Err(response)` to stop.
@@ -161,6 +191,7 @@ impl Registrar {
         let context = messages::head(req, &p.call_id, &number, expires, unix_secs(now));
         let users = &self.users;
         let auth = self.auth.authenticate(req, peer, &context, now, &mut |m| dispatch(m) || users.answer_auth(m));
+        let headers = osip_headers(&auth.message);
         out.dispatched.push(Dispatched { message: auth.message, handled: auth.handled });
         out.enqueue.extend(auth.authfail);
         let (username, params) = match auth.decision {
@@ -173,7 +204,9 @@ impl Registrar {
                 }
                 return Err(r);
             }
-            AuthDecision::Reject { code, reason } => return Err(reply(req, code, reason.as_deref())),
+            AuthDecision::Reject { code, reason } => {
+                return Err(with_headers(reply(req, code, reason.as_deref()), &headers));
+            }
         };
         // Unauthenticated (auth not required, or a handler accepted by address):
         // the address-of-record is the To user (RFC 3261 §10.3 step 5).
@@ -242,9 +275,10 @@ impl Registrar {
         let code = failure_code(&m);
         let granted = std::str::from_utf8(m.get(b"expires").unwrap_or_default()).ok().and_then(|e| e.parse().ok());
         let data = m.get(b"data").filter(|d| !d.is_empty()).map_or(data, |d| String::from_utf8_lossy(d).into_owned());
+        let headers = osip_headers(&m);
         out.dispatched.push(Dispatched { message: m, handled });
         if !handled {
-            return Err(reply(c.req, code, None));
+            return Err(with_headers(reply(c.req, code, None), &headers));
         }
         let expires = granted.filter(|&e: &u32| e > 0).unwrap_or(s.expires);
         let real_contact = target.nat_addr.is_some().then(|| target.uri.clone());
@@ -261,7 +295,7 @@ impl Registrar {
             connection_id: c.peer.connection_id.clone(),
             nat_addr: target.nat_addr,
         };
-        Ok(Granted { binding, real_contact })
+        Ok(Granted { binding, real_contact, headers })
     }
 
     /// `Contact: *` (RFC 3261 §10.3 step 6): valid only alone and with `Expires: 0`;
