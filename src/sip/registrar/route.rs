@@ -95,3 +95,79 @@ fn offline(msg: &mut Message) -> RouteResult {
     msg.set(b"error", b"offline");
     RouteResult::Offline
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::auth::Transport;
+    use crate::sip::regfile;
+    use crate::sip::registrar::Config;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const USERS: &str = "[general]\nautocreate=yes\n[ann]\npassword=a\nalternatives=200\nlocation=${called}-desk\n\
+[ben]\npassword=b\nalternatives=200\n";
+
+    fn at(s: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(s)
+    }
+
+    fn registrar(bound: &[(&str, &str, u64)]) -> Registrar {
+        let (users, _, _) = regfile::load_str("regfile.conf", USERS);
+        let mut reg = Registrar::new(Config::default(), users);
+        for (user, uri, expires_at) in bound {
+            reg.bindings.upsert(Binding {
+                user: (*user).into(),
+                uri: (*uri).into(),
+                data: format!("sip/{uri}"),
+                params: String::new(),
+                expires_at: *expires_at,
+                call_id: "c".into(),
+                cseq: 1,
+                source: "127.0.0.1:5060".parse().unwrap(),
+                transport: Transport::Udp,
+                connection_id: "general".into(),
+                nat_addr: None,
+            });
+        }
+        reg
+    }
+
+    fn call(caller: &str, called: &str) -> Message {
+        let mut m = Message::new("call.route");
+        m.set(b"caller", caller.as_bytes());
+        m.set(b"called", called.as_bytes());
+        m
+    }
+
+    #[test]
+    fn alternatives_fork_over_registered_owners() {
+        let reg = registrar(&[("ann", "sip:ann@h:1", 100), ("ben", "sip:ben@h:2", 100)]);
+        let mut m = call("", "200");
+        assert_eq!(reg.route_call(&mut m, at(50)), RouteResult::Routed);
+        assert_eq!(m.retvalue, b"fork");
+        assert_eq!(m.get(b"callto.1"), Some(&b"sip/sip:ann@h:1"[..]));
+        assert_eq!(m.get(b"callto.2"), Some(&b"sip/sip:ben@h:2"[..]));
+        // ben's binding lapsed: only ann is left, so a plain route.
+        let reg = registrar(&[("ann", "sip:ann@h:1", 100), ("ben", "sip:ben@h:2", 40)]);
+        let mut m = call("", "200");
+        assert!(reg.route(&mut m, at(50)));
+        assert_eq!(m.retvalue, b"sip/sip:ann@h:1");
+        assert_eq!(m.get(b"driver"), Some(&b"sip"[..]));
+    }
+
+    #[test]
+    fn caller_params_and_autocreated_users() {
+        let reg = registrar(&[("guest", "sip:guest@h:3", 100)]);
+        let mut m = call("ann", "guest");
+        assert!(reg.route(&mut m, at(1)), "autocreate users route although they have no section");
+        assert_eq!(m.get(b"location"), Some(&b"guest-desk"[..]));
+        assert_eq!(m.get(b"password"), None, "the password never leaks into call.route");
+        let mut general = call("", "general");
+        assert_eq!(reg.route_call(&mut general, at(1)), RouteResult::NotFound);
+        let mut nobody = call("", "");
+        assert_eq!(reg.route_call(&mut nobody, at(1)), RouteResult::NotFound);
+        let mut ann = call("", "ann");
+        assert_eq!(reg.route_call(&mut ann, at(1)), RouteResult::Offline);
+        assert_eq!(ann.get(b"error"), Some(&b"offline"[..]));
+    }
+}
