@@ -309,4 +309,8 @@ fn limits_on_contacts() {
     let swap = "<sip:alice@127.0.0.1:1>;expires=0, <sip:alice@127.0.0.1:3>";
     assert_eq!(alice.register(&mut reg, t(2), swap, Some(600)).response.code, 200);
     assert_eq!(reg.lookup("alice", t(2)).len(), 2);
+    // Lapsed bindings do not count, even before expire() has run.
+    let out = alice.register(&mut reg, t(700), "<sip:alice@127.0.0.1:4>", Some(600));
+    assert_eq!(out.response.code, 200);
+    assert_eq!(contacts(&out.response), ["<sip:alice@127.0.0.1:4>;expires=600"]);
 }

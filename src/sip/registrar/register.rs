@@ -154,7 +154,7 @@ impl Registrar {
         if p.contacts.contains(&Contact::Star) {
             return self.remove_all(&common, &p, dispatch, out);
         }
-        let steps = self.plan(req, &p, &user)?;
+        let steps = self.plan(req, &p, &user, secs)?;
         let mut granted = Vec::new();
         for s in steps.iter().filter(|s| s.expires > 0) {
             granted.push(self.offer(&common, &p, s, dispatch, out)?);
@@ -222,7 +222,7 @@ impl Registrar {
     }
 
     /// Checks every contact before anything changes: 423, out-of-order CSeq, capacity.
-    fn plan<'p>(&self, req: &Request, p: &'p Parsed, user: &str) -> Result<Vec<Step<'p>>, Response> {
+    fn plan<'p>(&self, req: &Request, p: &'p Parsed, user: &str, now: u64) -> Result<Vec<Step<'p>>, Response> {
         let mut steps = Vec::new();
         for addr in p.addrs() {
             let expires = self.expires_for(addr, p.expires);
@@ -234,7 +234,9 @@ impl Registrar {
             self.check_order(req, p, user, &key)?;
             steps.push(Step { addr, expires, key });
         }
-        let mut keys: Vec<String> = self.bindings.of(user).iter().map(Binding::key).collect();
+        // Lapsed bindings waiting for expire() do not count against the limit.
+        let mut keys: Vec<String> =
+            self.bindings.of(user).iter().filter(|b| b.is_live(now)).map(Binding::key).collect();
         let before = keys.len();
         for s in &steps {
             keys.retain(|k| *k != s.key);
