@@ -1,6 +1,8 @@
-//! Digest authentication: the RFC example vectors, 401 / 403 / stale answers,
-//! nonce-count replay protection, SHA-256, `user.auth` handler outcomes, and no
-//! panic on arbitrary Authorization values.
+//! Digest authentication of REGISTER.
+//!
+//! The RFC example vectors, 401 / 403 / stale answers, nonce-count replay
+//! protection, SHA-256, `user.auth` handler outcomes, and no panic on arbitrary
+//! Authorization values.
 
 mod registrar_support;
 
@@ -319,7 +321,8 @@ Contact: <sip:alice@127.0.0.1:5071>\r\nAuthorization: {value}\r\nContent-Length:
     ) {
         let mut reg = registrar();
         let mut alice = Ua::new("alice", "secret", 5071);
-        let first = reg.handle_register(&alice.register_request("<sip:alice@h>", None), &alice.peer(), t(0), &mut nobody);
+        let req = alice.register_request("<sip:alice@h>", None);
+        let first = reg.handle_register(&req, &alice.peer(), t(0), &mut nobody);
         alice.learn(&first.response);
         let nonce = alice.challenge.as_ref().unwrap().nonce().unwrap().to_owned();
         let value = format!(

@@ -1,5 +1,7 @@
-//! Registration flows against the registrar with a controlled clock: register,
-//! refresh, unregister, `*`, 423, several contacts, CSeq ordering, expiry, routing.
+//! Registration flows with a controlled clock.
+//!
+//! Register, refresh, unregister, `*`, 423, several contacts, CSeq ordering,
+//! expiry and routing.
 
 mod registrar_support;
 

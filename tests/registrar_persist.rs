@@ -1,6 +1,7 @@
-//! Registrations survive a restart: save and load round trips with a controlled
-//! clock, what a restart drops (lapsed, TCP, removed users), reloads of regfile.conf,
-//! and regfile.conf read from disk with its migrate items.
+//! Registrations surviving a restart, and regfile.conf from disk.
+//!
+//! Save and load round trips with a controlled clock, what a restart drops
+//! (lapsed, TCP, removed users), reloads, and regfile.conf with its migrate items.
 
 mod registrar_support;
 

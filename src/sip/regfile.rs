@@ -1,4 +1,4 @@
-//! Yate's `regfile.conf`: the user table (passwords, alternatives, per-user parameters) and what migrate should say about it.
+//! Yate's `regfile.conf`: users with passwords, alternatives and parameters, and migrate's view of it.
 //!
 //! Read with the project's INI loader, so includes, `$enabled` regions and
 //! continuation lines behave exactly as in Yate. The format (shared/spec/sip.md

@@ -1,5 +1,7 @@
-//! Shared helpers for the registrar tests: a controlled clock, a scripted user agent
-//! that answers digest challenges, and registrars built from regfile text.
+//! Shared helpers for the registrar tests.
+//!
+//! A controlled clock, a scripted user agent that answers digest challenges, and
+//! registrars built from regfile text.
 #![allow(dead_code)] // each test file uses a different subset
 
 use rexroute::runtime::message::Message;

@@ -59,7 +59,7 @@ pub enum PersistError {
         message: String,
     },
     /// Written by another program or a newer rexroute: `"version": 2`.
-    #[error("registration state file {} has format {format:?} version {version}; expected {FORMAT:?} version {VERSION}", path.display())]
+    #[error("state file {} has format {format:?} version {version}, not {FORMAT:?} {VERSION}", path.display())]
     #[diagnostic(code(rexroute::registrar::state_version))]
     UnknownFormat {
         /// The file.
