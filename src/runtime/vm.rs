@@ -175,12 +175,10 @@ impl<'a, 'b> Vm<'a, 'b> {
         depth: u32,
         stack: &mut Vec<Block>,
     ) -> Option<bool> {
-        let mut from = 0u32;
-        let mut cands = std::mem::take(&mut self.scratch.cands);
-        let mut subjects = std::mem::take(&mut self.scratch.subjects);
-        let result = self.search(msg, ctx, items, index, depth, stack, &mut cands, &mut subjects, &mut from);
-        self.scratch.cands = cands;
-        self.scratch.subjects = subjects;
+        // Nested contexts (goto/include) search with their own buffers meanwhile.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = self.search(msg, ctx, items, index, depth, stack, &mut scratch);
+        self.scratch = scratch;
         result
     }
 
@@ -193,14 +191,13 @@ impl<'a, 'b> Vm<'a, 'b> {
         index: &Index,
         depth: u32,
         stack: &mut Vec<Block>,
-        cands: &mut Vec<u32>,
-        subjects: &mut Vec<Vec<u8>>,
-        from: &mut u32,
+        scratch: &mut Scratch,
     ) -> Option<bool> {
-        'search: while (*from as usize) < items.len() {
-            self.subjects(msg, index, subjects);
-            index.candidates(*from, subjects, cands);
-            for &pos in cands.iter() {
+        let mut from = 0u32;
+        'search: while (from as usize) < items.len() {
+            self.subjects(msg, index, &mut scratch.subjects);
+            index.candidates(from, &scratch.subjects, &mut scratch.cands);
+            for &pos in scratch.cands.iter() {
                 let flow = match items.get(pos as usize) {
                     Some(Item::Rule(r)) => {
                         let idx = r.0 as usize;
@@ -219,7 +216,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                 if let Flow::Return(r) = flow {
                     return Some(r);
                 }
-                *from = pos + 1;
+                from = pos + 1;
                 continue 'search;
             }
             break;
