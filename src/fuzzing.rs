@@ -50,7 +50,14 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("compile", compile),
     ("roundtrip", roundtrip),
     ("run", run),
+    ("sip_parse", sip_parse),
 ];
+
+/// The SIP message layer: parse, print back, re-parse and frame any bytes
+/// (`sip::msg::fuzz::fuzz_parse`).
+pub fn sip_parse(data: &[u8]) {
+    crate::sip::msg::fuzz::fuzz_parse(data);
+}
 
 /// Where [`load_split`] puts its files.
 const MAIN_PATH: &str = "/fuzz/main.conf";
