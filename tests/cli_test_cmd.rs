@@ -98,8 +98,9 @@ fn wrong_expectations_fail_with_expected_and_got() {
     assert!(out.contains("  handled: expected false, got true"), "{out}");
     assert!(out.contains("  echo: expected [], got [\"EMERGENCY: 101 dialled 110\"]"), "{out}");
     assert!(out.contains("  enqueued[0].phase: expected sync, got async"), "{out}");
-    assert!(out.contains("  trace:\n    Searching match for 004420794600 in context 'internal'"), "{out}");
-    assert!(out.contains("Matched:true internal:4 - ^00\\([1-9][0-9]*\\)$=goto outbound;called=+\\1"), "{out}");
+    assert!(out.contains("  trace:\n    context 'internal' (depth 0), match string \"004420794600\""), "{out}");
+    assert!(out.contains("regexroute.conf:35:1 internal#4: ^00\\([1-9][0-9]*\\)$=goto outbound;called=+\\1"), "{out}");
+    assert!(out.contains("matched, captures \\0=\"004420794600\" \\1=\"4420794600\""), "{out}");
 }
 
 fn scratch(name: &str) -> PathBuf {

@@ -115,7 +115,7 @@ fn route(conf: &str, msgs: &[Message], engine: Engine) -> Vec<Result1> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn compiled_equals_naive(conf in config(), msgs in prop::collection::vec(message(), 1..6)) {

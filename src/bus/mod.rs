@@ -96,6 +96,8 @@ pub struct Cx<'a> {
     pub bus: &'a Bus,
     /// Where output goes.
     pub out: &'a mut Outcome,
+    /// How many `dispatch` actions enclose this one (0 for a message from outside).
+    pub depth: u32,
 }
 
 impl Bus {
@@ -113,6 +115,11 @@ impl Bus {
     /// Dispatches a message: each handler for its *current* name, in order, until one
     /// handles it. A `rename` inside a handler redirects the rest of the walk.
     pub fn dispatch(&self, msg: &mut Message, out: &mut Outcome) -> bool {
+        self.dispatch_nested(msg, out, 0)
+    }
+
+    /// [`dispatch`](Self::dispatch) from inside a handler, `depth` dispatches deep.
+    pub fn dispatch_nested(&self, msg: &mut Message, out: &mut Outcome, depth: u32) -> bool {
         for h in &self.handlers {
             if h.name != msg.name {
                 continue;
@@ -120,7 +127,7 @@ impl Bus {
             if h.filter.as_ref().is_some_and(|f| !f.accepts(msg)) {
                 continue;
             }
-            let mut cx = Cx { bus: self, out };
+            let mut cx = Cx { bus: self, out, depth };
             if h.handler.received(msg, &mut cx) && !msg.broadcast {
                 return true;
             }

@@ -52,6 +52,22 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    // Routing recurses (goto/include up to `maxdepth`, nested `dispatch`), and a
+    // configuration decides how deep: run the command on a thread with room for it.
+    let worker = std::thread::Builder::new().name("rexroute".into()).stack_size(STACK_BYTES).spawn(move || run(cli));
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("error: the command's thread could not run");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Stack for the command thread: reserved address space, used only as deep as routing goes.
+const STACK_BYTES: usize = 512 << 20;
+
+fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Route(a) => route::run(a),
         Command::Bench(a) => bench::run(a),

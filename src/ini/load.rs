@@ -143,7 +143,7 @@ impl Loader<'_> {
         let key_start = at + (key_raw.len() - key_raw.trim_start_matches(is_blank).len());
         let lead = value.len() - value.trim_start_matches(is_blank).len();
         let trimmed = value.trim_matches(is_blank);
-        let runs = shift_runs(runs, lead, st.id);
+        let runs = clip_runs(shift_runs(runs, lead, st.id), trimmed.len());
         let entry = Entry {
             key: key.to_string(),
             value: trimmed.to_string(),
@@ -421,6 +421,20 @@ fn shift_runs(runs: Vec<(usize, usize, usize)>, lead: usize, id: SourceId) -> Ve
     }
     if out.is_empty() {
         out.push((0, Span::new(id, last_end, last_end)));
+    }
+    out
+}
+
+/// Cuts runs past `len`: the trailing blanks trimmed off the value are not part of it.
+fn clip_runs(runs: Vec<(u32, Span)>, len: usize) -> Vec<(u32, Span)> {
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    let mut out: Vec<(u32, Span)> = Vec::with_capacity(runs.len());
+    for (off, span) in runs {
+        if off > len || (off == len && !out.is_empty()) {
+            break;
+        }
+        let keep = (len - off).min(span.end - span.start);
+        out.push((off, Span { end: span.start + keep, ..span }));
     }
     out
 }

@@ -2,6 +2,12 @@
 //!
 //! `RR0xx` codes are about the file (loader notes, `[priorities]`, `[extra]`); `RR1xx`
 //! codes are about rule lines. Codes are stable: a retired code is never reused.
+//!
+//! Severity policy: an error is something Yate itself cannot do as written and says so
+//! at run time (a regex glibc refuses, a missing jump target, a stray `}`, a block
+//! overflow, an invalid function, a handler whose context is missing). Valid syntax that
+//! Yate runs, however surprising (`#` rules, Perl syntax that compiles as literal text,
+//! `\5` with two groups, `echo;x=1`), is a warning.
 
 use super::rules::*;
 use super::Checker;
@@ -49,12 +55,12 @@ pub static RULES: &[RuleInfo] = &[
     rule!("RR013", "ignored-priority-value", Warning, ignored_priority_value),
     rule!("RR014", "duplicate-priority", Warning, duplicate_priority),
     rule!("RR101", "invalid-regex", Error, invalid_regex),
-    rule!("RR102", "pcre-syntax", Error, pcre_syntax),
+    rule!("RR102", "pcre-syntax", Warning, pcre_syntax),
     rule!("RR103", "hash-rule", Warning, hash_rule),
-    rule!("RR104", "backref-beyond-groups", Error, backref_beyond_groups),
+    rule!("RR104", "backref-beyond-groups", Warning, backref_beyond_groups),
     rule!("RR105", "backref-always-empty", Warning, backref_always_empty),
     rule!("RR106", "unknown-jump-target", Error, unknown_jump_target),
-    rule!("RR107", "keyword-glued-to-semicolon", Error, keyword_glued_to_semicolon),
+    rule!("RR107", "keyword-glued-to-semicolon", Warning, keyword_glued_to_semicolon),
     rule!("RR108", "unreachable-rule", Warning, unreachable_rule),
     rule!("RR109", "stray-close-brace", Error, stray_close_brace),
     rule!("RR110", "unclosed-block", Warning, unclosed_block),

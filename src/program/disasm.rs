@@ -8,6 +8,19 @@ impl Program {
     /// A listing of the program, with the IR for names and locations.
     pub fn disasm(&self, ir: &Ir) -> String {
         let mut s = String::new();
+        let (mut fast, mut exact, mut invalid) = (0, 0, 0);
+        for (_, e) in ir.regexes.iter() {
+            match e.compiled() {
+                Ok(r) if r.has_fast_path() => fast += 1,
+                Ok(_) => exact += 1,
+                Err(_) => invalid += 1,
+            }
+        }
+        let _ = writeln!(
+            s,
+            "; regexes: {} distinct, {fast} with the regex-crate fast path, {exact} glibc only, {invalid} invalid (never match)",
+            ir.regexes.len()
+        );
         for (code, ctx) in self.contexts.iter().zip(&ir.contexts) {
             let _ = writeln!(s, "context {} ({} rules, {} steps)", ctx.name, ctx.rules.len(), code.steps.len());
             for (i, (step, span)) in code.steps.iter().zip(&code.spans).enumerate() {

@@ -120,19 +120,21 @@ impl Index {
         }
     }
 
-    /// Candidate positions `>= from`, sorted and deduplicated, for the subjects that
-    /// `subject` gives per key.
-    pub fn candidates(&self, from: u32, mut subject: impl FnMut(&SubjectKey) -> Vec<u8>, out: &mut Vec<u32>) {
+    /// The subject keys this index needs, in the order [`candidates`](Self::candidates)
+    /// expects their values.
+    pub fn keys(&self) -> impl Iterator<Item = &SubjectKey> {
+        self.groups.iter().map(|g| &g.key)
+    }
+
+    /// Candidate positions `>= from`, sorted and deduplicated, given the current value
+    /// of each key (same order as [`keys`](Self::keys)).
+    pub fn candidates(&self, from: u32, subjects: &[Vec<u8>], out: &mut Vec<u32>) {
         out.clear();
         out.extend(self.always.iter().copied().filter(|&p| p >= from));
-        for g in &self.groups {
+        for (g, s) in self.groups.iter().zip(subjects) {
             out.extend(g.always.iter().copied().filter(|&p| p >= from));
-            if g.trie.children[0].is_empty() && g.trie.ends[0].is_empty() {
-                continue;
-            }
-            let s = subject(&g.key);
             let before = out.len();
-            g.trie.walk(crate::ir::template_trim(&s), out);
+            g.trie.walk(crate::ir::template_trim(s), out);
             let mut i = before;
             while i < out.len() {
                 if out[i] < from {

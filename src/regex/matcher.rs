@@ -16,6 +16,9 @@ const FAST_SIZE_LIMIT: usize = 1 << 20;
 pub struct Regex {
     posix: PosixRegex,
     fast: Option<regex::bytes::Regex>,
+    /// glibc's state cache only changes answers for patterns with word or buffer
+    /// assertions; those are compiled afresh for every search, as Yate does.
+    fresh: bool,
 }
 
 impl fmt::Debug for Regex {
@@ -35,20 +38,25 @@ impl Regex {
         let posix = PosixRegex::compile(pattern, flags)?;
         let fast = translate(pattern, flags)
             .and_then(|t| regex::bytes::RegexBuilder::new(&t).size_limit(FAST_SIZE_LIMIT).build().ok());
-        Ok(Regex { posix, fast })
+        let fresh = pattern.windows(2).any(|w| w[0] == b'\\' && b"<>bB`'".contains(&w[1]));
+        Ok(Regex { posix, fast, fresh })
     }
 
     /// Whether `pattern` matches somewhere in `subject` (cut at its first NUL).
     pub fn is_match(&self, subject: &[u8]) -> bool {
         match &self.fast {
             Some(fast) => fast.is_match(until_nul(subject)),
-            None => self.posix.is_match(subject),
+            None => self.captures(subject).is_some(),
         }
     }
 
     /// The whole match and groups 1..=8, from glibc.
     pub fn captures(&self, subject: &[u8]) -> Option<Slots> {
-        self.posix.exec(subject)
+        if self.fresh {
+            self.posix.exec(subject)
+        } else {
+            self.posix.exec_reusing(subject)
+        }
     }
 
     /// Whether yes/no tests avoid calling glibc.

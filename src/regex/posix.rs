@@ -75,6 +75,8 @@ pub struct PosixRegex {
     /// Boxed so the address glibc saw at `regcomp` time stays put.
     raw: Box<RegexT>,
     flags: Flags,
+    /// Kept to compile afresh for every search, as Yate does.
+    pattern: CString,
 }
 
 // SAFETY: the compiled `regex_t` is only read by `regexec`, which takes `dfa->lock`
@@ -113,18 +115,8 @@ impl PosixRegex {
         if pattern.as_bytes().is_empty() {
             return Err(CompileError { code: libc::REG_BADPAT, message: "Empty regular expression".to_owned() });
         }
-        let mut slot: Box<MaybeUninit<RegexT>> = Box::new(MaybeUninit::uninit());
-        let ptr: *mut RegexT = slot.as_mut_ptr();
-        // SAFETY: `ptr` points to writable memory of `regex_t`'s size and alignment, and
-        // `pattern` is NUL-terminated and outlives the call.
-        let code = unsafe { libc::regcomp(ptr.cast(), pattern.as_ptr(), flags.cflags()) };
-        if code != 0 {
-            // glibc frees its partial state itself when regcomp fails.
-            return Err(CompileError { code, message: error_text(code) });
-        }
-        // SAFETY: a successful `regcomp` initialised every field.
-        let raw = unsafe { Box::from_raw(Box::into_raw(slot).cast::<RegexT>()) };
-        Ok(PosixRegex { raw, flags })
+        let raw = compile_raw(&pattern, flags)?;
+        Ok(PosixRegex { raw, flags, pattern })
     }
 
     /// The flags this pattern was compiled with.
@@ -137,8 +129,24 @@ impl PosixRegex {
         self.raw.re_nsub
     }
 
-    /// Searches `subject` (cut at its first NUL) with no `eflags`, like Yate.
+    /// Searches `subject` (cut at its first NUL) with no `eflags`, exactly like Yate:
+    /// with a freshly compiled pattern.
+    ///
+    /// glibc's `regexec` caches DFA states inside the compiled pattern, and with word
+    /// assertions what it caches can change later answers: after matching "aa", ERE
+    /// `(.){1,3}$\>` also matches "aa." (it does not on a fresh pattern). Yate compiles
+    /// every rule for every evaluation, so only a fresh pattern reproduces it.
     pub fn exec(&self, subject: &[u8]) -> Option<Slots> {
+        match compile_raw(&self.pattern, self.flags) {
+            Ok(raw) => PosixRegex { raw, flags: self.flags, pattern: CString::default() }.exec_reusing(subject),
+            // Out of memory: the kept pattern is the next best thing.
+            Err(_) => self.exec_reusing(subject),
+        }
+    }
+
+    /// Searches with the pattern compiled once: faster than [`exec`](Self::exec), but
+    /// glibc's cache makes the answer depend on earlier searches (see there).
+    pub fn exec_reusing(&self, subject: &[u8]) -> Option<Slots> {
         let subject = c_string(subject);
         let mut matches = [libc::regmatch_t { rm_so: -1, rm_eo: -1 }; 9];
         let ptr: *const RegexT = &*self.raw;
@@ -161,6 +169,21 @@ impl PosixRegex {
     pub fn is_match(&self, subject: &[u8]) -> bool {
         self.exec(subject).is_some()
     }
+}
+
+/// Runs `regcomp` on `pattern` into a new heap slot.
+fn compile_raw(pattern: &CString, flags: Flags) -> Result<Box<RegexT>, CompileError> {
+    let mut slot: Box<MaybeUninit<RegexT>> = Box::new(MaybeUninit::uninit());
+    let ptr: *mut RegexT = slot.as_mut_ptr();
+    // SAFETY: `ptr` points to writable memory of `regex_t`'s size and alignment, and
+    // `pattern` is NUL-terminated and outlives the call.
+    let code = unsafe { libc::regcomp(ptr.cast(), pattern.as_ptr(), flags.cflags()) };
+    if code != 0 {
+        // glibc frees its partial state itself when regcomp fails.
+        return Err(CompileError { code, message: error_text(code) });
+    }
+    // SAFETY: a successful `regcomp` initialised every field.
+    Ok(unsafe { Box::from_raw(Box::into_raw(slot).cast::<RegexT>()) })
 }
 
 /// The `regerror` text for `code`.

@@ -167,3 +167,13 @@ fn shared_across_threads() {
         assert!(h.join().unwrap_or(false));
     }
 }
+
+#[test]
+fn each_search_uses_a_fresh_pattern() {
+    let r = re(r"(.){1,3}$\>", ERE);
+    assert!(r.is_match(b"aa"));
+    assert!(!r.is_match(b"aa."));
+    // The once-compiled pattern remembers the first search and answers differently.
+    assert!(r.exec_reusing(b"aa").is_some());
+    assert!(r.exec_reusing(b"aa.").is_some());
+}

@@ -13,6 +13,9 @@ const BRE_I: Flags = Flags { extended: false, insensitive: true };
 /// Checks that glibc and the translation agree on every subject; `Ok(false)` when
 /// there is nothing to compare (no translation, or glibc rejects the pattern).
 fn same_answers(pattern: &[u8], flags: Flags, subjects: &[Vec<u8>]) -> Result<bool, String> {
+    if hangs_glibc(pattern, flags) {
+        return Ok(false);
+    }
     let Ok(glibc) = PosixRegex::compile(pattern, flags) else {
         return match translate(pattern, flags) {
             None => Ok(false),
@@ -34,6 +37,16 @@ fn same_answers(pattern: &[u8], flags: Flags, subjects: &[Vec<u8>]) -> Result<bo
         }
     }
     Ok(true)
+}
+
+/// glibc's `regexec` loops forever on some repeated groups holding empty groups
+/// (ERE `(()|a|())+` on "a"), so the differential tests stay away from those.
+fn hangs_glibc(pattern: &[u8], flags: Flags) -> bool {
+    let Ok(ast) = crate::regex::syntax::parse(pattern, flags) else {
+        return false;
+    };
+    let empty_group = |n: &Node| matches!(n, Node::Group { node, .. } if **node == Node::Empty);
+    ast.root.any(&|n| matches!(n, Node::Repeat { node, .. } if node.any(&empty_group)))
 }
 
 fn check(pattern: &str, flags: Flags, subjects: &[&str]) {
@@ -301,5 +314,6 @@ fn glibc_anchor_quirks_stay_with_glibc() {
     assert_eq!(translate(b"(^a)+", ERE), None);
     // Anchors next to characters that cannot be a newline are fine.
     check("a$", ERE, &["a", "a\n", "ba"]);
+    check(r"(.){1,3}$\>", ERE, &["aa", "aa.", "a"]);
     check("^a", ERE, &["a", "\na", "ba"]);
 }

@@ -49,12 +49,21 @@ pub struct Vm<'a, 'b> {
     pub msg_trace: Option<Vec<String>>,
     /// The decision program; `None` runs the reference walk.
     pub program: Option<&'a Program>,
+    /// Buffers reused by candidate searches.
+    scratch: Scratch,
+}
+
+/// Reusable buffers of the candidate search.
+#[derive(Default)]
+struct Scratch {
+    cands: Vec<u32>,
+    subjects: Vec<Vec<u8>>,
 }
 
 impl<'a, 'b> Vm<'a, 'b> {
     /// A VM for one handler call.
     pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, ms: Vec<u8>, ret: RetSlot) -> Self {
-        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None }
+        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Scratch::default() }
     }
 
     fn log(&mut self, line: String) {
@@ -135,13 +144,22 @@ impl<'a, 'b> Vm<'a, 'b> {
         None
     }
 
-    fn subject_of(&mut self, msg: &Message, key: &SubjectKey) -> Vec<u8> {
-        match key {
-            SubjectKey::MatchString => self.ms.clone(),
-            SubjectKey::Param(name, default) => msg.get(name).unwrap_or(default).to_vec(),
-            SubjectKey::Func(text) => {
-                let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
-                subst::eval_functions(text.clone(), &mut fx)
+    /// Fills `out[i]` with the current value of the index's i-th subject, reusing the
+    /// buffers so that a search allocates nothing once warm.
+    fn subjects(&mut self, msg: &Message, index: &Index, out: &mut Vec<Vec<u8>>) {
+        for (i, key) in index.keys().enumerate() {
+            if out.len() <= i {
+                out.push(Vec::new());
+            }
+            let buf = &mut out[i];
+            buf.clear();
+            match key {
+                SubjectKey::MatchString => buf.extend_from_slice(&self.ms),
+                SubjectKey::Param(name, default) => buf.extend_from_slice(msg.get(name).unwrap_or(default)),
+                SubjectKey::Func(text) => {
+                    let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
+                    *buf = subst::eval_functions(text.clone(), &mut fx);
+                }
             }
         }
     }
@@ -157,11 +175,29 @@ impl<'a, 'b> Vm<'a, 'b> {
         depth: u32,
         stack: &mut Vec<Block>,
     ) -> Option<bool> {
+        // Nested contexts (goto/include) search with their own buffers meanwhile.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = self.search(msg, ctx, items, index, depth, stack, &mut scratch);
+        self.scratch = scratch;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn search(
+        &mut self,
+        msg: &mut Message,
+        ctx: &ir::Context,
+        items: &[Item],
+        index: &Index,
+        depth: u32,
+        stack: &mut Vec<Block>,
+        scratch: &mut Scratch,
+    ) -> Option<bool> {
         let mut from = 0u32;
-        let mut cands = Vec::new();
         'search: while (from as usize) < items.len() {
-            index.candidates(from, |k| self.subject_of(msg, k), &mut cands);
-            for &pos in &cands {
+            self.subjects(msg, index, &mut scratch.subjects);
+            index.candidates(from, &scratch.subjects, &mut scratch.cands);
+            for &pos in scratch.cands.iter() {
                 let flow = match items.get(pos as usize) {
                     Some(Item::Rule(r)) => {
                         let idx = r.0 as usize;
@@ -291,7 +327,10 @@ impl<'a, 'b> Vm<'a, 'b> {
             return None;
         }
         if rule.needs_caps && !want(last) && !last.negated {
+            // The same condition again, for its captures: already traced once.
+            let trace = self.cx.out.trace.take();
             caps = self.cond(msg, last, true).1;
+            self.cx.out.trace = trace;
         }
         Some(caps)
     }
@@ -474,9 +513,16 @@ impl<'a, 'b> Vm<'a, 'b> {
             self.cx.out.queue.push_back(m);
             return;
         }
+        if self.cx.depth >= MAX_DISPATCH_DEPTH {
+            self.log(format!(
+                "Refusing to dispatch '{}': {MAX_DISPATCH_DEPTH} dispatches already nested",
+                String::from_utf8_lossy(&m.name)
+            ));
+            return;
+        }
         self.env.dispatching.fetch_add(1, Ordering::SeqCst);
         let bus = self.cx.bus;
-        let handled = bus.dispatch(&mut m, self.cx.out);
+        let handled = bus.dispatch_nested(&mut m, self.cx.out, self.cx.depth + 1);
         self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
         self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
     }
@@ -517,6 +563,11 @@ fn show_keyword(k: &Keyword) -> String {
         Keyword::Target(t) => format!("target {:?} (handled)", l(t)),
     }
 }
+
+/// Most `dispatch` actions nested inside one another. Yate has no limit and a rule that
+/// dispatches its own message overflows its stack; rexroute refuses the innermost one
+/// with a warning (docs/differences.md).
+pub const MAX_DISPATCH_DEPTH: u32 = 16;
 
 /// Longest single `msleep`; Yate has none, but a typo must not hang a worker for days.
 const MAX_SLEEP_MS: u64 = 60_000;

@@ -1,0 +1,35 @@
+//! Limits that keep hostile or mistaken configurations from crashing or hanging routing.
+
+use std::process::Command;
+
+fn route(name: &str, conf: &str, called: &str) -> serde_json::Value {
+    let dir = std::env::temp_dir().join(format!("rexroute-limits-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("regexroute.conf");
+    std::fs::write(&path, conf).expect("write conf");
+    let out = Command::new(env!("CARGO_BIN_EXE_rexroute"))
+        .args(["route", "--param", &format!("called={called}")])
+        .arg(&path)
+        .output()
+        .expect("run rexroute");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+    serde_json::from_slice(&out.stdout).expect("JSON line")
+}
+
+#[test]
+fn dispatch_recursion_is_bounded() {
+    let v = route("dispatch", "[default]\n.*=dispatch call.route;called=1\n", "1");
+    assert_eq!(v["handled"], false);
+    assert_eq!(v["enqueued"].as_array().map(Vec::len), Some(16));
+    let log = v["log"].to_string();
+    assert!(log.contains("Refusing to dispatch"), "{log}");
+}
+
+#[test]
+fn goto_loops_inside_dispatches_stay_within_the_stack() {
+    let conf = "[priorities]\nmaxdepth=100\n[default]\n^1$=dispatch call.route;called=2\n^2$=goto default\n";
+    let v = route("goto", conf, "1");
+    assert_eq!(v["handled"], false);
+    assert!(v["log"].to_string().contains("Possible loop detected"));
+}
