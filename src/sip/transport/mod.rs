@@ -64,6 +64,16 @@ impl TransportKind {
     }
 }
 
+/// The registrar's and digest check's view of a transport (`ip_transport`).
+impl From<TransportKind> for crate::sip::auth::Transport {
+    fn from(kind: TransportKind) -> Self {
+        match kind {
+            TransportKind::Udp => crate::sip::auth::Transport::Udp,
+            TransportKind::Tcp => crate::sip::auth::Transport::Tcp,
+        }
+    }
+}
+
 impl fmt::Display for TransportKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
