@@ -69,6 +69,9 @@ pub struct Cond {
     pub kind: CondKind,
     /// The regex part of `text`, as a range relative to `text` (may be empty).
     pub regex: Range<usize>,
+    /// The regex ends with `^` (then blanks): written as negated. For `${p}^` and
+    /// `$(f)^` the IR reads it as "negate the default rule" (spec §3.3).
+    pub negated: bool,
 }
 
 impl Cond {
@@ -141,6 +144,29 @@ pub struct Piece {
     pub text: String,
     /// Byte range in the value.
     pub range: Range<usize>,
+}
+
+impl Piece {
+    /// The piece's template tokens, as written. Substitution rescans captured and
+    /// inserted text at run time (spec §4.1), so this is the static view only.
+    pub fn segments(&self) -> Vec<Segment> {
+        super::parse::template(&self.text)
+    }
+}
+
+/// A token of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// Literal text.
+    Text(String),
+    /// `\N`: capture N.
+    Backref(u8),
+    /// `\c` other than a digit (`\\` is one backslash; others stay as written).
+    Escape(String),
+    /// `${...}`: the raw text between the braces.
+    Param(String),
+    /// `$(...)`: the raw text between the parentheses.
+    Func(String),
 }
 
 /// What a matching line does. Words Yate recognises before substitution get their own

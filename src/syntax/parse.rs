@@ -62,7 +62,15 @@ fn parse_key(key: &str) -> (Option<String>, Cond) {
 }
 
 fn plain_cond(text: &str, side: Side, at: usize) -> Cond {
-    Cond { text: text.to_string(), side, range: at..at + text.len(), kind: CondKind::Plain, regex: 0..text.len() }
+    let negated = text.trim_end_matches([' ', '\t']).ends_with('^');
+    Cond {
+        text: text.to_string(),
+        side,
+        range: at..at + text.len(),
+        kind: CondKind::Plain,
+        regex: 0..text.len(),
+        negated,
+    }
 }
 
 fn build_cond(pair: Pair<'_, G>, side: Side) -> Cond {
@@ -75,10 +83,14 @@ fn build_cond(pair: Pair<'_, G>, side: Side) -> Cond {
     for p in form.into_inner() {
         let r = p.as_span().start() - base..p.as_span().end() - base;
         match p.as_rule() {
-            G::regex => cond.regex = r,
+            G::regex => {
+                cond.negated = p.clone().into_inner().any(|q| q.as_rule() == G::negation);
+                cond.regex = r;
+            }
             G::param_name => cond.kind = CondKind::Param { inner: p.as_str().to_string() },
             G::func_text => cond.kind = CondKind::Func { inner: p.as_str().to_string() },
             G::unclosed => {
+                cond.negated = false;
                 cond.regex = r.end..r.end;
                 cond.kind = if form_rule == G::param_cond { CondKind::UnclosedParam } else { CondKind::UnclosedFunc };
             }
@@ -238,4 +250,24 @@ fn build_debug(pair: Pair<'_, G>) -> Action {
         (word, after)
     });
     Action::Debug { gap, level, text }
+}
+
+/// Tokenises a template with the grammar's `template` rule.
+pub(super) fn template(text: &str) -> Vec<Segment> {
+    let Ok(mut pairs) = RuleGrammar::parse(G::template, text) else { return vec![Segment::Text(text.to_string())] };
+    let Some(top) = pairs.next() else { return Vec::new() };
+    top.into_inner()
+        .filter_map(|p| {
+            let s = p.as_str();
+            let inner = |open: usize| s.get(open..s.len().saturating_sub(1)).unwrap_or("").to_string();
+            match p.as_rule() {
+                G::backref => s.as_bytes().get(1).map(|d| Segment::Backref(d - b'0')),
+                G::escape => Some(Segment::Escape(s.to_string())),
+                G::param_ref => Some(Segment::Param(inner(2))),
+                G::func_ref => Some(Segment::Func(inner(2))),
+                G::text | G::lone => Some(Segment::Text(s.to_string())),
+                _ => None,
+            }
+        })
+        .collect()
 }

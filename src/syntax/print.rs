@@ -107,7 +107,9 @@ pub fn describe(rule: &Rule) -> String {
                 pieces.iter().map(|p| &p.text).collect::<Vec<_>>()
             )
         }
-        Some(Action::Plain { pieces }) => write!(s, " => {:?}", pieces.iter().map(|p| &p.text).collect::<Vec<_>>()),
+        Some(Action::Plain { pieces }) => {
+            write!(s, " => {:?}", pieces.iter().map(|p| p.segments()).collect::<Vec<_>>())
+        }
         None => Ok(()),
     };
     if rule.opens_block {
@@ -117,13 +119,15 @@ pub fn describe(rule: &Rule) -> String {
 }
 
 fn cond_desc(c: &Cond) -> String {
-    match &c.kind {
+    let neg = if c.negated { " negated" } else { "" };
+    let d = match &c.kind {
         CondKind::Plain => format!("regex {:?}", c.regex_text()),
         CondKind::Param { inner } => format!("param {inner:?} regex {:?}", c.regex_text()),
         CondKind::Func { inner } => format!("func {inner:?} regex {:?}", c.regex_text()),
         CondKind::UnclosedParam => format!("unclosed-param {:?}", c.text),
         CondKind::UnclosedFunc => format!("unclosed-func {:?}", c.text),
-    }
+    };
+    format!("{d}{neg}")
 }
 
 #[cfg(test)]
@@ -136,6 +140,31 @@ mod tests {
         let r = parse_rule(&e);
         assert_eq!(r.print_key(), key, "key of {key}={value}");
         assert_eq!(r.print_value(), value, "value of {key}={value}");
+    }
+
+    #[test]
+    fn negation_and_template_segments() {
+        use crate::syntax::{Action, Segment};
+        let e = Entry { key: "${p}^x$^".into(), value: "sip/\\1@${host}$(add,1,2)\\q$".into(), ..Default::default() };
+        let r = parse_rule(&e);
+        assert!(r.cond.negated);
+        let Some(Action::Plain { pieces }) = &r.action else { panic!("plain action expected") };
+        assert_eq!(
+            pieces[0].segments(),
+            vec![
+                Segment::Text("sip/".into()),
+                Segment::Backref(1),
+                Segment::Text("@".into()),
+                Segment::Param("host".into()),
+                Segment::Func("add,1,2".into()),
+                Segment::Escape("\\q".into()),
+                Segment::Text("$".into()),
+            ]
+        );
+        let plain = parse_rule(&Entry { key: "^1$".into(), ..Default::default() });
+        assert!(!plain.cond.negated);
+        let caret = parse_rule(&Entry { key: "^".into(), ..Default::default() });
+        assert!(caret.cond.negated);
     }
 
     #[test]
