@@ -135,7 +135,13 @@ impl<'a, 'b> Vm<'a, 'b> {
         for step in &code.steps {
             let r = match step {
                 Instr::Rule(r) => self.run_range(msg, ctx, r.0 as usize..r.0 as usize + 1, depth, stack),
-                Instr::Run { items, index } => self.run_indexed(msg, ctx, items, index, depth, stack),
+                Instr::Run { items, index } => {
+                    // Nested contexts (goto/include) search with their own buffers meanwhile.
+                    let mut scratch = std::mem::take(&mut self.scratch);
+                    let r = self.search(msg, ctx, items, index, depth, stack, &mut scratch);
+                    self.scratch = scratch;
+                    r
+                }
             };
             if r.is_some() {
                 return r;
@@ -166,22 +172,6 @@ impl<'a, 'b> Vm<'a, 'b> {
 
     /// Evaluates the candidates of a run in order; after an item that lets evaluation go
     /// on, candidates are found again, since its action may have changed the subjects.
-    fn run_indexed(
-        &mut self,
-        msg: &mut Message,
-        ctx: &ir::Context,
-        items: &[Item],
-        index: &Index,
-        depth: u32,
-        stack: &mut Vec<Block>,
-    ) -> Option<bool> {
-        // Nested contexts (goto/include) search with their own buffers meanwhile.
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let result = self.search(msg, ctx, items, index, depth, stack, &mut scratch);
-        self.scratch = scratch;
-        result
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn search(
         &mut self,
