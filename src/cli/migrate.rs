@@ -8,6 +8,7 @@ use crate::ini::{self, Document, Note};
 use crate::ir::{classify, template_trim, Action, Ir, Keyword};
 use crate::runtime::num::{int_auto, to_boolean};
 use crate::runtime::subst::MAX_EVALUATIONS;
+use crate::runtime::vm::MAX_SLEEP_MS;
 use crate::source::{SourceId, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -63,9 +64,6 @@ const SIP_FILES: [(&str, &str); 3] = [
     ("ysipchan.conf", "the SIP channel"),
     ("lateroute.conf", "late routing of registered users"),
 ];
-
-/// Longest `msleep` rexroute performs; `runtime/vm.rs` keeps its own copy private.
-const MAX_SLEEP_MS: u64 = 60_000;
 
 /// Runs `migrate`.
 pub fn run(a: MigrateArgs) -> ExitCode {

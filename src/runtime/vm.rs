@@ -560,7 +560,7 @@ fn show_keyword(k: &Keyword) -> String {
 pub const MAX_DISPATCH_DEPTH: u32 = 16;
 
 /// Longest single `msleep`; Yate has none, but a typo must not hang a worker for days.
-const MAX_SLEEP_MS: u64 = 60_000;
+pub const MAX_SLEEP_MS: u64 = 60_000;
 
 fn level_name(level: u8) -> &'static str {
     match level {
