@@ -45,6 +45,11 @@ impl Message {
         self.params.push((name.to_vec(), value.to_vec()));
     }
 
+    /// Every parameter in order, duplicates included.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.params.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+
     /// Removes every parameter with this exact name.
     pub fn clear(&mut self, name: &[u8]) {
         self.params.retain(|(k, _)| k != name);
