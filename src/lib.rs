@@ -66,6 +66,7 @@ pub mod lint;
 pub mod program;
 pub mod regex;
 pub mod runtime;
+pub mod server;
 pub mod sip;
 pub mod source;
 pub mod syntax;

@@ -89,7 +89,7 @@ async fn idle_connection_is_closed_but_not_before() {
 #[tokio::test(start_paused = true)]
 async fn oversize_message_gets_513_then_the_connection_closes() {
     let mut c = config();
-    c.transport.max_message = 700;
+    c.transport.max_stream_message = 700;
     let (endpoint, mut rx) = start(c).await;
     let mut peer = TcpPeer::to(&endpoint);
     // The declared body makes it too large: refused as soon as the head is in.
@@ -108,7 +108,7 @@ async fn oversize_message_gets_513_then_the_connection_closes() {
 #[tokio::test(start_paused = true)]
 async fn growing_head_beyond_the_limit_closes_without_answer() {
     let mut c = config();
-    c.transport.max_message = 700;
+    c.transport.max_stream_message = 700;
     let (endpoint, _rx) = start(c).await;
     let mut peer = TcpPeer::to(&endpoint);
     peer.write(format!("MESSAGE sip:b@h SIP/2.0\r\nSubject: {}", "y".repeat(800)).as_bytes()).await;

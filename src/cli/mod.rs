@@ -6,6 +6,7 @@ mod jsonio;
 mod lint;
 mod migrate;
 mod route;
+mod serve;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// Measure routing throughput of one loaded engine (loading excluded).
     Bench(bench::BenchArgs),
+    /// Run the SIP server: registrar and routing on a Yate configuration directory.
+    Serve(serve::ServeArgs),
     /// Print a pipeline stage: ini, ast, ir or program.
     Debug {
         /// Which stage.
@@ -74,6 +77,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Lint(a) => lint::run(a),
         Command::Test(a) => test::run(a),
         Command::Migrate(a) => migrate::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::Debug { stage, file } => debug::run(stage, &file),
     }
 }

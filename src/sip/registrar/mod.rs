@@ -121,6 +121,20 @@ impl Registrar {
         Registrar { cfg, auth, users, bindings: Bindings::new(), dirty: false }
     }
 
+    /// A copy of the users and bindings (with a fresh authenticator) for readers
+    /// that must not wait on this registrar while it dispatches: regfile's
+    /// `call.route` handler on the bus may run inside a `user.register` dispatch.
+    pub fn route_view(&self) -> Registrar {
+        let auth = Authenticator::new(self.cfg.auth.clone());
+        Registrar {
+            cfg: self.cfg.clone(),
+            auth,
+            users: self.users.clone(),
+            bindings: self.bindings.clone(),
+            dirty: false,
+        }
+    }
+
     /// The settings.
     pub fn config(&self) -> &Config {
         &self.cfg

@@ -123,8 +123,10 @@ pub fn parse_listen(s: &str) -> Result<Vec<ListenAddr>, String> {
 pub struct TransportConfig {
     /// Where to listen. A `--listen` option replaces this list ([`TransportConfig::override_listen`]).
     pub listen: Vec<ListenAddr>,
-    /// Largest message accepted, headers plus body (Yate: `maxpkt`, `tcp_maxpkt`).
+    /// Largest UDP datagram accepted, headers plus body (Yate: `maxpkt`).
     pub max_message: usize,
+    /// Largest message framed on a TCP connection (Yate: `tcp_maxpkt`).
+    pub max_stream_message: usize,
     /// Largest number of TCP connections at once, accepted and initiated together.
     pub max_connections: usize,
     /// A TCP connection silent this long is closed (keep-alive pings count as traffic).
@@ -140,6 +142,7 @@ impl Default for TransportConfig {
         TransportConfig {
             listen: Vec::new(),
             max_message: consts::MAX_MESSAGE,
+            max_stream_message: consts::MAX_MESSAGE,
             max_connections: consts::MAX_CONNECTIONS,
             idle_timeout: consts::IDLE_TIMEOUT,
             connect_timeout: consts::CONNECT_TIMEOUT,

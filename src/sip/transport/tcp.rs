@@ -182,7 +182,7 @@ fn spawn_connection(
     let conn = Connection {
         shared: shared.clone(),
         sink,
-        framer: Framer::new(shared.config.max_message),
+        framer: Framer::new(shared.config.max_stream_message),
         mirror: Vec::new(),
         reader: Some(flow.clone()),
     };

@@ -1,0 +1,275 @@
+//! `rexroute serve`: the SIP endpoint wired to the routing runtime, with reload and graceful exit.
+//!
+//! ```text
+//!  sockets ─▶ Endpoint (tokio: transports, transactions, admission 400/501/OPTIONS)
+//!                │ TransactionUser: REGISTER, [methods] requests
+//!                ▼ Work + oneshot (try_send; full queue → 503)
+//!  routing thread (routing::Actor): Bus + Router + Registrar, one item at a time
+//!                │ REGISTER → Registrar::handle_register (user.auth / user.register on the bus)
+//!                │ generic  → digest check, then methods::handle_generic (the MESSAGE/PUBLISH seam)
+//!                │ expiry timer → user.unregister; state file saved on change and at exit
+//!                └ Reload(config) swaps Bus + Router between two items
+//!  main task: signals (SIGINT/SIGTERM → drain, save, exit 0; SIGHUP → reload),
+//!             one-second poll of the loaded files' mtimes → reload
+//! ```
+//!
+//! Threads: the tokio runtime (sockets, transaction tasks, signals, the file
+//! poll) and one routing thread. Only the routing thread touches the bus, the
+//! router and the registrar, so none of them is behind a lock held across a
+//! dispatch, and a reload is atomic: the swap happens between two messages, so
+//! none is lost or handled twice. A reload loads and lints the new files on a
+//! blocking task first; errors keep the running configuration.
+//!
+//! Seams: [`methods::handle_generic`] answers requests of `[methods]` methods
+//! (now `405`, Yate's "nobody handled it"), and [`methods::install_senders`]
+//! installs bus handlers that send SIP requests through an [`Outbound`], a
+//! handle on the endpoint's client transactions usable from the routing thread
+//! (it spawns the transaction on the runtime and never blocks routing).
+
+pub mod config;
+mod lateroute;
+pub mod methods;
+pub mod routing;
+mod watch;
+
+use crate::sip::auth::Peer;
+use crate::sip::msg::{reason_phrase, Request, Response};
+use crate::sip::transaction::{Endpoint, Outcome, RequestError, ServerRequest};
+use crate::sip::transport::{ListenAddr, TransportKind};
+use config::{Listener, Loaded, Source};
+use routing::{Routing, Work};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::oneshot;
+
+/// What `serve` was asked to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The configuration.
+    pub source: Source,
+    /// Replaces the configured listeners when not empty.
+    pub listen: Vec<ListenAddr>,
+    /// Appends every bus message, as a JSON line, to this file.
+    pub bus_log: Option<PathBuf>,
+    /// Overrides the registration state file.
+    pub state: Option<PathBuf>,
+}
+
+/// Sends SIP requests in client transactions from bus handlers (`xsip.generate`).
+#[derive(Clone)]
+pub struct Outbound {
+    endpoint: Arc<OnceLock<Endpoint>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Outbound {
+    fn new(runtime: tokio::runtime::Handle) -> Outbound {
+        Outbound { endpoint: Arc::new(OnceLock::new()), runtime }
+    }
+
+    /// Starts a client transaction for `req` to `dest` and returns at once; the
+    /// handle yields its final outcome. `None` before the endpoint is bound.
+    pub fn send(
+        &self,
+        req: Request,
+        dest: SocketAddr,
+        kind: TransportKind,
+    ) -> Option<tokio::task::JoinHandle<Result<Outcome, RequestError>>> {
+        let endpoint = self.endpoint.get()?.clone();
+        Some(self.runtime.spawn(async move { endpoint.request(req, dest, kind).await }))
+    }
+}
+
+/// The `connection_id` of each UDP socket: its listener's name.
+#[derive(Default)]
+struct Names {
+    udp: Vec<(SocketAddr, String)>,
+}
+
+impl Names {
+    fn connection_id(&self, sr: &ServerRequest) -> String {
+        match sr.kind {
+            TransportKind::Udp => {
+                let name = self.udp.iter().find(|(a, _)| *a == sr.local).map(|(_, n)| n.clone());
+                name.unwrap_or_else(|| sr.flow_id.clone())
+            }
+            TransportKind::Tcp => sr.flow_id.clone(),
+        }
+    }
+}
+
+/// `--listen` addresses as listeners: the first UDP one is `general`.
+fn listeners_for(listen: &[ListenAddr]) -> Vec<Listener> {
+    let mut general = false;
+    listen
+        .iter()
+        .map(|&addr| {
+            let name = match addr.kind {
+                TransportKind::Udp if !general => {
+                    general = true;
+                    "general".to_owned()
+                }
+                _ => addr.to_string(),
+            };
+            Listener { name, addr }
+        })
+        .collect()
+}
+
+/// Hands a request to the routing thread and its answer back to the transaction.
+fn hand_over(routing: &Routing, names: &OnceLock<Names>, sr: ServerRequest) {
+    let connection_id = names.get().map_or_else(|| sr.flow_id.clone(), |n| n.connection_id(&sr));
+    let ServerRequest { request, source, kind, tx, .. } = sr;
+    let peer = Peer { addr: source, transport: kind.into(), connection_id };
+    let busy = Response::for_request(&request, 503, reason_phrase(503));
+    let failed = Response::for_request(&request, 500, reason_phrase(500));
+    let (reply, answer) = oneshot::channel();
+    let work = if request.method.is("REGISTER") {
+        Work::Register { request, peer, reply }
+    } else {
+        Work::Generic { request, peer, reply }
+    };
+    if routing.submit(work).is_err() {
+        let _ = tx.try_respond(busy);
+        return;
+    }
+    tokio::spawn(async move {
+        let response = answer.await.unwrap_or(failed);
+        // The transaction may have ended meanwhile (shutdown, tu_timeout).
+        let _ = tx.respond(response).await;
+    });
+}
+
+/// Runs the server until SIGINT or SIGTERM. Exit status: 0 after a clean stop,
+/// 2 when the configuration or the sockets are unusable.
+pub fn run(opts: Options) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("sip").build() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("cannot start the runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(serve(opts)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn log_warnings(config: &Loaded) {
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+}
+
+async fn serve(opts: Options) -> Result<(), String> {
+    let mut config = config::load(&opts.source).map_err(|e| format!("configuration refused:\n{e}"))?;
+    log_warnings(&config);
+    if opts.state.is_some() {
+        config.state_file = opts.state.clone();
+    }
+    let listeners = if opts.listen.is_empty() { config.sip.listeners.clone() } else { listeners_for(&opts.listen) };
+    if listeners.is_empty() {
+        return Err("no listener: add a [listener general] section to ysipchan.conf or pass --listen".into());
+    }
+    let mut endpoint_config = config.sip.endpoint.clone();
+    endpoint_config.transport.listen = listeners.iter().map(|l| l.addr).collect();
+    let mut watch = watch::Watch::new(match opts.source {
+        Source::Dir(_) => config.files.clone(),
+        Source::Embedded => Vec::new(),
+    });
+
+    let outbound = Outbound::new(tokio::runtime::Handle::current());
+    let routing = Routing::start(config, outbound.clone(), opts.bus_log.clone())
+        .map_err(|e| format!("cannot start the routing thread: {e}"))?;
+    let names = Arc::new(OnceLock::new());
+    let tu = {
+        let (routing, names) = (routing.clone(), names.clone());
+        move |sr: ServerRequest| hand_over(&routing, &names, sr)
+    };
+    let endpoint = Endpoint::bind(endpoint_config, tu).await.map_err(|e| format!("cannot listen: {e}"))?;
+    let bound = endpoint.local_addrs();
+    let udp_names = listeners.iter().filter(|l| l.addr.kind == TransportKind::Udp).map(|l| l.name.clone());
+    let udp_bound = bound.iter().filter(|l| l.kind == TransportKind::Udp).map(|l| l.addr);
+    let _ = names.set(Names { udp: udp_bound.zip(udp_names).collect() });
+    let _ = outbound.endpoint.set(endpoint.clone());
+    for l in &bound {
+        tracing::info!("listening on {l}");
+        eprintln!("listening {} {}", l.kind.name().to_ascii_lowercase(), l.addr);
+    }
+    endpoint.start();
+
+    signals(&opts, &routing, &mut watch).await?;
+
+    tracing::info!("stopping: finishing transactions in flight");
+    if !endpoint.shutdown().await {
+        tracing::warn!("some transactions did not finish in time");
+    }
+    let (done, stopped) = oneshot::channel();
+    let r = routing.clone();
+    let sent = tokio::task::spawn_blocking(move || r.send(Work::Stop(done)).is_ok()).await.unwrap_or(false);
+    if sent {
+        let _ = stopped.await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Waits for SIGINT/SIGTERM, reloading on SIGHUP and on file changes meanwhile.
+async fn signals(opts: &Options, routing: &Routing, watch: &mut watch::Watch) -> Result<(), String> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let sig = |k| signal(k).map_err(|e| format!("cannot catch signals: {e}"));
+    let (mut int, mut term, mut hup) =
+        (sig(SignalKind::interrupt())?, sig(SignalKind::terminate())?, sig(SignalKind::hangup())?);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = int.recv() => return Ok(()),
+            _ = term.recv() => return Ok(()),
+            _ = hup.recv() => reload(opts, routing, watch, "SIGHUP").await,
+            _ = tick.tick() => {
+                if watch.changed() {
+                    reload(opts, routing, watch, "a configuration file changed").await;
+                }
+            }
+        }
+    }
+}
+
+/// Loads and lints the configuration again; swaps it in only if it has no errors.
+async fn reload(opts: &Options, routing: &Routing, watch: &mut watch::Watch, why: &str) {
+    tracing::info!("reloading: {why}");
+    let source = opts.source.clone();
+    let loaded = match tokio::task::spawn_blocking(move || config::load(&source)).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("reload failed: {e}");
+            return;
+        }
+    };
+    match loaded {
+        Err(refused) => {
+            for e in &refused.0 {
+                tracing::error!("{e}");
+            }
+            tracing::error!("configuration refused ({} errors); the running one stays", refused.0.len());
+        }
+        Ok(config) => {
+            log_warnings(&config);
+            if matches!(opts.source, Source::Dir(_)) {
+                watch.set(config.files.clone());
+            }
+            let r = routing.clone();
+            let sent = tokio::task::spawn_blocking(move || r.send(Work::Reload(Box::new(config))).is_ok()).await;
+            if !matches!(sent, Ok(true)) {
+                tracing::error!("the routing thread is gone; reload dropped");
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! The routing thread: one actor owning the bus, the router and the registrar, fed by a channel.
+//!
+//! SIP tasks never touch routing state: they send a [`Work`] item with a
+//! oneshot for the answer ([`Routing::submit`] never blocks; a full queue is a
+//! `503`). Everything the bus sees therefore happens on this one thread, in
+//! arrival order, and a reload is a swap between two items.
+//!
+//! regfile's `call.route` handler reads a copy of the registrar
+//! ([`Registrar::route_view`]) refreshed after every change, never the registrar
+//! itself: `handle_register` holds it mutably while it dispatches `user.auth` /
+//! `user.register`, and a rule may dispatch `call.route` from there.
+
+use super::config::Loaded;
+use super::methods::{self, GenericRequest};
+use super::{lateroute, Outbound};
+use crate::bus::{Bus, Cx, Finished, Handler, Outcome, Phase};
+use crate::runtime::env::Env;
+use crate::runtime::message::Message;
+use crate::runtime::router::{Engine, Router};
+use crate::sip::auth::{unix_secs, AuthDecision, Peer};
+use crate::sip::msg::{reason_phrase, Request, Response};
+use crate::sip::registrar::Registrar;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+use tokio::sync::oneshot;
+
+/// Work items waiting for the routing thread; beyond this, requests get `503`.
+const QUEUE: usize = 1024;
+
+/// Enqueued messages processed after one work item at most; a rule that
+/// enqueues forever must not stall every other request.
+const MAX_QUEUED: usize = 1000;
+
+/// Stack of the routing thread: reserved address space, used as deep as routing goes.
+const STACK_BYTES: usize = 512 << 20;
+
+/// Something for the routing thread to do.
+pub enum Work {
+    /// A REGISTER to answer.
+    Register {
+        /// The request.
+        request: Request,
+        /// Who sent it.
+        peer: Peer,
+        /// Where the final response goes.
+        reply: oneshot::Sender<Response>,
+    },
+    /// A request for a method listed in `[methods]`.
+    Generic {
+        /// The request.
+        request: Request,
+        /// Who sent it.
+        peer: Peer,
+        /// Where the final response goes.
+        reply: oneshot::Sender<Response>,
+    },
+    /// A new configuration, already loaded and linted.
+    Reload(Box<Loaded>),
+    /// Save the registrations and stop.
+    Stop(oneshot::Sender<()>),
+}
+
+/// The handle SIP tasks use to reach the routing thread.
+#[derive(Clone)]
+pub struct Routing {
+    tx: SyncSender<Work>,
+}
+
+/// The routing thread is gone or its queue is full.
+#[derive(Debug)]
+pub struct Busy;
+
+impl Routing {
+    /// Starts the routing thread with `config`; registrations are loaded from its state file.
+    pub fn start(config: Loaded, outbound: Outbound, bus_log: Option<PathBuf>) -> std::io::Result<Routing> {
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let log = match bus_log {
+            Some(p) => Some(std::fs::OpenOptions::new().create(true).append(true).open(p)?),
+            None => None,
+        };
+        std::thread::Builder::new().name("routing".into()).stack_size(STACK_BYTES).spawn(move || {
+            let mut actor = Actor::new(config, outbound, log);
+            actor.run(rx);
+        })?;
+        Ok(Routing { tx })
+    }
+
+    /// Queues `work` without waiting.
+    pub fn submit(&self, work: Work) -> Result<(), Busy> {
+        self.tx.try_send(work).map_err(|_: TrySendError<Work>| Busy)
+    }
+
+    /// Queues `work`, waiting for room (reloads and the stop, which must not be lost).
+    pub fn send(&self, work: Work) -> Result<(), Busy> {
+        self.tx.send(work).map_err(|_| Busy)
+    }
+}
+
+/// regfile's `call.route` handler over the latest registrar copy.
+struct RegfileRoute {
+    view: Arc<RwLock<Arc<Registrar>>>,
+}
+
+impl Handler for RegfileRoute {
+    fn received(&self, msg: &mut Message, _: &mut Cx<'_>) -> bool {
+        let view = self.view.read().map(|v| v.clone()).unwrap_or_else(|e| e.into_inner().clone());
+        view.route(msg, SystemTime::now())
+    }
+}
+
+struct Actor {
+    bus: Bus,
+    env: Arc<Env>,
+    registrar: Registrar,
+    view: Arc<RwLock<Arc<Registrar>>>,
+    config: Loaded,
+    outbound: Outbound,
+    log: Option<std::fs::File>,
+}
+
+impl Actor {
+    fn new(config: Loaded, outbound: Outbound, log: Option<std::fs::File>) -> Actor {
+        let mut registrar = Registrar::new(config.sip.registrar.clone(), config.users.clone());
+        if let Some(path) = &config.state_file {
+            match registrar.load(path, SystemTime::now()) {
+                Ok(n) => tracing::info!(file = %path.display(), restored = n, "registrations loaded"),
+                Err(e) => tracing::error!("{e}; starting with no registrations"),
+            }
+        }
+        let view = Arc::new(RwLock::new(Arc::new(registrar.route_view())));
+        let env = Arc::new(Env::default());
+        let bus = build_bus(&config, &env, &view, &outbound);
+        let mut actor = Actor { bus, env, registrar, view, config, outbound, log };
+        actor.after_change();
+        actor
+    }
+
+    fn run(&mut self, rx: Receiver<Work>) {
+        loop {
+            let wait = self.registrar.next_expiry().map(|at| at.duration_since(SystemTime::now()).unwrap_or_default());
+            // Whole seconds are the registrar's resolution; a little slack avoids waking early.
+            let item = match wait {
+                Some(d) => rx.recv_timeout(d + Duration::from_millis(50)),
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match item {
+                Ok(Work::Stop(done)) => {
+                    self.expire();
+                    self.save();
+                    let _ = done.send(());
+                    return;
+                }
+                Ok(work) => self.handle(work),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.save();
+                    return;
+                }
+            }
+            self.expire();
+        }
+    }
+
+    fn handle(&mut self, work: Work) {
+        match work {
+            Work::Register { request, peer, reply } => {
+                let response = self.register(&request, &peer);
+                let _ = reply.send(response);
+            }
+            Work::Generic { request, peer, reply } => {
+                let response = self.generic(&request, &peer);
+                let _ = reply.send(response);
+            }
+            Work::Reload(config) => self.reload(*config),
+            Work::Stop(_) => {}
+        }
+    }
+
+    fn register(&mut self, req: &Request, peer: &Peer) -> Response {
+        let mut out = Outcome::default();
+        let (bus, registrar) = (&self.bus, &mut self.registrar);
+        let outcome = registrar.handle_register(req, peer, SystemTime::now(), &mut |m| bus.dispatch(m, &mut out));
+        for d in &outcome.dispatched {
+            self.record(&d.message, d.handled, Phase::Sync);
+        }
+        out.queue.extend(outcome.enqueue);
+        self.finish(out);
+        self.after_change();
+        outcome.response
+    }
+
+    fn generic(&mut self, req: &Request, peer: &Peer) -> Response {
+        let method = req.method.as_str().to_ascii_uppercase();
+        let Some(&(_, challenge)) = self.config.sip.methods.iter().find(|(m, _)| *m == method) else {
+            // Yate: a method whose `[methods]` key is gone (a reload) is left unhandled.
+            return Response::for_request(req, 405, reason_phrase(405));
+        };
+        let mut out = Outcome::default();
+        let now = SystemTime::now();
+        let mut auth = None;
+        if challenge {
+            let (bus, registrar) = (&self.bus, &mut self.registrar);
+            let users = registrar.users().clone();
+            let mut context = Message::new(format!("sip.{}", method.to_ascii_lowercase()));
+            context.time = unix_secs(now);
+            let outcome = registrar
+                .authenticator_mut()
+                .authenticate(req, peer, &context, now, &mut |m| bus.dispatch(m, &mut out) || users.answer_auth(m));
+            self.record(&outcome.message, outcome.handled, Phase::Sync);
+            out.queue.extend(outcome.authfail.clone());
+            match &outcome.decision {
+                AuthDecision::Accepted { .. } => auth = Some(outcome),
+                AuthDecision::Challenge { stale } => {
+                    let mut r = Response::for_request(req, 401, reason_phrase(401));
+                    for value in self.registrar.authenticator_mut().challenge(now, *stale) {
+                        r.headers.append("WWW-Authenticate", value);
+                    }
+                    self.finish(out);
+                    return r;
+                }
+                AuthDecision::Reject { code, reason } => {
+                    let reason = reason.as_deref().unwrap_or(reason_phrase(*code));
+                    self.finish(out);
+                    return Response::for_request(req, *code, reason);
+                }
+            }
+        }
+        let bus = &self.bus;
+        let response = methods::handle_generic(GenericRequest { request: req, peer, auth: auth.as_ref() }, &mut |m| {
+            bus.dispatch(m, &mut out)
+        });
+        self.finish(out);
+        self.after_change();
+        response
+    }
+
+    /// Runs what was enqueued (bounded), then logs what the dispatches produced.
+    fn finish(&mut self, mut out: Outcome) {
+        let mut n = 0;
+        while let Some(mut m) = out.queue.pop_front() {
+            if n == MAX_QUEUED {
+                tracing::warn!(dropped = out.queue.len() + 1, "too many enqueued messages; the rest are dropped");
+                break;
+            }
+            n += 1;
+            let handled = self.bus.dispatch(&mut m, &mut out);
+            out.finished.push(Finished { msg: m, handled, phase: Phase::Async });
+        }
+        for line in out.echo.drain(..) {
+            tracing::info!(target: "rexroute::echo", "{line}");
+        }
+        for line in out.log.drain(..) {
+            tracing::debug!(target: "rexroute::route", "{line}");
+        }
+        for f in std::mem::take(&mut out.finished) {
+            self.record(&f.msg, f.handled, f.phase);
+        }
+    }
+
+    /// Logs one dispatched message (tracing at debug, and the bus log if any).
+    fn record(&mut self, msg: &Message, handled: bool, phase: Phase) {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        tracing::debug!(name = %text(&msg.name), handled, retvalue = %text(&msg.retvalue), "bus message");
+        let Some(log) = &mut self.log else { return };
+        let params: Vec<[String; 2]> = msg.iter().map(|(k, v)| [text(k), text(v)]).collect();
+        let line = serde_json::json!({
+            "name": text(&msg.name),
+            "handled": handled,
+            "retvalue": text(&msg.retvalue),
+            "phase": if phase == Phase::Sync { "sync" } else { "async" },
+            "params": params,
+        });
+        if writeln!(log, "{line}").and_then(|()| log.flush()).is_err() {
+            tracing::warn!("cannot write the bus log; it is turned off");
+            self.log = None;
+        }
+    }
+
+    /// Removes lapsed registrations, telling the bus.
+    fn expire(&mut self) {
+        let now = SystemTime::now();
+        match self.registrar.next_expiry() {
+            Some(at) if at <= now => {}
+            _ => return,
+        }
+        let gone = self.registrar.expire(now);
+        self.unregister(gone);
+        self.after_change();
+    }
+
+    fn unregister(&mut self, messages: Vec<Message>) {
+        let mut out = Outcome::default();
+        for mut m in messages {
+            let handled = self.bus.dispatch(&mut m, &mut out);
+            self.record(&m, handled, Phase::Sync);
+        }
+        self.finish(out);
+    }
+
+    /// Saves and republishes the registrations if they changed.
+    fn after_change(&mut self) {
+        if self.registrar.take_dirty() {
+            self.publish();
+        }
+    }
+
+    fn save(&mut self) {
+        let Some(path) = &self.config.state_file else { return };
+        match self.registrar.save(path, SystemTime::now()) {
+            Ok(()) => tracing::debug!(file = %path.display(), "registrations saved"),
+            Err(e) => tracing::error!("{e}"),
+        }
+    }
+
+    /// Swaps in a new configuration between two messages; registrations stay.
+    fn reload(&mut self, config: Loaded) {
+        let gone = self.registrar.set_users(config.users.clone(), SystemTime::now());
+        if config.state_file != self.config.state_file {
+            tracing::info!("the state file changes at the next restart");
+        }
+        let state_file = self.config.state_file.take();
+        self.bus = build_bus(&config, &self.env, &self.view, &self.outbound);
+        self.config = config;
+        self.config.state_file = state_file;
+        // The copy read by call.route must see the new users at once.
+        self.publish();
+        self.unregister(gone);
+        tracing::info!(dir = %self.config.dir.display(), "configuration reloaded");
+    }
+
+    fn publish(&mut self) {
+        self.registrar.take_dirty();
+        let view = Arc::new(self.registrar.route_view());
+        match self.view.write() {
+            Ok(mut v) => *v = view,
+            Err(e) => *e.into_inner() = view,
+        }
+        self.save();
+    }
+}
+
+/// The bus for one configuration: regexroute's handlers, regfile's `call.route`, lateroute.
+fn build_bus(config: &Loaded, env: &Arc<Env>, view: &Arc<RwLock<Arc<Registrar>>>, outbound: &Outbound) -> Bus {
+    let mut bus = Bus::new();
+    let router = Router::with_engine(config.routes.clone(), env.clone(), Engine::Compiled);
+    router.install(&mut bus);
+    let priority = config.users.general.route_priority;
+    bus.install(priority, b"call.route", None, Arc::new(RegfileRoute { view: view.clone() }));
+    lateroute::install(&config.lateroute, &mut bus);
+    methods::install_senders(&mut bus, config, outbound);
+    bus
+}
