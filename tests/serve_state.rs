@@ -1,0 +1,62 @@
+//! Registrations over time: expiry emits `user.unregister`, and the state file carries them across a restart.
+
+mod serve_support;
+
+use serve_support::{wait_for, Client, Server, TempDir, REGFILE, YSIPCHAN};
+use std::time::Duration;
+
+fn dir(tag: &str) -> TempDir {
+    let dir = TempDir::new(tag);
+    dir.write("regfile.conf", REGFILE);
+    dir.write("ysipchan.conf", YSIPCHAN);
+    dir
+}
+
+fn state(dir: &TempDir) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.path().join("state.json")).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
+fn bound_users(dir: &TempDir) -> Vec<String> {
+    let s = state(dir);
+    let list = s["bindings"].as_array().cloned().unwrap_or_default();
+    list.iter().filter_map(|b| b["user"].as_str().map(str::to_owned)).collect()
+}
+
+#[test]
+fn an_expired_registration_is_unregistered_and_leaves_the_state_file() {
+    let dir = dir("expiry");
+    let server = Server::start(dir.path());
+    let client = Client::new(server.udp);
+    let ok = client.register("alice", "secret", "MD5", Some(2));
+    assert_eq!(ok.code, 200, "{}", ok.text);
+    assert_eq!(bound_users(&dir), ["alice"]);
+    let gone = wait_for(Duration::from_secs(8), || !server.bus_named("user.unregister").is_empty());
+    assert!(gone, "no user.unregister after expiry:\n{}", server.log());
+    let m = &server.bus_named("user.unregister")[0];
+    let params = m["params"].as_array().unwrap();
+    assert!(params.iter().any(|p| p[0] == "reason" && p[1] == "expired"), "{params:?}");
+    assert!(params.iter().any(|p| p[0] == "username" && p[1] == "alice"), "{params:?}");
+    assert!(wait_for(Duration::from_secs(3), || bound_users(&dir).is_empty()), "{}", state(&dir));
+}
+
+#[test]
+fn registrations_survive_a_restart() {
+    let dir = dir("restart");
+    let mut first = Server::start(dir.path());
+    let client = Client::new(first.udp);
+    let ok = client.register("alice", "secret", "MD5", Some(600));
+    assert_eq!(ok.code, 200, "{}", ok.text);
+    let status = first.stop();
+    assert!(status.success(), "exit status {status:?}:\n{}", first.log());
+    assert!(first.log().contains("stopped"), "{}", first.log());
+    assert_eq!(bound_users(&dir), ["alice"]);
+
+    let second = Server::start(dir.path());
+    assert!(second.log().contains("restored=1"), "{}", second.log());
+    // A REGISTER without Contact is a query: the 200 lists the live bindings.
+    let query = Client::new(second.udp).register("alice", "secret", "MD5", None);
+    assert_eq!(query.code, 200, "{}", query.text);
+    let contact = format!("<sip:alice@127.0.0.1:{}>", client.port());
+    assert!(query.headers("Contact").iter().any(|c| c.starts_with(&contact)), "{}", query.text);
+}
