@@ -316,7 +316,11 @@ impl Actor {
     }
 
     /// Swaps in a new configuration between two messages; registrations stay.
-    fn reload(&mut self, config: Loaded) {
+    fn reload(&mut self, mut config: Loaded) {
+        // Yate runs `[$once]` at the first load only; `[$init]` at every load.
+        if let Some(ir) = Arc::get_mut(&mut config.routes) {
+            ir.once.clear();
+        }
         let gone = self.registrar.set_users(config.users.clone(), SystemTime::now());
         if config.state_file != self.config.state_file {
             tracing::info!("the state file changes at the next restart");
