@@ -1,0 +1,37 @@
+//! Rules that route from inside registration handling: regfile's `call.route` answers from the registrations.
+
+mod serve_support;
+
+use serve_support::{Client, Server, TempDir, REGFILE, YSIPCHAN};
+
+/// Every `user.register` dispatches a `call.route` for the same user, synchronously:
+/// the registrar is in the middle of the REGISTER when regfile's handler runs.
+const ROUTES: &str = "[extra]\nuser.register=50\n\n[user.register]\n.*=dispatch call.route;called=${username}\n";
+
+fn nested_routes(server: &Server) -> Vec<serde_json::Value> {
+    server.bus_named("call.route")
+}
+
+#[test]
+fn call_route_dispatched_inside_user_register_sees_the_registrations() {
+    let dir = TempDir::new("nested");
+    dir.write("regfile.conf", REGFILE);
+    dir.write("ysipchan.conf", YSIPCHAN);
+    dir.write("regexroute.conf", ROUTES);
+    let server = Server::start(dir.path());
+    let first = Client::new(server.udp);
+    let r = first.register("alice", "secret", "MD5", Some(600));
+    assert_eq!(r.code, 200, "{}", r.text);
+    let routes = nested_routes(&server);
+    assert_eq!(routes.len(), 1, "{:?}", server.bus());
+    // Before its first REGISTER is stored, alice is known but offline.
+    assert_eq!(routes[0]["handled"], false);
+    assert!(routes[0]["params"].as_array().unwrap().iter().any(|p| p[0] == "error" && p[1] == "offline"));
+
+    let r = Client::new(server.udp).register("alice", "secret", "MD5", Some(600));
+    assert_eq!(r.code, 200, "{}", r.text);
+    let routes = nested_routes(&server);
+    assert_eq!(routes.len(), 2);
+    assert_eq!(routes[1]["handled"], true);
+    assert_eq!(routes[1]["retvalue"], format!("sip/sip:alice@127.0.0.1:{}", first.port()));
+}
