@@ -60,3 +60,50 @@ fn registrations_survive_a_restart() {
     let contact = format!("<sip:alice@127.0.0.1:{}>", client.port());
     assert!(query.headers("Contact").iter().any(|c| c.starts_with(&contact)), "{}", query.text);
 }
+
+#[test]
+fn a_closed_tcp_connection_drops_its_registrations() {
+    use serve_support::{authorization, crlf, param};
+    use std::io::{Read, Write};
+    let dir = dir("tcpclose");
+    let server = Server::start(dir.path());
+    let mut s = std::net::TcpStream::connect(server.tcp).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let register = |cseq: u32, auth: &str| {
+        crlf(&format!(
+            "REGISTER sip:127.0.0.1 SIP/2.0\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKtcp{cseq}\n\
+From: <sip:alice@127.0.0.1>;tag=1\nTo: <sip:alice@127.0.0.1>\nCall-ID: tcpclose\nCSeq: {cseq} REGISTER\n\
+Contact: <sip:alice@127.0.0.1:5999;transport=tcp>\nExpires: 600\n{auth}Content-Length: 0\n\n"
+        ))
+    };
+    // Reads until a final response arrives; returns the text read.
+    let read_final = |s: &mut std::net::TcpStream| {
+        let mut text = String::new();
+        let mut buf = [0u8; 4096];
+        while !text.split("SIP/2.0 ").skip(1).any(|r| !r.starts_with('1') && r.contains("\r\n\r\n")) {
+            let n = s.read(&mut buf).expect("a response over TCP");
+            assert!(n > 0, "connection closed; got {text}");
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        text
+    };
+    s.write_all(register(1, "").as_bytes()).unwrap();
+    let challenge_text = read_final(&mut s);
+    let challenge = challenge_text
+        .lines()
+        .find_map(|l| l.strip_prefix("WWW-Authenticate: "))
+        .unwrap_or_else(|| panic!("no challenge: {challenge_text}"));
+    assert!(param(challenge, "nonce").is_some());
+    let auth = authorization(challenge, "alice", "secret", "MD5", "REGISTER", "sip:127.0.0.1");
+    s.write_all(register(2, &format!("Authorization: {auth}\n")).as_bytes()).unwrap();
+    let ok = read_final(&mut s);
+    assert!(ok.contains("SIP/2.0 200"), "{ok}");
+    assert_eq!(bound_users(&dir), ["alice"]);
+    drop(s);
+    let gone = serve_support::wait_for(Duration::from_secs(10), || !server.bus_named("user.unregister").is_empty());
+    assert!(gone, "no user.unregister after the connection closed:\n{}", server.log());
+    let m = &server.bus_named("user.unregister")[0];
+    let params = m["params"].as_array().unwrap();
+    assert!(params.iter().any(|p| p[0] == "reason" && p[1] == "connection closed"), "{params:?}");
+    assert!(serve_support::wait_for(Duration::from_secs(3), || bound_users(&dir).is_empty()), "{}", state(&dir));
+}

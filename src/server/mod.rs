@@ -34,7 +34,7 @@ mod watch;
 
 use crate::sip::auth::Peer;
 use crate::sip::msg::{reason_phrase, Request, Response};
-use crate::sip::transaction::{Endpoint, Outcome, RequestError, ServerRequest};
+use crate::sip::transaction::{Endpoint, Outcome, RequestError, ServerRequest, TransactionUser};
 use crate::sip::transport::{ListenAddr, TransportKind};
 use config::{Listener, Loaded, Source};
 use routing::{Routing, Work};
@@ -117,6 +117,24 @@ fn listeners_for(listen: &[ListenAddr]) -> Vec<Listener> {
         .collect()
 }
 
+/// The endpoint's transaction user: everything goes to the routing thread.
+struct Tu {
+    routing: Routing,
+    names: Arc<OnceLock<Names>>,
+}
+
+impl TransactionUser for Tu {
+    fn request(&self, request: ServerRequest) {
+        hand_over(&self.routing, &self.names, request);
+    }
+
+    fn connection_closed(&self, flow_id: &str) {
+        // Only TCP bindings carry a `tcp:` connection id; when the queue is full
+        // they lapse on their own expiry instead.
+        let _ = self.routing.submit(Work::ConnectionClosed(flow_id.to_owned()));
+    }
+}
+
 /// Hands a request to the routing thread and its answer back to the transaction.
 fn hand_over(routing: &Routing, names: &OnceLock<Names>, sr: ServerRequest) {
     let connection_id = names.get().map_or_else(|| sr.flow_id.clone(), |n| n.connection_id(&sr));
@@ -188,10 +206,7 @@ async fn serve(opts: Options) -> Result<(), String> {
     let routing = Routing::start(config, outbound.clone(), opts.bus_log.clone())
         .map_err(|e| format!("cannot start the routing thread: {e}"))?;
     let names = Arc::new(OnceLock::new());
-    let tu = {
-        let (routing, names) = (routing.clone(), names.clone());
-        move |sr: ServerRequest| hand_over(&routing, &names, sr)
-    };
+    let tu = Tu { routing: routing.clone(), names: names.clone() };
     let endpoint = Endpoint::bind(endpoint_config, tu).await.map_err(|e| format!("cannot listen: {e}"))?;
     let bound = endpoint.local_addrs();
     let udp_names = listeners.iter().filter(|l| l.addr.kind == TransportKind::Udp).map(|l| l.name.clone());

@@ -57,6 +57,8 @@ pub enum Work {
         /// Where the final response goes.
         reply: oneshot::Sender<Response>,
     },
+    /// A TCP connection closed: drop the registrations made over it.
+    ConnectionClosed(String),
     /// A new configuration, already loaded and linted.
     Reload(Box<Loaded>),
     /// Save the registrations and stop.
@@ -173,6 +175,11 @@ impl Actor {
             Work::Generic { request, peer, reply } => {
                 let response = self.generic(&request, &peer);
                 let _ = reply.send(response);
+            }
+            Work::ConnectionClosed(id) => {
+                let gone = self.registrar.drop_connection(&id, SystemTime::now());
+                self.unregister(gone);
+                self.after_change();
             }
             Work::Reload(config) => self.reload(*config),
             Work::Stop(_) => {}

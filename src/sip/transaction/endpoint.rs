@@ -332,6 +332,10 @@ impl Sink for Endpoint {
             Message::Response(resp) => self.on_response(resp),
         }
     }
+
+    fn closed(&self, flow_id: &str) {
+        self.inner.user.connection_closed(flow_id);
+    }
 }
 
 /// The local IP the kernel would use to reach `dest` (a connected UDP socket

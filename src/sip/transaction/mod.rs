@@ -105,6 +105,12 @@ impl Config {
 pub trait TransactionUser: Send + Sync + 'static {
     /// A new request (its `100 Trying` is already out unless `lazy100`).
     fn request(&self, request: ServerRequest);
+
+    /// A TCP connection ended: registrations made over it (Yate's
+    /// `connection_id`, here `flow_id`) are void. Must not block either.
+    fn connection_closed(&self, flow_id: &str) {
+        let _ = flow_id;
+    }
 }
 
 /// A bounded queue as the transaction user: when the consumer falls behind,

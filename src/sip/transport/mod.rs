@@ -246,6 +246,11 @@ pub struct Incoming {
 pub trait Sink: Send + Sync + 'static {
     /// One received message.
     fn receive(&self, incoming: Incoming);
+
+    /// A TCP connection ended (its flow id, `tcp:<n>`): what was bound to it is gone.
+    fn closed(&self, flow_id: &str) {
+        let _ = flow_id;
+    }
 }
 
 struct Shared {

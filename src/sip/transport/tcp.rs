@@ -267,6 +267,7 @@ impl Connection {
             }
         }
         self.shared.conns.unregister(id, peer);
+        self.sink.closed(&format!("tcp:{id}"));
     }
 
     /// Writes what is already queued, for a stop: nothing more will be accepted.
