@@ -59,9 +59,14 @@ pub struct Server {
 impl Server {
     /// Starts on `dir` (which must hold the configuration files).
     pub fn start(dir: &Path) -> Server {
+        Server::start_with(dir, &["--config".as_ref(), dir.as_os_str()])
+    }
+
+    /// Starts with `args` after `serve`; the bus log goes to `dir`.
+    pub fn start_with(dir: &Path, args: &[&std::ffi::OsStr]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rexroute"))
-            .args(["serve", "--config"])
-            .arg(dir)
+            .arg("serve")
+            .args(args)
             .args(["--listen", "127.0.0.1:0", "--bus-log"])
             .arg(dir.join("bus.jsonl"))
             .env("RUST_LOG", std::env::var("SERVE_TEST_LOG").unwrap_or_else(|_| "info".into()))
