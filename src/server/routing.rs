@@ -209,8 +209,7 @@ impl Actor {
         let now = SystemTime::now();
         let mut auth = None;
         if challenge {
-            let (bus, registrar) = (&self.bus, &mut self.registrar);
-            let users = registrar.users().clone();
+            let (bus, registrar, users) = (&self.bus, &mut self.registrar, &self.config.users);
             let mut context = Message::new(format!("sip.{}", method.to_ascii_lowercase()));
             context.time = unix_secs(now);
             let outcome = registrar
