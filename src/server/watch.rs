@@ -44,3 +44,27 @@ impl Watch {
         changed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_appearing_and_vanishing_files_are_changes() {
+        let dir = std::env::temp_dir().join(format!("rexroute-watch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a.conf"), dir.join("b.conf"));
+        std::fs::write(&a, "x").unwrap();
+        let _ = std::fs::remove_file(&b);
+        let mut w = Watch::new(vec![a.clone(), b.clone()]);
+        assert!(!w.changed());
+        std::fs::write(&a, "xy").unwrap();
+        assert!(w.changed());
+        assert!(!w.changed(), "a change is reported once");
+        std::fs::write(&b, "new").unwrap();
+        assert!(w.changed());
+        std::fs::remove_file(&b).unwrap();
+        assert!(w.changed());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
