@@ -19,19 +19,10 @@ fn sipp_register(server: &Server, scenario: &str, csv: &str) -> (i32, String) {
     let s = sip_files().join("sipp");
     let (sf, inf) = (s.join(scenario), s.join(csv));
     let target = server.udp.to_string();
-    sipp(&[
-        "-sf",
-        sf.to_str().unwrap(),
-        "-inf",
-        inf.to_str().unwrap(),
-        &target,
-        "-i",
-        "127.0.0.1",
-        "-p",
-        "0",
-        "-m",
-        "1",
-    ])
+    // sipp takes `-p 0` as its default 5060, which another test or server may hold.
+    let port = free_udp_port().to_string();
+    let (sf, inf) = (sf.to_str().unwrap(), inf.to_str().unwrap());
+    sipp(&["-sf", sf, "-inf", inf, &target, "-i", "127.0.0.1", "-p", &port, "-m", "1"])
 }
 
 #[test]
