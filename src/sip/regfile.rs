@@ -226,8 +226,11 @@ fn read_general(section: &ini::Section, run_params: &[(String, String)], items: 
             }
             "file" => {
                 let path = expand_run_params(&e.value, run_params);
-                let note =
-                    format!("rexroute keeps registrations in its own JSON state file; `{path}` is not read or written");
+                let json = std::path::Path::new(&path).with_extension("json");
+                let note = format!(
+                    "rexroute keeps registrations in its own JSON state file, `{}`; `{path}` is not read or written",
+                    json.display()
+                );
                 g.file = Some(path).filter(|p| !p.is_empty());
                 (Support::Differs, note)
             }
