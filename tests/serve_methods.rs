@@ -22,13 +22,30 @@ fn embedded() -> (TempDir, Server) {
 
 #[test]
 fn the_embedded_chat_setup_registers_alice_and_bob() {
-    let (dir, server) = embedded();
+    let (dir, mut server) = embedded();
     let alice = Client::new(server.udp).register("alice", "secret", "MD5", Some(600));
     assert_eq!(alice.code, 200, "{}", alice.text);
     let bob = Client::new(server.udp).register("bob", "secret2", "MD5", Some(600));
     assert_eq!(bob.code, 200, "{}", bob.text);
     let state = std::fs::read_to_string(dir.path().join("state.json")).unwrap();
     assert!(state.contains("\"alice\"") && state.contains("\"bob\""), "{state}");
+    let status = server.signal_and_wait(libc::SIGINT);
+    assert!(status.success(), "{status:?}:\n{}", server.log());
+}
+
+#[test]
+fn a_configuration_with_lint_errors_is_refused_at_start() {
+    let dir = TempDir::new("refused");
+    dir.write("regexroute.conf", "[default]\n^1$=goto nowhere\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rexroute"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let location = format!("{}:2:", dir.path().join("regexroute.conf").display());
+    assert!(err.contains(&location), "{err}");
 }
 
 #[test]

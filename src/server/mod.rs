@@ -172,7 +172,7 @@ pub fn run(opts: Options) -> std::process::ExitCode {
     match runtime.block_on(serve(opts)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
+            // Not through tracing: a RUST_LOG filter must not hide why the server did not start.
             eprintln!("error: {e}");
             std::process::ExitCode::from(2)
         }

@@ -127,10 +127,15 @@ impl Server {
 
     /// SIGTERM, then the exit status (killed after 30 s).
     pub fn stop(&mut self) -> ExitStatus {
+        self.signal_and_wait(libc::SIGTERM)
+    }
+
+    /// Sends `signal`, then waits for the exit status (killed after 30 s).
+    pub fn signal_and_wait(&mut self, signal: libc::c_int) -> ExitStatus {
         let mut child = self.child.take().unwrap();
         let pid = libc::pid_t::try_from(child.id()).unwrap();
         // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        unsafe { libc::kill(pid, signal) };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = child.try_wait().unwrap() {
