@@ -35,3 +35,20 @@ fn call_route_dispatched_inside_user_register_sees_the_registrations() {
     assert_eq!(routes[1]["handled"], true);
     assert_eq!(routes[1]["retvalue"], format!("sip/sip:alice@127.0.0.1:{}", first.port()));
 }
+
+#[test]
+fn rules_see_the_modules_a_yate_would_have_loaded() {
+    let dir = TempDir::new("loaded");
+    dir.write("regfile.conf", REGFILE);
+    dir.write("ysipchan.conf", YSIPCHAN);
+    let routes = "[$enabled $loaded regfile]\n[extra]\nuser.register=50\n[$enabled]\n\n\
+[user.register]\n.*=;ysip=$(loaded,ysipchan);other=$(loaded,pbx)\n";
+    dir.write("regexroute.conf", routes);
+    let server = Server::start(dir.path());
+    let r = Client::new(server.udp).register("bob", "secret2", "MD5", Some(600));
+    assert_eq!(r.code, 200, "{}", r.text);
+    let reg = server.bus_named("user.register");
+    let params = reg[0]["params"].as_array().unwrap();
+    assert!(params.iter().any(|p| p[0] == "ysip" && p[1] == "true"), "{params:?}");
+    assert!(params.iter().any(|p| p[0] == "other" && p[1] == "false"), "{params:?}");
+}

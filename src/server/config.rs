@@ -27,6 +27,10 @@ pub const EMBEDDED: [(&str, &str); 4] = [
     ("lateroute.conf", include_str!("../../examples/chat/lateroute.conf")),
 ];
 
+/// The modules a Yate running this setup would have loaded: what `[$enabled $loaded
+/// NAME]` and `$(loaded,NAME)` see.
+pub const MODULES: [&str; 4] = ["regexroute", "ysipchan", "regfile", "lateroute"];
+
 /// Where the configuration comes from.
 #[derive(Clone, Debug)]
 pub enum Source {
@@ -95,6 +99,8 @@ pub struct Lateroute {
 pub struct Loaded {
     /// The directory read (or the embedded one's name).
     pub dir: PathBuf,
+    /// The `configpath` run parameter: the directory relative names resolve against.
+    pub configpath: String,
     /// regexroute.conf as loaded.
     pub routes_doc: Document,
     /// regexroute.conf lowered.
@@ -151,7 +157,9 @@ fn load_from(source: &Source, fs: &dyn FileSystem) -> Result<Loaded, Refused> {
     let dir = source.dir();
     let base = source.base();
     let configpath = base.display().to_string();
-    let opts = LoadOptions { run_params: vec![("configpath".into(), configpath)], ..LoadOptions::default() };
+    let run_params = vec![("configpath".to_owned(), configpath.clone())];
+    let loaded = MODULES.iter().map(|m| (*m).to_owned()).collect();
+    let opts = LoadOptions { run_params, loaded, ..LoadOptions::default() };
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut files = Vec::new();
@@ -190,7 +198,18 @@ fn load_from(source: &Source, fs: &dyn FileSystem) -> Result<Loaded, Refused> {
     if !errors.is_empty() {
         return Err(Refused(errors));
     }
-    Ok(Loaded { dir, routes_doc, routes: Arc::new(routes), users, sip, lateroute, state_file, files, warnings })
+    Ok(Loaded {
+        dir,
+        configpath,
+        routes_doc,
+        routes: Arc::new(routes),
+        users,
+        sip,
+        lateroute,
+        state_file,
+        files,
+        warnings,
+    })
 }
 
 /// The JSON state file for regfile's `file`: the same name with a `.json`

@@ -133,7 +133,10 @@ impl Actor {
             }
         }
         let view = Arc::new(RwLock::new(Arc::new(registrar.route_view())));
-        let env = Arc::new(Env::default());
+        let mut env = Env::default();
+        env.engine.loaded = super::config::MODULES.iter().map(|m| m.as_bytes().to_vec()).collect();
+        env.engine.run_params.push((b"configpath".to_vec(), config.configpath.clone().into_bytes()));
+        let env = Arc::new(env);
         let bus = build_bus(&config, &env, &view, &outbound);
         let mut actor = Actor { bus, env, registrar, view, config, outbound, log };
         actor.after_change();
