@@ -49,11 +49,11 @@ fn registrations_survive_a_restart() {
     assert_eq!(ok.code, 200, "{}", ok.text);
     let status = first.stop();
     assert!(status.success(), "exit status {status:?}:\n{}", first.log());
-    assert!(first.log().contains("stopped"), "{}", first.log());
+    assert!(first.wait_log("stopped", Duration::from_secs(5)), "{}", first.log());
     assert_eq!(bound_users(&dir), ["alice"]);
 
     let second = Server::start(dir.path());
-    assert!(second.log().contains("restored=1"), "{}", second.log());
+    assert!(second.wait_log("restored=1", Duration::from_secs(5)), "{}", second.log());
     // A REGISTER without Contact is a query: the 200 lists the live bindings.
     let query = Client::new(second.udp).register("alice", "secret", "MD5", None);
     assert_eq!(query.code, 200, "{}", query.text);
@@ -106,4 +106,17 @@ Contact: <sip:alice@127.0.0.1:5999;transport=tcp>\nExpires: 600\n{auth}Content-L
     let params = m["params"].as_array().unwrap();
     assert!(params.iter().any(|p| p[0] == "reason" && p[1] == "connection closed"), "{params:?}");
     assert!(serve_support::wait_for(Duration::from_secs(3), || bound_users(&dir).is_empty()), "{}", state(&dir));
+}
+
+#[test]
+fn a_corrupt_state_file_is_set_aside_not_overwritten() {
+    let dir = dir("corrupt");
+    dir.write("state.json", "{\"bindings\": 3");
+    let server = Server::start(dir.path());
+    let logged = server.wait_log("starting with no registrations", Duration::from_secs(5));
+    assert!(logged, "{}", server.log());
+    assert_eq!(std::fs::read_to_string(dir.path().join("state.json.bad")).unwrap(), "{\"bindings\": 3");
+    let ok = Client::new(server.udp).register("alice", "secret", "MD5", Some(600));
+    assert_eq!(ok.code, 200, "{}", ok.text);
+    assert_eq!(bound_users(&dir), ["alice"]);
 }

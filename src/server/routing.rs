@@ -19,7 +19,7 @@ use crate::runtime::message::Message;
 use crate::runtime::router::{Engine, Router};
 use crate::sip::auth::{unix_secs, AuthDecision, Peer};
 use crate::sip::msg::{reason_phrase, Request, Response};
-use crate::sip::registrar::Registrar;
+use crate::sip::registrar::{self, Registrar};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -129,7 +129,14 @@ impl Actor {
         if let Some(path) = &config.state_file {
             match registrar.load(path, SystemTime::now()) {
                 Ok(n) => tracing::info!(file = %path.display(), restored = n, "registrations loaded"),
-                Err(e) => tracing::error!("{e}; starting with no registrations"),
+                Err(e @ registrar::PersistError::Io { .. }) => tracing::error!("{e}; starting with no registrations"),
+                Err(e) => {
+                    // The next save would overwrite it: keep it for whoever investigates.
+                    let aside = path.with_extension("json.bad");
+                    let kept = std::fs::rename(path, &aside)
+                        .map_or(String::new(), |()| format!("; kept as {}", aside.display()));
+                    tracing::error!("{e}; starting with no registrations{kept}");
+                }
             }
         }
         let view = Arc::new(RwLock::new(Arc::new(registrar.route_view())));
