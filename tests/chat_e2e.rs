@@ -197,7 +197,7 @@ fn sipp_bob(dir: &Path, server: &Server) -> (Proc, PathBuf) {
 }
 
 fn wait_for(mut f: impl FnMut() -> bool, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if f() {
             return;
@@ -371,4 +371,90 @@ fn native_message_path_delivers_text() {
     let msgs = received_messages(&bob_log);
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     assert_eq!(msgs[0].1, "Hello bob, this is alice");
+}
+
+fn need_twinkle() {
+    let ok = Command::new("twinkle").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    assert!(ok, "twinkle is not installed: `apt-get install -y twinkle-console` (scripts/test does this as root)");
+}
+
+/// A Twinkle profile registering `user` at the server, in its own HOME.
+fn twinkle_home(dir: &Path, server: &Server, user: &str, password: &str) -> PathBuf {
+    let home = dir.join(user);
+    let conf = home.join(".twinkle");
+    fs::create_dir_all(&conf).expect("twinkle home");
+    let profile = format!(
+        "user_name={user}\nuser_domain=127.0.0.1\nuser_display={user}\nauth_realm=\nauth_name={user}\n\
+         auth_pass={password}\noutbound_proxy={addr}\nall_requests_to_proxy=yes\nregistrar={addr}\n\
+         registration_time=600\nregister_at_startup=yes\nsip_transport=udp\npres_publish_startup=no\n\
+         im_send_iscomposing=no\n",
+        addr = server.addr()
+    );
+    fs::write(conf.join(format!("{user}.cfg")), profile).expect("twinkle profile");
+    home
+}
+
+/// Runs `twinkle -c` for `user`, feeding it `script` (delay in seconds, command) on stdin.
+fn twinkle(home: &Path, user: &str, script: Vec<(u64, String)>, out: &Path) -> Proc {
+    let sip_port = free_port().to_string();
+    let rtp_port = (free_port() & !1).to_string();
+    let mut child = Command::new("timeout")
+        .arg("40")
+        .args(["twinkle", "-c", "--force", "-f", user, "--sip-port", &sip_port, "--rtp-port", &rtp_port])
+        .env("HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(fs::File::create(out).expect("twinkle output"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn twinkle");
+    let mut stdin = child.stdin.take().expect("twinkle stdin");
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for (delay, line) in script {
+            std::thread::sleep(Duration::from_secs(delay));
+            if writeln!(stdin, "{line}").is_err() {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    Proc(child)
+}
+
+#[test]
+fn twinkle_users_chat_send_a_file_and_publish_presence() {
+    need_twinkle();
+    let dir = Scratch::new("twinkle");
+    let server = Server::start(dir.path(), |_| {});
+    let note = dir.path().join("note.txt");
+    fs::write(&note, "file transfer through rexroute\nsecond line\n").expect("note");
+    let bob_home = twinkle_home(dir.path(), &server, "bob", "secret2");
+    let alice_home = twinkle_home(dir.path(), &server, "alice", "secret");
+    let bob_out = dir.path().join("bob.out");
+    let alice_out = dir.path().join("alice.out");
+    let _bob = twinkle(&bob_home, "bob", vec![(25, "quit".into())], &bob_out);
+    wait_for(
+        || fs::read_to_string(&bob_out).map(|t| t.contains("registration succeeded")).unwrap_or(false),
+        "bob's Twinkle registers",
+    );
+    let script = vec![
+        (2, "message sip:bob@127.0.0.1 \"Hello Bob from Twinkle\"".to_string()),
+        (2, format!("message -f {} sip:bob@127.0.0.1", note.display())),
+        (2, "presence -b online".to_string()),
+        (3, "quit".to_string()),
+    ];
+    let _alice = twinkle(&alice_home, "alice", script, &alice_out);
+    wait_for(
+        || fs::read_to_string(&bob_out).map(|t| t.contains("second line")).unwrap_or(false),
+        "bob's Twinkle shows the message and the file",
+    );
+    let bob_text = fs::read_to_string(&bob_out).unwrap_or_default();
+    assert!(bob_text.contains("Hello Bob from Twinkle"), "{bob_text}");
+    assert!(bob_text.contains("file transfer through rexroute"), "{bob_text}");
+    wait_for(
+        || server.log_text().contains("Got SIP PRESENCE from 'alice': open"),
+        "alice's PUBLISH reaches the presence rule",
+    );
+    let alice_text = fs::read_to_string(&alice_out).unwrap_or_default();
+    assert!(alice_text.contains("registration succeeded"), "{alice_text}");
 }
