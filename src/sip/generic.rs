@@ -400,11 +400,13 @@ pub fn not_listed_response(req: &Request) -> Response {
 }
 
 /// The answer to an authentication that did not accept the request (§1.6): a 401
-/// with fresh challenges (never 407), or a handler's refusal code. `None` when
-/// the decision was to accept.
+/// with fresh challenges (never 407), or a handler's refusal code with the
+/// `osip_*` headers it left in `user_auth` (the `user.auth` message after
+/// dispatch). `None` when the decision was to accept.
 pub fn auth_response(
     req: &Request,
     decision: &AuthDecision,
+    user_auth: &Message,
     auth: &Authenticator,
     now: SystemTime,
 ) -> Option<Response> {
@@ -419,7 +421,11 @@ pub fn auth_response(
         }
         AuthDecision::Reject { code, reason } => {
             let phrase = reason.clone().unwrap_or_else(|| reason_phrase(*code).to_owned());
-            Some(Response::for_request(req, *code, &phrase))
+            let mut resp = Response::for_request(req, *code, &phrase);
+            for (n, v) in prefixed_headers(user_auth, "osip_", b"osip-prefix") {
+                resp.headers.append(n, v);
+            }
+            Some(resp)
         }
     }
 }
@@ -454,7 +460,7 @@ pub fn handle_generic(
     let info = if challenge {
         let out = auth.authenticate(req, peer, &Message::new("sip"), now, dispatch);
         enqueue.extend(out.authfail);
-        if let Some(resp) = auth_response(req, &out.decision, auth, now) {
+        if let Some(resp) = auth_response(req, &out.decision, &out.message, auth, now) {
             return GenericOutcome { response: resp, message: None, enqueue };
         }
         AuthInfo::from_decision(&out.decision)
@@ -830,6 +836,14 @@ response=\"{resp}\",algorithm=MD5\r\n"
             m.name == b"sip.message"
         });
         assert_eq!(out.response.code, 200);
+        let mut refuse = |m: &mut Message| {
+            m.set(b"error", b"forbidden");
+            m.set(b"osip_Warning", b"399 yate \"blocked\"");
+            false
+        };
+        let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut refuse);
+        assert_eq!(out.response.code, 403);
+        assert_eq!(out.response.headers.str("Warning"), Some("399 yate \"blocked\""));
         let none = GenericConfig::default();
         assert_eq!(
             handle_generic(&req, &peer(), &none, &mut auth, now, &mut |_: &mut Message| true).response.code,
