@@ -66,7 +66,7 @@ fn server(now: SystemTime) -> Server {
     assert!(generic.generate);
     let wire = Arc::new(Wire::default());
     let gen_cfg = GenerateConfig { local: Some("127.0.0.1:5060".into()), ..GenerateConfig::default() };
-    Arc::new(Generator::new(gen_cfg, wire.clone())).install(&mut bus);
+    Arc::new(Generator::new(gen_cfg, wire.clone())).install(&mut bus, generic.generate);
 
     let auth = Authenticator::new(AuthConfig { qop: false, ..AuthConfig::default() });
     Server { bus, users, auth, generic, wire }

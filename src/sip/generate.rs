@@ -248,9 +248,12 @@ impl Generator {
         Generator { cfg, sender, cseq: AtomicU32::new(1) }
     }
 
-    /// Installs on `bus`: `xsip.generate` at 110 and `msg.execute` at 100, as ysipchan.
-    pub fn install(self: Arc<Self>, bus: &mut Bus) {
-        bus.install(XSIP_GENERATE_PRIORITY, b"xsip.generate", None, self.clone());
+    /// Installs on `bus` as ysipchan does: `msg.execute` at 100 always, and
+    /// `xsip.generate` at 110 only with `generate` (`[general] generate=yes`).
+    pub fn install(self: Arc<Self>, bus: &mut Bus, generate: bool) {
+        if generate {
+            bus.install(XSIP_GENERATE_PRIORITY, b"xsip.generate", None, self.clone());
+        }
         bus.install(MSG_EXECUTE_PRIORITY, b"msg.execute", None, self);
     }
 
@@ -494,7 +497,11 @@ Call-ID: …@127.0.0.1\nCSeq: 7 MESSAGE\nUser-Agent: rexroute\nContent-Type: tex
         let rec = Arc::new(Recorder { answer: Some(answer), ..Default::default() });
         let gen = Arc::new(Generator::new(cfg(), rec.clone()));
         let mut bus = Bus::new();
-        gen.install(&mut bus);
+        gen.clone().install(&mut bus, true);
+        let mut bare = Bus::new();
+        gen.install(&mut bare, false);
+        let mut m = msg("xsip.generate", &[("method", "MESSAGE"), ("uri", "sip:bob@h")]);
+        assert!(!bare.dispatch(&mut m, &mut Outcome::default()), "no handler without generate=yes");
         let mut m = msg("xsip.generate", &[("method", "MESSAGE"), ("uri", "sip:bob@h"), ("sip_X-Old", "1")]);
         assert!(bus.dispatch(&mut m, &mut Outcome::default()));
         assert_eq!(m.get(b"code"), None);
