@@ -207,3 +207,31 @@ fn offline_user_and_unsupported_bodies() {
     assert_eq!(text(&m, "callto"), "lateroute/carol");
     assert!(server.wire.0.lock().unwrap().is_empty());
 }
+
+#[test]
+fn native_message_path_over_the_same_rules() {
+    use rexroute::sip::generic::native_message;
+    let mut server = server(SystemTime::now());
+    server.generic.message_enable = true;
+    assert_eq!(server.generic.auto_auth("MESSAGE"), None, "no sip.message on the native path");
+    let peer = Peer::udp("127.0.0.1:5071".parse().unwrap());
+    let mut out = Outcome::default();
+    let req = message(1, "text/plain", b"Hi", None);
+    let bus = &server.bus;
+    let done = native_message(&req, &peer, None, &server.generic, &mut |m: &mut Message| bus.dispatch(m, &mut out));
+    assert_eq!(done.response.code, 200);
+    let m = done.message.unwrap();
+    assert_eq!(m.name, b"xsip.generate", "the seed's [msg.execute] rule took the routed message");
+    assert_eq!(text(&m, "route_type"), "msg");
+    assert_eq!(server.wire.0.lock().unwrap().len(), 1);
+
+    // Alice is known but not registered: regfile says offline, which this path answers 405.
+    let to_alice = request(
+        "MESSAGE sip:alice@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5072;branch=z9hG4bKn1\nMax-Forwards: 70\n\
+To: <sip:alice@127.0.0.1>\nFrom: <sip:bob@127.0.0.1>;tag=b\nCall-ID: n1\nCSeq: 1 MESSAGE\nContent-Length: 0\n\n",
+    );
+    let done =
+        native_message(&to_alice, &peer, None, &server.generic, &mut |m: &mut Message| bus.dispatch(m, &mut out));
+    assert_eq!(done.response.code, 405);
+    assert_eq!(text(&done.message.unwrap(), "error"), "offline");
+}
