@@ -65,7 +65,7 @@ fn general(key: &str, value: &str) -> (Support, String) {
         }
         "body_encoding" => match value {
             "base64" | "hex" | "hexs" | "raw" => same(format!("binary bodies reach the rules as `{value}`")),
-            _ => differs(format!("`{value}` is no encoding: base64 is used, as Yate does, with a warning")),
+            _ => differs(format!("`{value}` is not base64, hex, hexs or raw: rexroute uses base64 and warns")),
         },
         "realm" => same(format!("digest realm `{value}`")),
         "auth_foreign" => differs(
@@ -73,7 +73,7 @@ fn general(key: &str, value: &str) -> (Support, String) {
         ),
         "auth_copy_headers" => unsupported("only `Security-*` headers are copied into `user.auth`"),
         "initial_headers" => same("Via, CSeq, … also exported as `sipheader_*`"),
-        "maxforwards" => same("cap of `antiloop` and Max-Forwards of generated requests (clamped to 5..100)"),
+        "maxforwards" => same("cap of `antiloop` and Max-Forwards of generated requests"),
         "lazy100" => same(if on(false) { "100 Trying only on a retransmission" } else { "100 Trying at once" }),
         "ignorevia" if on(true) => same("responses go to the packet's source"),
         "ignorevia" => differs("responses always go to the packet's source (rport), never to the Via sent-by"),

@@ -90,9 +90,9 @@ impl GenericConfig {
         cfg.auth_foreign = flag(doc, "general", "auth_foreign", false);
         cfg.generate = flag(doc, "general", "generate", false);
         if let Some(v) = doc.value("general", "maxforwards") {
-            // Yate clamps the value to 5..100.
+            // Max-Forwards is one byte on our side (RFC 3261 allows more, nobody sends it).
             match v.trim().parse::<i64>() {
-                Ok(n) => cfg.maxforwards = n.clamp(5, 100) as u32,
+                Ok(n) => cfg.maxforwards = n.clamp(1, 255) as u32,
                 Err(_) => warnings.push(format!("[general] maxforwards={v}: not a number, 20 used")),
             }
         }
@@ -590,7 +590,7 @@ User-Agent: Twinkle/1.10.2\r\nContent-Length: 9\r\n\r\nHello Bob";
         assert!(warnings.is_empty());
         assert_eq!(cfg.methods, [("message".to_owned(), false), ("publish".to_owned(), true)]);
         assert_eq!(cfg.body_encoding, BodyEncoding::HexSpaced);
-        assert_eq!(cfg.maxforwards, 100);
+        assert_eq!(cfg.maxforwards, 255);
         assert!(cfg.generate);
         assert_eq!(cfg.auto_auth("MESSAGE"), Some(false));
         assert_eq!(cfg.auto_auth("PUBLISH"), Some(true), "not a boolean: challenged");
