@@ -896,6 +896,24 @@ response=\"{resp}\",algorithm=MD5\r\n"
 
     proptest! {
         #[test]
+        fn multipart_parts_survive_byte_exact(bodies in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..600), 2..4)) {
+            let mut m = Message::new("xsip.generate");
+            for (i, b) in bodies.iter().enumerate() {
+                let sfx = suffix(i);
+                m.add(format!("xsip_type{sfx}").as_bytes(), b"application/octet-stream");
+                m.add(format!("xsip_body_encoding{sfx}").as_bytes(), b"base64");
+                m.add(format!("xsip_body{sfx}").as_bytes(), &BodyEncoding::Base64.encode(b));
+            }
+            let parts = out_parts(&m, &mut Vec::new());
+            let boundary = boundary_for(&parts);
+            let (ct, body) = encode_parts(&parts, &boundary).unwrap();
+            prop_assert!(ct.starts_with("multipart/mixed;boundary="));
+            let back = crate::sip::msg::split_multipart(&body, &boundary).unwrap();
+            let got: Vec<Vec<u8>> = back.into_iter().map(|p| p.body).collect();
+            prop_assert_eq!(got, bodies);
+        }
+
+        #[test]
         fn binary_bodies_survive_every_encoding(data in proptest::collection::vec(any::<u8>(), 0..4096), e in 0usize..4) {
             let enc = [BodyEncoding::Base64, BodyEncoding::Hex, BodyEncoding::HexSpaced, BodyEncoding::Raw][e];
             let mut req = request(TWINKLE);
