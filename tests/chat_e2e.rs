@@ -345,12 +345,12 @@ fn message_over_maxpkt_gets_513() {
 }
 
 #[test]
-fn message_with_wrong_password_is_challenged_again() {
+fn message_with_wrong_password_is_refused_with_403() {
     need_sipp();
     let dir = Scratch::new("wrong");
     let server = Server::start(dir.path(), |_| {});
     let (ok, out) = sipp(dir.path(), &server, "message_wrong_password.xml", &["-inf", &csv("wrong.csv"), "-s", "bob"]);
-    assert!(ok, "expected a second 401:\n{out}\n{}", server.log_text());
+    assert!(ok, "expected 403 after the challenge:\n{out}\n{}", server.log_text());
 }
 
 #[test]
