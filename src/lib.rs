@@ -62,6 +62,7 @@ pub mod diag;
 pub mod fuzzing;
 pub mod ini;
 pub mod ir;
+pub mod lateroute;
 pub mod lint;
 pub mod program;
 pub mod regex;

@@ -110,19 +110,40 @@ fn plain_regexroute_dir_is_supported() {
 }
 
 #[test]
-fn sip_files_are_not_supported_yet() {
+fn sip_files_are_reported_option_by_option() {
     let (dir, yate, out) = plain_dir("sip");
-    write(&yate.join("regfile.conf"), "[alice]\npassword=secret\n");
-    write(&yate.join("ysipchan.conf"), "[general]\n");
+    write(&yate.join("regfile.conf"), "[general]\nfile=/var/lib/yate/reg.conf\n[alice]\npassword=secret\n");
+    write(&yate.join("ysipchan.conf"), "[general]\nmaxpkt=4096\nauth_copy_headers=X-A\n[methods]\nmessage=yes\n");
+    write(&yate.join("lateroute.conf"), "[general]\ntypes=lateroute\n");
     let o = migrate(&yate, &out);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(1), "auth_copy_headers is not supported");
     let md = read(&out.join("MIGRATION.md"));
+    let same = group(&md, "Runs as in Yate");
+    assert!(has(&same, "regfile.conf:3", "`[alice]`"), "{same:?}");
+    assert!(has(&same, "ysipchan.conf:5", "MESSAGE handled as `sip.message`, digest-challenged"), "{same:?}");
+    assert!(has(&same, "lateroute.conf:2", "`[general] types`"), "{same:?}");
+    let differs = group(&md, "Read differently");
+    assert!(has(&differs, "regfile.conf:2", "own JSON state file"), "{differs:?}");
+    assert!(has(&differs, "ysipchan.conf:2", "`513 Message Too Large`"), "{differs:?}");
+    assert!(has(&differs, "lateroute.conf:1", "set `msg_route=call.route`"), "{differs:?}");
     let unsupported = group(&md, "Not supported yet");
-    assert_eq!(unsupported.len(), 2, "{unsupported:?}");
-    assert!(has(&unsupported, "regfile.conf", "not yet read"), "{unsupported:?}");
-    assert!(has(&unsupported, "ysipchan.conf", "not yet read"), "{unsupported:?}");
-    assert!(md.contains("2 items not supported yet"), "{md}");
-    assert!(!out.join("regfile.conf").exists());
+    assert_eq!(unsupported.len(), 1, "{unsupported:?}");
+    assert!(has(&unsupported, "ysipchan.conf:3", "`[general] auth_copy_headers`"), "{unsupported:?}");
+    for f in ["regfile.conf", "ysipchan.conf", "lateroute.conf"] {
+        assert_eq!(read(&out.join(f)), read(&yate.join(f)), "{f} is copied for rexroute serve");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_chat_example_migrates_completely() {
+    let (dir, _, out) = plain_dir("chat");
+    let chat = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/chat");
+    let o = migrate(&chat, &out);
+    let md = read(&out.join("MIGRATION.md"));
+    assert_eq!(o.status.code(), Some(0), "{md}");
+    assert!(group(&md, "Not supported yet").is_empty());
+    assert!(md.contains("Everything this directory uses is supported."));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -9,6 +9,7 @@ use crate::ir::{classify, template_trim, Action, Ir, Keyword};
 use crate::runtime::num::{int_auto, to_boolean};
 use crate::runtime::subst::MAX_EVALUATIONS;
 use crate::runtime::vm::MAX_SLEEP_MS;
+use crate::sip::regfile::Support;
 use crate::source::{SourceId, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -58,12 +59,8 @@ struct Item {
     text: String,
 }
 
-/// The SIP files a later issue will read; until then they make the migration incomplete.
-const SIP_FILES: [(&str, &str); 3] = [
-    ("regfile.conf", "SIP accounts for registration"),
-    ("ysipchan.conf", "the SIP channel"),
-    ("lateroute.conf", "late routing of registered users"),
-];
+/// The SIP files `rexroute serve` reads besides regexroute.conf; each option is reported.
+const SIP_FILES: [&str; 3] = ["regfile.conf", "ysipchan.conf", "lateroute.conf"];
 
 /// Runs `migrate`.
 pub fn run(a: MigrateArgs) -> ExitCode {
@@ -676,7 +673,7 @@ impl<'a> Migration<'a> {
         }
     }
 
-    /// The other files of the Yate folder: SIP files not read yet, the rest ignored.
+    /// The other files of the Yate folder: SIP files option by option, the rest ignored.
     fn other_files(&mut self, dir: &Path) -> Result<(), String> {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
@@ -693,9 +690,8 @@ impl<'a> Migration<'a> {
             if copied {
                 continue;
             }
-            if let Some((_, what)) = SIP_FILES.iter().find(|(f, _)| *f == name) {
-                let text = format!("not yet read: configures {what}; rexroute's SIP support does not read it yet");
-                self.file_item(Group::Unsupported, &name, text);
+            if SIP_FILES.contains(&name.as_str()) && path.is_file() {
+                self.sip_file(&path, &name)?;
             } else if name == "Configuration_use_old" {
                 let text = "Yate then uses its legacy parser (1023-byte lines); rexroute always reads with \
                             the current one"
@@ -709,6 +705,35 @@ impl<'a> Migration<'a> {
                 self.file_item(Group::Ignored, &name, "not read by rexroute".into());
             }
         }
+        Ok(())
+    }
+
+    /// Every option of a SIP file, in file order, and the file among the copies.
+    fn sip_file(&mut self, path: &Path, name: &str) -> Result<(), String> {
+        let doc = ini::load(path, &ini::LoadOptions::default(), &ini::RealFs)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut items = match name {
+            "regfile.conf" => crate::sip::regfile::Users::from_document(&doc, &[]).1,
+            "ysipchan.conf" => super::migrate_sip::ysipchan(&doc),
+            _ => super::migrate_sip::lateroute(&doc),
+        };
+        let line = |span: Span| doc.sources.get(span.source).map_or(0, |f| f.line_col(span.start).0);
+        items.sort_by_key(|i| line(i.span));
+        if items.is_empty() {
+            self.file_item(Group::Same, name, "no options: Yate's defaults, which rexroute shares".into());
+        }
+        for i in items {
+            let group = match i.status {
+                Support::Same => Group::Same,
+                Support::Differs => Group::Differs,
+                Support::Ignored => Group::Ignored,
+                Support::Unsupported => Group::Unsupported,
+            };
+            let text = format!("{}: {}", code(&i.option), i.note);
+            let order = (usize::MAX, self.items.len());
+            self.items.push(Item { group, order, place: format!("{name}:{}", line(i.span)), text });
+        }
+        self.copies.push((path.to_path_buf(), PathBuf::from(name)));
         Ok(())
     }
 

@@ -5,6 +5,7 @@ mod debug;
 mod jsonio;
 mod lint;
 mod migrate;
+mod migrate_sip;
 mod route;
 mod serve;
 mod test;

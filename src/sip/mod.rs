@@ -4,6 +4,8 @@
 
 pub mod auth;
 pub mod consts;
+pub mod generate;
+pub mod generic;
 pub mod msg;
 pub mod regfile;
 pub mod registrar;

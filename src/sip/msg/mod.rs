@@ -46,7 +46,7 @@ pub use build::{new_tag, reason_phrase};
 pub use error::{ErrorKind, ParseError, Span};
 pub use framer::{Frame, Framer, DEFAULT_MAX_MESSAGE};
 pub use grammar::{quote, Param};
-pub use headers::{full_name, same_name, Header, Headers, COMPACT_FORMS};
+pub use headers::{full_name, is_token_byte, same_name, Header, Headers, COMPACT_FORMS};
 pub use parse::{is_keepalive, parse, parse_prefix};
 pub use typed::{CSeq, MediaType};
 pub use uri::{unescape, SipUri, Uri};

@@ -33,11 +33,14 @@ pub struct ExportOptions {
     pub auth: bool,
     /// How binary bodies are encoded into `xsip_body` (`[general] body_encoding`).
     pub body_encoding: BodyEncoding,
+    /// Export the headers Yate handles itself too, as `sipheader_<name>`
+    /// (`[general] initial_headers=yes`).
+    pub initial_headers: bool,
 }
 
 impl Default for ExportOptions {
     fn default() -> Self {
-        ExportOptions { from_to: true, auth: false, body_encoding: BodyEncoding::Base64 }
+        ExportOptions { from_to: true, auth: false, body_encoding: BodyEncoding::Base64, initial_headers: false }
     }
 }
 
@@ -50,14 +53,22 @@ impl Message {
     /// The `sip_*` parameters for this message's headers.
     pub fn yate_params_with(&self, opts: &ExportOptions) -> Vec<(String, Vec<u8>)> {
         let skip = |name: &str| {
-            CRITICAL.iter().any(|c| c.eq_ignore_ascii_case(name))
-                || !opts.auth && AUTH.iter().any(|c| c.eq_ignore_ascii_case(name))
+            !opts.auth && AUTH.iter().any(|c| c.eq_ignore_ascii_case(name))
                 || !opts.from_to && (name.eq_ignore_ascii_case("From") || name.eq_ignore_ascii_case("To"))
         };
+        let critical = |name: &str| CRITICAL.iter().any(|c| c.eq_ignore_ascii_case(name));
         self.headers()
             .iter()
             .filter(|h| !skip(h.full_name()))
-            .map(|h| (format!("sip_{}", h.full_name().to_ascii_lowercase()), h.value().to_vec()))
+            .filter_map(|h| {
+                let name = h.full_name();
+                let prefix = match critical(name) {
+                    false => "sip_",
+                    true if opts.initial_headers => "sipheader_",
+                    true => return None,
+                };
+                Some((format!("{prefix}{}", name.to_ascii_lowercase()), h.value().to_vec()))
+            })
             .collect()
     }
 
@@ -144,6 +155,11 @@ Content-Type: text/plain;charset=utf-8\r\nl: 9\r\n\r\nHello Bob";
         assert_eq!(p[4].1, b"2");
         let reg = ExportOptions { from_to: false, auth: true, ..Default::default() };
         assert_eq!(names(&m.yate_params_with(&reg))[0], "sip_authorization");
+        let initial = ExportOptions { initial_headers: true, ..Default::default() };
+        assert_eq!(
+            names(&m.yate_params_with(&initial))[..5],
+            ["sipheader_via", "sipheader_max-forwards", "sip_from", "sip_to", "sipheader_call-id"]
+        );
     }
 
     #[test]

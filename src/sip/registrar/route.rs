@@ -10,9 +10,33 @@
 
 use super::binding::Binding;
 use super::Registrar;
+use crate::bus::{Bus, Cx, Handler};
 use crate::runtime::message::Message;
 use crate::runtime::num::to_boolean;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
+
+/// regfile's `call.route` handler on a bus, over a registrar shared with the
+/// REGISTER path. Install it at regfile.conf's `[general] route` priority
+/// ([`crate::sip::regfile::General::route_priority`], 100 by default).
+pub struct RouteHandler {
+    registrar: Arc<Mutex<Registrar>>,
+}
+
+impl RouteHandler {
+    /// Installs the handler for `call.route` at `priority`.
+    pub fn install(bus: &mut Bus, registrar: Arc<Mutex<Registrar>>, priority: i32) {
+        bus.install(priority, b"call.route", None, Arc::new(RouteHandler { registrar }));
+    }
+}
+
+impl Handler for RouteHandler {
+    fn received(&self, msg: &mut Message, _cx: &mut Cx<'_>) -> bool {
+        // A panic elsewhere while holding the lock leaves the bindings usable.
+        let reg = self.registrar.lock().unwrap_or_else(|e| e.into_inner());
+        reg.route(msg, SystemTime::now())
+    }
+}
 
 /// How `call.route` was answered, for callers that want more than the boolean.
 #[derive(Clone, Debug, PartialEq, Eq)]
