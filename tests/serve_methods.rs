@@ -1,4 +1,4 @@
-//! What `serve` answers besides REGISTER: OPTIONS, methods outside Allow, and `[methods]` requests (the embedded chat setup).
+//! What `serve` answers besides REGISTER: OPTIONS, methods outside Allow, and `[methods]` requests.
 
 mod serve_support;
 
@@ -61,7 +61,7 @@ fn options_gets_200_and_methods_outside_allow_get_501() {
 }
 
 #[test]
-fn a_challenged_message_is_authenticated_then_reaches_the_generic_seam() {
+fn a_challenged_message_is_authenticated_then_answered_by_the_chat_rules() {
     let (_dir, server) = embedded();
     let client = Client::new(server.udp);
     let r = client.request(&request(&client, "MESSAGE", 1, "")).unwrap();
@@ -69,8 +69,11 @@ fn a_challenged_message_is_authenticated_then_reaches_the_generic_seam() {
     let challenge = &r.headers("WWW-Authenticate")[0];
     let auth = authorization(challenge, "alice", "secret", "MD5", "MESSAGE", "sip:bob@127.0.0.1");
     let r = client.request(&request(&client, "MESSAGE", 2, &format!("Authorization: {auth}\n"))).unwrap();
-    // Nothing emits sip.message yet: Yate's answer for an unhandled generic request.
-    assert_eq!(r.code, 405, "{}", r.text);
+    // examples/chat answers a text MESSAGE 200 and queues its delivery (bob is offline).
+    assert_eq!(r.code, 200, "{}", r.text);
+    let sip_message = server.bus_named("sip.message");
+    assert_eq!(sip_message.len(), 1, "{:?}", server.bus());
+    assert_eq!(sip_message[0]["handled"], true);
     let auth_msgs = server.bus_named("user.auth");
     assert_eq!(auth_msgs.len(), 2);
     assert_eq!(auth_msgs[1]["retvalue"], "secret");
@@ -80,13 +83,15 @@ fn a_challenged_message_is_authenticated_then_reaches_the_generic_seam() {
 }
 
 #[test]
-fn an_unchallenged_method_goes_straight_to_the_seam() {
+fn an_unchallenged_method_nobody_handles_gets_405() {
     let dir = TempDir::new("nochallenge");
     dir.write("regfile.conf", REGFILE);
     dir.write("ysipchan.conf", "[listener general]\naddr=127.0.0.1\nport=0\n[methods]\nmessage=no\n");
     let server = Server::start(dir.path());
     let client = Client::new(server.udp);
     let r = client.request(&request(&client, "MESSAGE", 1, "")).unwrap();
+    // Yate's answer for a generic request no handler took.
     assert_eq!(r.code, 405, "{}", r.text);
     assert!(server.bus_named("user.auth").is_empty());
+    assert_eq!(server.bus_named("sip.message").len(), 1);
 }

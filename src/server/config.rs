@@ -7,9 +7,11 @@
 use crate::diag::{self, Severity};
 use crate::ini::{self, Document, FileSystem, LoadOptions, MemFs, RealFs};
 use crate::ir::Ir;
+use crate::lateroute::LateRoute;
 use crate::runtime::num::{int_auto, to_boolean};
 use crate::sip::auth::{Algorithm, AuthConfig};
 use crate::sip::consts::Timers;
+use crate::sip::generic::GenericConfig;
 use crate::sip::regfile::Users;
 use crate::sip::registrar;
 use crate::sip::transaction;
@@ -78,21 +80,8 @@ pub struct Sip {
     pub registrar_enabled: bool,
     /// The registrar settings.
     pub registrar: registrar::Config,
-    /// `[methods]`: upper-cased method, and whether its requests are challenged.
-    pub methods: Vec<(String, bool)>,
-    /// `[general] generate`: whether `xsip.generate` may send requests.
-    pub generate: bool,
-}
-
-/// lateroute.conf.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Lateroute {
-    /// `[general] types`: callto prefixes routed late.
-    pub types: Vec<String>,
-    /// `[general] priority`.
-    pub priority: i32,
-    /// `[general] enabled` (default: when there are types).
-    pub enabled: bool,
+    /// Generic methods (`[methods]`, `[message]`, body encoding, `generate`, …).
+    pub generic: GenericConfig,
 }
 
 /// A loaded configuration, ready to run.
@@ -109,8 +98,8 @@ pub struct Loaded {
     pub users: Users,
     /// ysipchan.conf.
     pub sip: Sip,
-    /// lateroute.conf.
-    pub lateroute: Lateroute,
+    /// lateroute.conf's handler.
+    pub lateroute: Arc<LateRoute>,
     /// The registration state file, if registrations persist.
     pub state_file: Option<PathBuf>,
     /// Every file read (includes too) and the top-level ones that were missing: what
@@ -194,7 +183,9 @@ fn load_from(source: &Source, fs: &dyn FileSystem) -> Result<Loaded, Refused> {
     };
     let state_file = users.general.file.as_deref().filter(|f| !f.is_empty()).map(|f| state_path(&base, f));
     let sip = read_sip(&sip_doc, &mut errors, &mut warnings);
-    let lateroute = read_lateroute(&late_doc);
+    let (late, late_warnings) = crate::lateroute::Config::from_document(&late_doc);
+    warnings.extend(late_warnings.into_iter().map(|w| format!("lateroute.conf: {w}")));
+    let lateroute = LateRoute::new(late);
     if !errors.is_empty() {
         return Err(Refused(errors));
     }
@@ -258,13 +249,6 @@ fn read_sip(doc: &Document, errors: &mut Vec<String>, warnings: &mut Vec<String>
     if !boolean(doc, g, "ignorevia", true) {
         warnings.push("ysipchan.conf: [general] ignorevia=no is not supported; answers go to the packet source".into());
     }
-    if boolean(doc, "message", "enable", false) {
-        warnings.push(
-            "ysipchan.conf: [message] enable=yes (the native MESSAGE path) is not supported; MESSAGE is handled \
-             only when [methods] lists it"
-                .into(),
-        );
-    }
 
     let realm = value(doc, g, "realm").filter(|r| !r.is_empty()).unwrap_or("Yate").to_owned();
     let mut algorithms = Vec::new();
@@ -291,19 +275,13 @@ fn read_sip(doc: &Document, errors: &mut Vec<String>, warnings: &mut Vec<String>
     if registrar_enabled {
         endpoint.allow_method("REGISTER");
     }
-    let mut methods = Vec::new();
-    for e in doc.section("methods").map(|s| s.entries.as_slice()).unwrap_or_default() {
-        let name = e.key.to_ascii_uppercase();
-        if name.is_empty() || methods.iter().any(|(m, _)| *m == name) {
-            continue;
-        }
-        // Yate: the value decides the challenge, true when it is not a boolean.
-        methods.push((name.clone(), to_boolean(e.value.as_bytes(), true)));
-        endpoint.allow_method(&name);
+    let (generic, generic_warnings) = GenericConfig::from_document(doc);
+    warnings.extend(generic_warnings.into_iter().map(|w| format!("ysipchan.conf: {w}")));
+    for m in generic.allow() {
+        endpoint.allow_method(&m);
     }
     let listeners = read_listeners(doc, errors);
-    let generate = boolean(doc, g, "generate", false);
-    Sip { listeners, endpoint, registrar_enabled, registrar, methods, generate }
+    Sip { listeners, endpoint, registrar_enabled, registrar, generic }
 }
 
 fn read_listeners(doc: &Document, errors: &mut Vec<String>) -> Vec<Listener> {
@@ -347,18 +325,6 @@ fn read_listeners(doc: &Document, errors: &mut Vec<String>) -> Vec<Listener> {
     out
 }
 
-fn read_lateroute(doc: &Document) -> Lateroute {
-    let g = "general";
-    let types: Vec<String> = value(doc, g, "types")
-        .unwrap_or("lateroute,route,pstn,voice")
-        .split(',')
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let enabled = boolean(doc, g, "enabled", !types.is_empty());
-    Lateroute { priority: integer(doc, g, "priority", 75), enabled, types }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,10 +337,9 @@ mod tests {
         assert_eq!(l.sip.listeners[0].addr.to_string(), "udp:127.0.0.1:5060");
         assert_eq!(l.sip.endpoint.allow, ["OPTIONS", "REGISTER", "MESSAGE", "PUBLISH"]);
         assert_eq!(l.sip.endpoint.transport.max_message, 4096);
-        assert!(l.sip.generate);
+        assert!(l.sip.generic.generate);
         assert!(l.users.get("alice").is_some() && l.users.get("bob").is_some());
         assert_eq!(l.state_file, Some(PathBuf::from("./regfile-state.json")));
-        assert_eq!(l.lateroute, Lateroute { types: vec!["lateroute".into()], priority: 75, enabled: true });
     }
 
     #[test]
@@ -416,7 +381,7 @@ mod tests {
         assert_eq!(s.endpoint.max_forwards, 9);
         assert!(!s.registrar_enabled);
         assert_eq!(s.registrar.expires_min, 1);
-        assert_eq!(s.methods, [("MESSAGE".to_string(), false), ("INFO".to_string(), true)]);
+        assert_eq!(s.generic.methods, [("message".to_string(), false), ("info".to_string(), true)]);
         assert_eq!(s.endpoint.allow, ["OPTIONS", "MESSAGE", "INFO"]);
         assert_eq!(s.listeners[0].addr.to_string(), "udp:0.0.0.0:0");
         assert_eq!(l.state_file, Some(PathBuf::from("/s/st.json")));

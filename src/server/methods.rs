@@ -1,45 +1,71 @@
-//! The seams for generic methods (`[methods]`: MESSAGE, PUBLISH) and for bus handlers that send SIP requests.
+//! Generic methods (`[methods]`: MESSAGE, PUBLISH; `[message] enable`) and the handlers that send SIP requests.
 //!
-//! Both run on the routing thread. [`handle_generic`] receives a request the
-//! endpoint admitted (its method is in the Allow list because `[methods]` lists
-//! it) after the digest check its `[methods]` value asked for, and returns the
-//! final response. [`install_senders`] is where handlers that send requests
-//! (`xsip.generate`) are put on the bus, with the [`Outbound`] handle.
+//! Both run on the routing thread. [`answer`] takes a request the endpoint
+//! admitted (its method is in the Allow list because `[methods]` or `[message]
+//! enable` put it there) and returns what `sip::generic` made of it: the digest
+//! check its configuration asks for, then `sip.<method>` (or, on the native
+//! MESSAGE path, `call.route` and `msg.execute`) and the response.
+//! [`install_senders`] puts `sip::generate`'s `xsip.generate` / `msg.execute`
+//! handler on the bus, sending through an [`Outbound`].
 
 use super::config::Loaded;
 use super::Outbound;
 use crate::bus::Bus;
 use crate::runtime::message::Message;
-use crate::sip::auth::{AuthOutcome, Peer};
-use crate::sip::msg::{reason_phrase, Request, Response};
+use crate::sip::auth::{Authenticator, Peer};
+use crate::sip::generate::{Destination, GenerateConfig, Generator, RequestSender, SendError};
+use crate::sip::generic::{self, AuthInfo, GenericConfig, GenericOutcome};
+use crate::sip::msg::{Request, Response};
+use std::sync::Arc;
+use std::time::SystemTime;
 
-/// An admitted request for a generic method.
-pub struct GenericRequest<'a> {
-    /// The request (top Via stamped with `received`/`rport`).
-    pub request: &'a Request,
-    /// Who sent it, with the `connection_id` of its listener or connection.
-    pub peer: &'a Peer,
-    /// The `user.auth` exchange when the method is challenged (`[methods] name=yes`);
-    /// its decision is always `Accepted` here (challenges and refusals are answered
-    /// before). `None` when the method is not challenged (`name=no`).
-    pub auth: Option<&'a AuthOutcome>,
+/// Answers an admitted generic request. `dispatch` puts a message on the bus
+/// (`user.auth`, `sip.<method>`, `call.route`, `msg.execute`) and says whether it
+/// was handled; the caller makes regfile's users answer `user.auth` nobody else did.
+pub fn answer(
+    req: &Request,
+    peer: &Peer,
+    cfg: &GenericConfig,
+    auth: &mut Authenticator,
+    now: SystemTime,
+    dispatch: &mut dyn FnMut(&mut Message) -> bool,
+) -> GenericOutcome {
+    if !(cfg.message_enable && req.method.is("MESSAGE")) {
+        return generic::handle_generic(req, peer, cfg, auth, now, dispatch);
+    }
+    let mut enqueue = Vec::new();
+    let info = if cfg.message_auth_required {
+        let out = auth.authenticate(req, peer, &Message::new("sip"), now, dispatch);
+        enqueue.extend(out.authfail);
+        if let Some(response) = generic::auth_response(req, &out.decision, &out.message, auth, now) {
+            return GenericOutcome { response, message: None, enqueue };
+        }
+        AuthInfo::from_decision(&out.decision)
+    } else {
+        None
+    };
+    let mut outcome = generic::native_message(req, peer, info.as_ref(), cfg, dispatch);
+    outcome.enqueue.extend(enqueue);
+    outcome
 }
 
-/// Answers a generic request. `dispatch` puts a message on the bus (nested
-/// dispatches and `enqueue` work as for any message) and says whether it was
-/// handled.
-///
-/// Until `sip.<method>` is emitted here, every request gets `405 Method Not
-/// Allowed`: Yate's answer when nothing handled it.
-pub fn handle_generic(req: GenericRequest<'_>, dispatch: &mut dyn FnMut(&mut Message) -> bool) -> Response {
-    let _ = dispatch;
-    Response::for_request(req.request, 405, reason_phrase(405))
-}
-
-/// Installs the handlers that send SIP requests through `outbound`
-/// (`xsip.generate` when `[general] generate=yes`). None yet: an
-/// `xsip.generate` nobody handles is an unhandled message, as in Yate with
-/// `generate=no`.
+/// Installs `xsip.generate` (with `[general] generate=yes`) and `msg.execute` to
+/// `sip/…`, sending through `outbound`.
 pub fn install_senders(bus: &mut Bus, config: &Loaded, outbound: &Outbound) {
-    let _ = (bus, config.sip.generate, outbound);
+    let cfg = GenerateConfig {
+        maxforwards: config.sip.generic.maxforwards,
+        user_agent: config.sip.endpoint.server_header.clone(),
+        allow: config.sip.endpoint.allow.clone(),
+        local: None,
+    };
+    let generator = Arc::new(Generator::new(cfg, Arc::new(outbound.clone())));
+    generator.install(bus, config.sip.generic.generate);
+}
+
+/// Requests from bus handlers go out through the endpoint once it is bound.
+impl RequestSender for Outbound {
+    fn send(&self, req: Request, dest: &Destination, wait: bool) -> Result<Option<Response>, SendError> {
+        let Some(endpoint) = self.endpoint() else { return Err(SendError::Failure) };
+        crate::sip::generate::EndpointSender::new(endpoint, self.runtime.clone()).send(req, dest, wait)
+    }
 }

@@ -6,7 +6,7 @@
 //!                ▼ Work + oneshot (try_send; full queue → 503)
 //!  routing thread (routing::Actor): Bus + Router + Registrar, one item at a time
 //!                │ REGISTER → Registrar::handle_register (user.auth / user.register on the bus)
-//!                │ generic  → digest check, then methods::handle_generic (the MESSAGE/PUBLISH seam)
+//!                │ generic  → methods::answer: digest check, sip.<method>, response
 //!                │ expiry timer → user.unregister; state file saved on change and at exit
 //!                └ Reload(config) swaps Bus + Router between two items
 //!  main task: signals (SIGINT/SIGTERM → drain, save, exit 0; SIGHUP → reload),
@@ -20,14 +20,15 @@
 //! none is lost or handled twice. A reload loads and lints the new files on a
 //! blocking task first; errors keep the running configuration.
 //!
-//! Seams: [`methods::handle_generic`] answers requests of `[methods]` methods
-//! (now `405`, Yate's "nobody handled it"), and [`methods::install_senders`]
-//! installs bus handlers that send SIP requests through an [`Outbound`], a
-//! handle on the endpoint's client transactions usable from the routing thread
-//! (it spawns the transaction on the runtime and never blocks routing).
+//! Generic methods: [`methods::answer`] runs `sip::generic` for requests of
+//! `[methods]` methods (and native MESSAGE) on the routing thread, and
+//! [`methods::install_senders`] installs `sip::generate`'s handlers, which send
+//! SIP requests through an [`Outbound`]: a handle on the endpoint's client
+//! transactions, set once the endpoint is bound. Without `wait`, sending spawns
+//! the transaction on the runtime and returns; `wait=true` blocks the routing
+//! thread until the final answer (as Yate's handler blocks its thread).
 
 pub mod config;
-mod lateroute;
 pub mod methods;
 pub mod routing;
 mod watch;
@@ -66,6 +67,11 @@ pub struct Outbound {
 impl Outbound {
     fn new(runtime: tokio::runtime::Handle) -> Outbound {
         Outbound { endpoint: Arc::new(OnceLock::new()), runtime }
+    }
+
+    /// The endpoint, once bound.
+    pub fn endpoint(&self) -> Option<Endpoint> {
+        self.endpoint.get().cloned()
     }
 
     /// Starts a client transaction for `req` to `dest` and returns at once; the

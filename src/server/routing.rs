@@ -11,14 +11,14 @@
 //! `user.register`, and a rule may dispatch `call.route` from there.
 
 use super::config::Loaded;
-use super::methods::{self, GenericRequest};
-use super::{lateroute, Outbound};
+use super::methods;
+use super::Outbound;
 use crate::bus::{Bus, Cx, Finished, Handler, Outcome, Phase};
 use crate::runtime::env::Env;
 use crate::runtime::message::Message;
 use crate::runtime::router::{Engine, Router};
-use crate::sip::auth::{unix_secs, AuthDecision, Peer};
-use crate::sip::msg::{reason_phrase, Request, Response};
+use crate::sip::auth::Peer;
+use crate::sip::msg::{Request, Response};
 use crate::sip::registrar::{self, Registrar};
 use std::io::Write;
 use std::path::PathBuf;
@@ -210,47 +210,23 @@ impl Actor {
     }
 
     fn generic(&mut self, req: &Request, peer: &Peer) -> Response {
-        let method = req.method.as_str().to_ascii_uppercase();
-        let Some(&(_, challenge)) = self.config.sip.methods.iter().find(|(m, _)| *m == method) else {
-            // Yate: a method whose `[methods]` key is gone (a reload) is left unhandled.
-            return Response::for_request(req, 405, reason_phrase(405));
-        };
         let mut out = Outcome::default();
-        let now = SystemTime::now();
-        let mut auth = None;
-        if challenge {
-            let (bus, registrar, users) = (&self.bus, &mut self.registrar, &self.config.users);
-            let mut context = Message::new(format!("sip.{}", method.to_ascii_lowercase()));
-            context.time = unix_secs(now);
-            let outcome = registrar
-                .authenticator_mut()
-                .authenticate(req, peer, &context, now, &mut |m| bus.dispatch(m, &mut out) || users.answer_auth(m));
-            self.record(&outcome.message, outcome.handled, Phase::Sync);
-            out.queue.extend(outcome.authfail.clone());
-            match &outcome.decision {
-                AuthDecision::Accepted { .. } => auth = Some(outcome),
-                AuthDecision::Challenge { stale } => {
-                    let mut r = Response::for_request(req, 401, reason_phrase(401));
-                    for value in self.registrar.authenticator_mut().challenge(now, *stale) {
-                        r.headers.append("WWW-Authenticate", value);
-                    }
-                    self.finish(out);
-                    return r;
-                }
-                AuthDecision::Reject { code, reason } => {
-                    let reason = reason.as_deref().unwrap_or(reason_phrase(*code));
-                    self.finish(out);
-                    return Response::for_request(req, *code, reason);
-                }
-            }
+        let mut seen = Vec::new();
+        let (bus, registrar, users) = (&self.bus, &mut self.registrar, &self.config.users);
+        let mut dispatch = |m: &mut Message| {
+            let handled = bus.dispatch(m, &mut out) || (m.name == b"user.auth" && users.answer_auth(m));
+            seen.push((m.clone(), handled));
+            handled
+        };
+        let cfg = &self.config.sip.generic;
+        let outcome = methods::answer(req, peer, cfg, registrar.authenticator_mut(), SystemTime::now(), &mut dispatch);
+        for (m, handled) in &seen {
+            self.record(m, *handled, Phase::Sync);
         }
-        let bus = &self.bus;
-        let response = methods::handle_generic(GenericRequest { request: req, peer, auth: auth.as_ref() }, &mut |m| {
-            bus.dispatch(m, &mut out)
-        });
+        out.queue.extend(outcome.enqueue);
         self.finish(out);
         self.after_change();
-        response
+        outcome.response
     }
 
     /// Runs what was enqueued (bounded), then logs what the dispatches produced.
@@ -369,7 +345,7 @@ fn build_bus(config: &Loaded, env: &Arc<Env>, view: &Arc<RwLock<Arc<Registrar>>>
     router.install(&mut bus);
     let priority = config.users.general.route_priority;
     bus.install(priority, b"call.route", None, Arc::new(RegfileRoute { view: view.clone() }));
-    lateroute::install(&config.lateroute, &mut bus);
+    config.lateroute.install(&mut bus);
     methods::install_senders(&mut bus, config, outbound);
     bus
 }
