@@ -27,8 +27,11 @@ fn the_embedded_chat_setup_registers_alice_and_bob() {
     assert_eq!(alice.code, 200, "{}", alice.text);
     let bob = Client::new(server.udp).register("bob", "secret2", "MD5", Some(600));
     assert_eq!(bob.code, 200, "{}", bob.text);
-    let state = std::fs::read_to_string(dir.path().join("state.json")).unwrap();
-    assert!(state.contains("\"alice\"") && state.contains("\"bob\""), "{state}");
+    let state = || std::fs::read_to_string(dir.path().join("state.json")).unwrap_or_default();
+    let saved = serve_support::wait_for(std::time::Duration::from_secs(3), || {
+        state().contains("\"alice\"") && state().contains("\"bob\"")
+    });
+    assert!(saved, "{}", state());
     let status = server.signal_and_wait(libc::SIGINT);
     assert!(status.success(), "{status:?}:\n{}", server.log());
 }

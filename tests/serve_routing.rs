@@ -8,7 +8,9 @@ use serve_support::{Client, Server, TempDir, REGFILE, YSIPCHAN};
 /// the registrar is in the middle of the REGISTER when regfile's handler runs.
 const ROUTES: &str = "[extra]\nuser.register=50\n\n[user.register]\n.*=dispatch call.route;called=${username}\n";
 
-fn nested_routes(server: &Server) -> Vec<serde_json::Value> {
+/// The `call.route` messages once there are `n` (the bus log is written after the answer).
+fn nested_routes(server: &Server, n: usize) -> Vec<serde_json::Value> {
+    serve_support::wait_for(std::time::Duration::from_secs(3), || server.bus_named("call.route").len() >= n);
     server.bus_named("call.route")
 }
 
@@ -22,7 +24,7 @@ fn call_route_dispatched_inside_user_register_sees_the_registrations() {
     let first = Client::new(server.udp);
     let r = first.register("alice", "secret", "MD5", Some(600));
     assert_eq!(r.code, 200, "{}", r.text);
-    let routes = nested_routes(&server);
+    let routes = nested_routes(&server, 1);
     assert_eq!(routes.len(), 1, "{:?}", server.bus());
     // Before its first REGISTER is stored, alice is known but offline.
     assert_eq!(routes[0]["handled"], false);
@@ -30,7 +32,7 @@ fn call_route_dispatched_inside_user_register_sees_the_registrations() {
 
     let r = Client::new(server.udp).register("alice", "secret", "MD5", Some(600));
     assert_eq!(r.code, 200, "{}", r.text);
-    let routes = nested_routes(&server);
+    let routes = nested_routes(&server, 2);
     assert_eq!(routes.len(), 2);
     assert_eq!(routes[1]["handled"], true);
     assert_eq!(routes[1]["retvalue"], format!("sip/sip:alice@127.0.0.1:{}", first.port()));

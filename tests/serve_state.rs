@@ -30,7 +30,7 @@ fn an_expired_registration_is_unregistered_and_leaves_the_state_file() {
     let client = Client::new(server.udp);
     let ok = client.register("alice", "secret", "MD5", Some(2));
     assert_eq!(ok.code, 200, "{}", ok.text);
-    assert_eq!(bound_users(&dir), ["alice"]);
+    assert!(wait_for(Duration::from_secs(3), || bound_users(&dir) == ["alice"]), "{}", state(&dir));
     let gone = wait_for(Duration::from_secs(8), || !server.bus_named("user.unregister").is_empty());
     assert!(gone, "no user.unregister after expiry:\n{}", server.log());
     let m = &server.bus_named("user.unregister")[0];
@@ -98,7 +98,8 @@ Contact: <sip:alice@127.0.0.1:5999;transport=tcp>\nExpires: 600\n{auth}Content-L
     s.write_all(register(2, &format!("Authorization: {auth}\n")).as_bytes()).unwrap();
     let ok = read_final(&mut s);
     assert!(ok.contains("SIP/2.0 200"), "{ok}");
-    assert_eq!(bound_users(&dir), ["alice"]);
+    let saved = serve_support::wait_for(Duration::from_secs(3), || bound_users(&dir) == ["alice"]);
+    assert!(saved, "{}", state(&dir));
     drop(s);
     let gone = serve_support::wait_for(Duration::from_secs(10), || !server.bus_named("user.unregister").is_empty());
     assert!(gone, "no user.unregister after the connection closed:\n{}", server.log());
@@ -118,5 +119,5 @@ fn a_corrupt_state_file_is_set_aside_not_overwritten() {
     assert_eq!(std::fs::read_to_string(dir.path().join("state.json.bad")).unwrap(), "{\"bindings\": 3");
     let ok = Client::new(server.udp).register("alice", "secret", "MD5", Some(600));
     assert_eq!(ok.code, 200, "{}", ok.text);
-    assert_eq!(bound_users(&dir), ["alice"]);
+    assert!(wait_for(Duration::from_secs(3), || bound_users(&dir) == ["alice"]), "{}", state(&dir));
 }

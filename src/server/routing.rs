@@ -34,6 +34,9 @@ const QUEUE: usize = 1024;
 /// enqueues forever must not stall every other request.
 const MAX_QUEUED: usize = 1000;
 
+/// How long after a change the registrations are saved.
+const SAVE_DELAY: Duration = Duration::from_secs(1);
+
 /// Stack of the routing thread: reserved address space, used as deep as routing goes.
 const STACK_BYTES: usize = 512 << 20;
 
@@ -121,6 +124,8 @@ struct Actor {
     config: Loaded,
     outbound: Outbound,
     log: Option<std::fs::File>,
+    /// When the registrations must be saved next, if they changed since the last save.
+    save_due: Option<SystemTime>,
 }
 
 impl Actor {
@@ -145,17 +150,18 @@ impl Actor {
         env.engine.run_params.push((b"configpath".to_vec(), config.configpath.clone().into_bytes()));
         let env = Arc::new(env);
         let bus = build_bus(&config, &env, &view, &outbound);
-        let mut actor = Actor { bus, env, registrar, view, config, outbound, log };
-        actor.after_change();
+        let mut actor = Actor { bus, env, registrar, view, config, outbound, log, save_due: None };
+        actor.publish();
         actor
     }
 
     fn run(&mut self, rx: Receiver<Work>) {
         loop {
-            let wait = self.registrar.next_expiry().map(|at| at.duration_since(SystemTime::now()).unwrap_or_default());
-            // Whole seconds are the registrar's resolution; a little slack avoids waking early.
-            let item = match wait {
-                Some(d) => rx.recv_timeout(d + Duration::from_millis(50)),
+            let now = SystemTime::now();
+            let next = [self.registrar.next_expiry(), self.save_due].into_iter().flatten().min();
+            let item = match next {
+                // Whole seconds are the registrar's resolution; a little slack avoids waking early.
+                Some(at) => rx.recv_timeout(at.duration_since(now).unwrap_or_default() + Duration::from_millis(50)),
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
             match item {
@@ -173,30 +179,38 @@ impl Actor {
                 }
             }
             self.expire();
+            if self.save_due.is_some_and(|at| at <= SystemTime::now()) {
+                self.save();
+            }
         }
     }
 
     fn handle(&mut self, work: Work) {
         match work {
+            // The answer goes out before what the rules enqueued runs, as in Yate.
             Work::Register { request, peer, reply } => {
-                let response = self.register(&request, &peer);
+                let (response, out) = self.register(&request, &peer);
                 let _ = reply.send(response);
+                self.finish(out);
+                self.publish();
             }
             Work::Generic { request, peer, reply } => {
-                let response = self.generic(&request, &peer);
+                let (response, out) = self.generic(&request, &peer);
                 let _ = reply.send(response);
+                self.finish(out);
+                self.publish();
             }
             Work::ConnectionClosed(id) => {
                 let gone = self.registrar.drop_connection(&id, SystemTime::now());
                 self.unregister(gone);
-                self.after_change();
+                self.publish();
             }
             Work::Reload(config) => self.reload(*config),
             Work::Stop(_) => {}
         }
     }
 
-    fn register(&mut self, req: &Request, peer: &Peer) -> Response {
+    fn register(&mut self, req: &Request, peer: &Peer) -> (Response, Outcome) {
         let mut out = Outcome::default();
         let (bus, registrar) = (&self.bus, &mut self.registrar);
         let outcome = registrar.handle_register(req, peer, SystemTime::now(), &mut |m| bus.dispatch(m, &mut out));
@@ -204,12 +218,12 @@ impl Actor {
             self.record(&d.message, d.handled, Phase::Sync);
         }
         out.queue.extend(outcome.enqueue);
-        self.finish(out);
-        self.after_change();
-        outcome.response
+        // The registrations changed already: call.route must see them at once.
+        self.publish();
+        (outcome.response, out)
     }
 
-    fn generic(&mut self, req: &Request, peer: &Peer) -> Response {
+    fn generic(&mut self, req: &Request, peer: &Peer) -> (Response, Outcome) {
         let mut out = Outcome::default();
         let mut seen = Vec::new();
         let (bus, registrar, users) = (&self.bus, &mut self.registrar, &self.config.users);
@@ -224,9 +238,9 @@ impl Actor {
             self.record(m, *handled, Phase::Sync);
         }
         out.queue.extend(outcome.enqueue);
-        self.finish(out);
-        self.after_change();
-        outcome.response
+        // The registrations changed already: call.route must see them at once.
+        self.publish();
+        (outcome.response, out)
     }
 
     /// Runs what was enqueued (bounded), then logs what the dispatches produced.
@@ -280,7 +294,7 @@ impl Actor {
         }
         let gone = self.registrar.expire(now);
         self.unregister(gone);
-        self.after_change();
+        self.publish();
     }
 
     fn unregister(&mut self, messages: Vec<Message>) {
@@ -292,14 +306,36 @@ impl Actor {
         self.finish(out);
     }
 
-    /// Saves and republishes the registrations if they changed.
-    fn after_change(&mut self) {
-        if self.registrar.take_dirty() {
-            self.publish();
+    /// Gives call.route a fresh copy when the registrations changed, and
+    /// schedules a save. Saves are at most one a second: each one syncs the file
+    /// to disk, which must not hold up every REGISTER; a crash loses at most
+    /// that second, which clients register again anyway.
+    fn publish(&mut self) {
+        if !self.registrar.take_dirty() {
+            return;
+        }
+        let view = Arc::new(self.registrar.route_view());
+        match self.view.write() {
+            Ok(mut v) => *v = view,
+            Err(e) => *e.into_inner() = view,
+        }
+        if self.save_due.is_none() {
+            self.save_due = Some(SystemTime::now() + SAVE_DELAY);
         }
     }
 
+    /// Republishes even when no binding changed (the users did).
+    fn force_publish(&mut self) {
+        let view = Arc::new(self.registrar.route_view());
+        match self.view.write() {
+            Ok(mut v) => *v = view,
+            Err(e) => *e.into_inner() = view,
+        }
+        self.publish();
+    }
+
     fn save(&mut self) {
+        self.save_due = None;
         let Some(path) = &self.config.state_file else { return };
         match self.registrar.save(path, SystemTime::now()) {
             Ok(()) => tracing::debug!(file = %path.display(), "registrations saved"),
@@ -321,20 +357,10 @@ impl Actor {
         self.bus = build_bus(&config, &self.env, &self.view, &self.outbound);
         self.config = config;
         self.config.state_file = state_file;
-        // The copy read by call.route must see the new users at once.
-        self.publish();
         self.unregister(gone);
+        // The copy read by call.route must see the new users at once.
+        self.force_publish();
         tracing::info!(dir = %self.config.dir.display(), "configuration reloaded");
-    }
-
-    fn publish(&mut self) {
-        self.registrar.take_dirty();
-        let view = Arc::new(self.registrar.route_view());
-        match self.view.write() {
-            Ok(mut v) => *v = view,
-            Err(e) => *e.into_inner() = view,
-        }
-        self.save();
     }
 }
 
