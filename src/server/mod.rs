@@ -192,6 +192,8 @@ fn log_warnings(config: &Loaded) {
 }
 
 async fn serve(opts: Options) -> Result<(), String> {
+    // Before anything is announced: a SIGHUP's default action would end the process.
+    let mut signals = Signals::new()?;
     let mut config = config::load(&opts.source).map_err(|e| format!("configuration refused:\n{e}"))?;
     log_warnings(&config);
     if opts.state.is_some() {
@@ -225,7 +227,7 @@ async fn serve(opts: Options) -> Result<(), String> {
     }
     endpoint.start();
 
-    signals(&opts, &routing, &mut watch).await?;
+    signals.wait(&opts, &routing, &mut watch).await;
 
     tracing::info!("stopping: finishing transactions in flight");
     if !endpoint.shutdown().await {
@@ -241,22 +243,37 @@ async fn serve(opts: Options) -> Result<(), String> {
     Ok(())
 }
 
-/// Waits for SIGINT/SIGTERM, reloading on SIGHUP and on file changes meanwhile.
-async fn signals(opts: &Options, routing: &Routing, watch: &mut watch::Watch) -> Result<(), String> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let sig = |k| signal(k).map_err(|e| format!("cannot catch signals: {e}"));
-    let (mut int, mut term, mut hup) =
-        (sig(SignalKind::interrupt())?, sig(SignalKind::terminate())?, sig(SignalKind::hangup())?);
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = int.recv() => return Ok(()),
-            _ = term.recv() => return Ok(()),
-            _ = hup.recv() => reload(opts, routing, watch, "SIGHUP").await,
-            _ = tick.tick() => {
-                if watch.changed() {
-                    reload(opts, routing, watch, "a configuration file changed").await;
+/// The signals `serve` handles.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let sig = |k| signal(k).map_err(|e| format!("cannot catch signals: {e}"));
+        Ok(Signals {
+            int: sig(SignalKind::interrupt())?,
+            term: sig(SignalKind::terminate())?,
+            hup: sig(SignalKind::hangup())?,
+        })
+    }
+
+    /// Waits for SIGINT/SIGTERM, reloading on SIGHUP and on file changes meanwhile.
+    async fn wait(&mut self, opts: &Options, routing: &Routing, watch: &mut watch::Watch) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = self.int.recv() => return,
+                _ = self.term.recv() => return,
+                _ = self.hup.recv() => reload(opts, routing, watch, "SIGHUP").await,
+                _ = tick.tick() => {
+                    if watch.changed() {
+                        reload(opts, routing, watch, "a configuration file changed").await;
+                    }
                 }
             }
         }
