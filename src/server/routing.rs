@@ -220,6 +220,8 @@ impl Actor {
         out.queue.extend(outcome.enqueue);
         // The registrations changed already: call.route must see them at once.
         self.publish();
+        // What the request's own dispatches printed comes before its answer.
+        self.report(&mut out);
         (outcome.response, out)
     }
 
@@ -238,8 +240,7 @@ impl Actor {
             self.record(m, *handled, Phase::Sync);
         }
         out.queue.extend(outcome.enqueue);
-        // The registrations changed already: call.route must see them at once.
-        self.publish();
+        self.report(&mut out);
         (outcome.response, out)
     }
 
@@ -255,6 +256,11 @@ impl Actor {
             let handled = self.bus.dispatch(&mut m, &mut out);
             out.finished.push(Finished { msg: m, handled, phase: Phase::Async });
         }
+        self.report(&mut out);
+    }
+
+    /// Logs the echo and debug lines and the messages created so far.
+    fn report(&mut self, out: &mut Outcome) {
         for line in out.echo.drain(..) {
             tracing::info!(target: "rexroute::echo", "{line}");
         }
