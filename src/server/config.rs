@@ -243,6 +243,8 @@ fn read_sip(doc: &Document, errors: &mut Vec<String>, warnings: &mut Vec<String>
     endpoint.tu_timeout = endpoint.timers.f();
     endpoint.shutdown_grace = endpoint.timers.f();
     endpoint.lazy100 = boolean(doc, g, "lazy100", false);
+    // Ours, not Yate's (which has no cap): see `sip::consts::MAX_TRANSACTIONS`.
+    endpoint.max_transactions = positive(doc, g, "max_transactions", endpoint.max_transactions as u32) as usize;
     let ua = value(doc, g, "useragent").filter(|v| !v.is_empty());
     endpoint.server_header = Some(ua.map_or_else(|| format!("rexroute/{}", env!("CARGO_PKG_VERSION")), str::to_owned));
     endpoint.max_forwards = u8::try_from(positive(doc, g, "maxforwards", 20).min(255)).unwrap_or(20);

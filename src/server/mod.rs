@@ -3,7 +3,7 @@
 //! ```text
 //!  sockets ─▶ Endpoint (tokio: transports, transactions, admission 400/501/OPTIONS)
 //!                │ TransactionUser: REGISTER, [methods] requests
-//!                ▼ Work + oneshot (try_send; full queue → 503)
+//!                ▼ Work + Reply (try_send; full queue → 503; the answer goes straight to the transaction)
 //!  routing thread (routing::Actor): Bus + Router + Registrar, one item at a time
 //!                │ REGISTER → Registrar::handle_register (user.auth / user.register on the bus)
 //!                │ generic  → methods::answer: digest check, sip.<method>, response
@@ -35,7 +35,7 @@ mod watch;
 
 use crate::sip::auth::Peer;
 use crate::sip::msg::{reason_phrase, Request, Response};
-use crate::sip::transaction::{Endpoint, Outcome, RequestError, ServerRequest, TransactionUser};
+use crate::sip::transaction::{Endpoint, Outcome, RequestError, ServerRequest, ServerTx, TransactionUser};
 use crate::sip::transport::{ListenAddr, TransportKind};
 use config::{Listener, Loaded, Source};
 use routing::{Routing, Work};
@@ -141,28 +141,53 @@ impl TransactionUser for Tu {
     }
 }
 
-/// Hands a request to the routing thread and its answer back to the transaction.
+/// Hands a request to the routing thread, which answers through the transaction itself.
 fn hand_over(routing: &Routing, names: &OnceLock<Names>, sr: ServerRequest) {
     let connection_id = names.get().map_or_else(|| sr.flow_id.clone(), |n| n.connection_id(&sr));
     let ServerRequest { request, source, kind, tx, .. } = sr;
     let peer = Peer { addr: source, transport: kind.into(), connection_id };
     let busy = Response::for_request(&request, 503, reason_phrase(503));
-    let failed = Response::for_request(&request, 500, reason_phrase(500));
-    let (reply, answer) = oneshot::channel();
+    let reply = Reply::new(tx, Response::for_request(&request, 500, reason_phrase(500)));
     let work = if request.method.is("REGISTER") {
         Work::Register { request, peer, reply }
     } else {
         Work::Generic { request, peer, reply }
     };
-    if routing.submit(work).is_err() {
-        let _ = tx.try_respond(busy);
-        return;
+    if let Err(Work::Register { reply, .. } | Work::Generic { reply, .. }) = routing.submit(work) {
+        reply.send(busy);
     }
-    tokio::spawn(async move {
-        let response = answer.await.unwrap_or(failed);
-        // The transaction may have ended meanwhile (shutdown, tu_timeout).
-        let _ = tx.respond(response).await;
-    });
+}
+
+/// The way back to a request's transaction, used from the routing thread.
+///
+/// Answering straight into the transaction's queue (instead of through a
+/// task waiting on a oneshot) saves a task wake-up per request. A reply
+/// dropped unanswered (the routing thread failed) sends `500`, so the client
+/// is never left to time out.
+pub struct Reply {
+    tx: ServerTx,
+    failed: Option<Response>,
+}
+
+impl Reply {
+    fn new(tx: ServerTx, failed: Response) -> Reply {
+        Reply { tx, failed: Some(failed) }
+    }
+
+    /// Sends the final response.
+    pub fn send(mut self, response: Response) {
+        self.failed = None;
+        // Fails only when the transaction is gone (shutdown, tu_timeout).
+        let _ = self.tx.try_respond(response);
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if let Some(r) = self.failed.take() {
+            let _ = self.tx.try_respond(r);
+        }
+    }
 }
 
 /// Runs the server until SIGINT or SIGTERM. Exit status: 0 after a clean stop,

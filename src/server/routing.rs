@@ -1,8 +1,8 @@
 //! The routing thread: one actor owning the bus, the router and the registrar, fed by a channel.
 //!
-//! SIP tasks never touch routing state: they send a [`Work`] item with a
-//! oneshot for the answer ([`Routing::submit`] never blocks; a full queue is a
-//! `503`). Everything the bus sees therefore happens on this one thread, in
+//! SIP tasks never touch routing state: they send a [`Work`] item with the
+//! [`Reply`] handle of its transaction ([`Routing::submit`] never blocks; a
+//! full queue is a `503`). Everything the bus sees therefore happens on this one thread, in
 //! arrival order, and a reload is a swap between two items.
 //!
 //! regfile's `call.route` handler reads a copy of the registrar
@@ -12,7 +12,7 @@
 
 use super::config::Loaded;
 use super::methods;
-use super::Outbound;
+use super::{Outbound, Reply};
 use crate::bus::{Bus, Cx, Finished, Handler, Outcome, Phase};
 use crate::runtime::env::Env;
 use crate::runtime::message::Message;
@@ -49,7 +49,7 @@ pub enum Work {
         /// Who sent it.
         peer: Peer,
         /// Where the final response goes.
-        reply: oneshot::Sender<Response>,
+        reply: Reply,
     },
     /// A request for a method listed in `[methods]`.
     Generic {
@@ -58,7 +58,7 @@ pub enum Work {
         /// Who sent it.
         peer: Peer,
         /// Where the final response goes.
-        reply: oneshot::Sender<Response>,
+        reply: Reply,
     },
     /// A TCP connection closed: drop the registrations made over it.
     ConnectionClosed(String),
@@ -93,9 +93,11 @@ impl Routing {
         Ok(Routing { tx })
     }
 
-    /// Queues `work` without waiting.
-    pub fn submit(&self, work: Work) -> Result<(), Busy> {
-        self.tx.try_send(work).map_err(|_: TrySendError<Work>| Busy)
+    /// Queues `work` without waiting; a full queue or a stopped thread gives it back.
+    pub fn submit(&self, work: Work) -> Result<(), Work> {
+        self.tx.try_send(work).map_err(|e| match e {
+            TrySendError::Full(w) | TrySendError::Disconnected(w) => w,
+        })
     }
 
     /// Queues `work`, waiting for room (reloads and the stop, which must not be lost).
@@ -190,13 +192,13 @@ impl Actor {
             // The answer goes out before what the rules enqueued runs, as in Yate.
             Work::Register { request, peer, reply } => {
                 let (response, out) = self.register(&request, &peer);
-                let _ = reply.send(response);
+                reply.send(response);
                 self.finish(out);
                 self.publish();
             }
             Work::Generic { request, peer, reply } => {
                 let (response, out) = self.generic(&request, &peer);
-                let _ = reply.send(response);
+                reply.send(response);
                 self.finish(out);
                 self.publish();
             }

@@ -28,10 +28,12 @@ pub const MAX_MESSAGE: usize = 65_535;
 /// Default cap on concurrent TCP connections (accepted and initiated together).
 pub const MAX_CONNECTIONS: usize = 1024;
 
-/// Default cap on live transactions, server and client each. A transaction
-/// lives at most 64·T1 plus the TU's time, so at a sustained 250 requests per
-/// second this is never reached; beyond it new requests get `503`.
-pub const MAX_TRANSACTIONS: usize = 16_384;
+/// Default cap on live transactions, server and client each. A completed UDP
+/// non-INVITE server transaction lingers 64·T1 (timer J, 32 s) to absorb
+/// retransmissions, so this sustains 16,000 requests per second; beyond it new
+/// requests get `503`. A lingering transaction holds its last response (a few
+/// hundred bytes), so the cap also bounds memory to a few hundred MB.
+pub const MAX_TRANSACTIONS: usize = 1 << 19;
 
 /// Default idle time after which a TCP connection with no traffic is closed.
 /// RFC 5626 keep-alives (CRLFCRLF) count as traffic, so a client that pings
