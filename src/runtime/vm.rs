@@ -494,7 +494,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         }
         self.trace(|| {
             let how = if enqueue { "enqueue" } else { "dispatch" };
-            format!("  action: {how} {:?} with {} parameters", String::from_utf8_lossy(&m.name), m.params.len())
+            format!("  action: {how} {:?} with {} parameters", String::from_utf8_lossy(&m.name), m.param_count())
         });
         if m.name.is_empty() {
             return;
