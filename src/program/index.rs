@@ -126,15 +126,20 @@ impl Index {
         self.groups.iter().map(|g| &g.key)
     }
 
-    /// Candidate positions `>= from`, sorted and deduplicated, given the current value
-    /// of each key (same order as [`keys`](Self::keys)).
-    pub fn candidates(&self, from: u32, subjects: &[Vec<u8>], out: &mut Vec<u32>) {
+    /// Candidate positions `>= from`, sorted and deduplicated; `subject(i, key)` gives
+    /// the current value of the i-th key (same order as [`keys`](Self::keys)).
+    pub fn candidates<'s>(
+        &'s self,
+        from: u32,
+        subject: impl Fn(usize, &'s SubjectKey) -> &'s [u8],
+        out: &mut Vec<u32>,
+    ) {
         out.clear();
         out.extend(self.always.iter().copied().filter(|&p| p >= from));
-        for (g, s) in self.groups.iter().zip(subjects) {
+        for (i, g) in self.groups.iter().enumerate() {
             out.extend(g.always.iter().copied().filter(|&p| p >= from));
             let before = out.len();
-            g.trie.walk(crate::ir::template_trim(s), out);
+            g.trie.walk(crate::ir::template_trim(subject(i, &g.key)), out);
             let mut i = before;
             while i < out.len() {
                 if out[i] < from {

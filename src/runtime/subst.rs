@@ -136,7 +136,8 @@ pub fn eval_functions(mut s: Vec<u8>, cx: &mut FuncCtx<'_>) -> Vec<u8> {
 /// All three passes in order, reading parameters from `cx.msg`.
 pub fn expand(template: &[u8], caps: &Captures, cx: &mut FuncCtx<'_>) -> Vec<u8> {
     let matched = replace_matches(template, caps);
-    let params = replace_params(&matched, cx.msg);
+    // Captures may bring `${` in, so the check is on the first pass's result.
+    let params = if find_bytes(&matched, b"${", 0).is_some() { replace_params(&matched, cx.msg) } else { matched };
     eval_functions(params, cx)
 }
 

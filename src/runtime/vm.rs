@@ -57,7 +57,8 @@ pub struct Vm<'a, 'b> {
 #[derive(Default)]
 struct Scratch {
     cands: Vec<u32>,
-    subjects: Vec<Vec<u8>>,
+    /// Values of function subjects, by key position; other subjects are borrowed.
+    funcs: Vec<Vec<u8>>,
 }
 
 impl<'a, 'b> Vm<'a, 'b> {
@@ -96,11 +97,14 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
             return false;
         };
-        let ms = String::from_utf8_lossy(&self.ms).into_owned();
         if let Some(t) = self.msg_trace.as_mut() {
-            t.push(format!("Searching match for {ms}"));
+            t.push(format!("Searching match for {}", String::from_utf8_lossy(&self.ms)));
         }
-        self.trace(|| format!("context '{}' (depth {depth}), match string {ms:?}", String::from_utf8_lossy(ctx)));
+        let ms = &self.ms;
+        if let Some(t) = self.cx.out.trace.as_mut() {
+            let (ctx, ms) = (String::from_utf8_lossy(ctx), String::from_utf8_lossy(ms));
+            t.push(format!("context '{ctx}' (depth {depth}), match string {ms:?}"));
+        }
         self.run(msg, id, depth)
     }
 
@@ -150,22 +154,16 @@ impl<'a, 'b> Vm<'a, 'b> {
         None
     }
 
-    /// Fills `out[i]` with the current value of the index's i-th subject, reusing the
-    /// buffers so that a search allocates nothing once warm.
-    fn subjects(&mut self, msg: &Message, index: &Index, out: &mut Vec<Vec<u8>>) {
+    /// Evaluates the index's function subjects into `out[i]` (by key position); the
+    /// match string and parameters are read in place by the search.
+    fn func_subjects(&mut self, msg: &Message, index: &Index, out: &mut Vec<Vec<u8>>) {
         for (i, key) in index.keys().enumerate() {
-            if out.len() <= i {
-                out.push(Vec::new());
-            }
-            let buf = &mut out[i];
-            buf.clear();
-            match key {
-                SubjectKey::MatchString => buf.extend_from_slice(&self.ms),
-                SubjectKey::Param(name, default) => buf.extend_from_slice(msg.get(name).unwrap_or(default)),
-                SubjectKey::Func(text) => {
-                    let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
-                    *buf = subst::eval_functions(text.clone(), &mut fx);
+            if let SubjectKey::Func(text) = key {
+                if out.len() <= i {
+                    out.resize_with(i + 1, Vec::new);
                 }
+                let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
+                out[i] = subst::eval_functions(text.clone(), &mut fx);
             }
         }
     }
@@ -185,8 +183,9 @@ impl<'a, 'b> Vm<'a, 'b> {
     ) -> Option<bool> {
         let mut from = 0u32;
         'search: while (from as usize) < items.len() {
-            self.subjects(msg, index, &mut scratch.subjects);
-            index.candidates(from, &scratch.subjects, &mut scratch.cands);
+            self.func_subjects(msg, index, &mut scratch.funcs);
+            let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+            index.candidates(from, |i, key| subject_of(ms, m, funcs, i, key), &mut scratch.cands);
             for &pos in scratch.cands.iter() {
                 let flow = match items.get(pos as usize) {
                     Some(Item::Rule(r)) => {
@@ -379,21 +378,25 @@ impl<'a, 'b> Vm<'a, 'b> {
         subst::expand(&t.text, caps, &mut fx)
     }
 
-    /// What an assignment piece does, substituted against `reader`.
-    fn assignment(&mut self, t: &Template, caps: &Captures, reader: &Message) -> Assign {
+    /// Applies an assignment piece to `target`, substituted against `reader` (`None`:
+    /// the message being routed, which is also the target).
+    fn assign(&mut self, t: &Template, caps: &Captures, reader: Option<&Message>, target: &mut Message) {
         match &t.assign {
-            Some(a) => a.clone(),
-            None => Assign::parse(&self.expand(t, caps, reader)),
+            Some(a) => self.apply(a, target),
+            None => {
+                let text = self.expand(t, caps, reader.unwrap_or(target));
+                self.apply(&Assign::parse(&text), target);
+            }
         }
     }
 
-    fn apply(&self, a: Assign, target: &mut Message) {
+    fn apply(&self, a: &Assign, target: &mut Message) {
         match a {
             Assign::Nothing => {}
-            Assign::Set(n, v) => target.set(&n, &v),
-            Assign::Clear(n) => target.clear(&n),
-            Assign::SetGlobal(n, v) => self.env.globals.set(&n, &v),
-            Assign::ClearGlobal(n) => self.env.globals.remove(&n),
+            Assign::Set(n, v) => target.set(n, v),
+            Assign::Clear(n) => target.clear(n),
+            Assign::SetGlobal(n, v) => self.env.globals.set(n, v),
+            Assign::ClearGlobal(n) => self.env.globals.remove(n),
         }
     }
 
@@ -425,8 +428,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             Action::Plain { first, keyword, assigns } => {
                 let action = if keyword.is_some() { Vec::new() } else { self.expand(first, caps, msg) };
                 for t in assigns {
-                    let a = self.assignment(t, caps, msg);
-                    self.apply(a, msg);
+                    self.assign(t, caps, None, msg);
                 }
                 let kw = match keyword {
                     Some(k) => k.clone(),
@@ -489,8 +491,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         let mut m = Message::new(ir::template_trim(&name).to_vec());
         m.time = msg.time;
         for t in assigns {
-            let a = self.assignment(t, caps, msg);
-            self.apply(a, &mut m);
+            self.assign(t, caps, Some(msg), &mut m);
         }
         self.trace(|| {
             let how = if enqueue { "enqueue" } else { "dispatch" };
@@ -515,6 +516,15 @@ impl<'a, 'b> Vm<'a, 'b> {
         let handled = bus.dispatch_nested(&mut m, self.cx.out, self.cx.depth + 1);
         self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
         self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
+    }
+}
+
+/// The current value of an index's i-th subject.
+fn subject_of<'s>(ms: &'s [u8], msg: &'s Message, funcs: &'s [Vec<u8>], i: usize, key: &'s SubjectKey) -> &'s [u8] {
+    match key {
+        SubjectKey::MatchString => ms,
+        SubjectKey::Param(name, default) => msg.get(name).unwrap_or(default),
+        SubjectKey::Func(_) => funcs.get(i).map_or(&[][..], Vec::as_slice),
     }
 }
 
