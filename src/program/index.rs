@@ -36,20 +36,82 @@ fn pure_function(t: &Template) -> bool {
 }
 
 /// A byte trie of literal prefixes; each node lists the positions whose prefix ends there.
+///
+/// It is built node by node, then [`freeze`](Trie::freeze) packs it into flat arrays
+/// (a walk then touches a few contiguous cache lines instead of one vector per node).
 #[derive(Debug, Default)]
 struct Trie {
     /// `(byte, child)` pairs sorted by byte, per node; node 0 is the root.
     children: Vec<Vec<(u8, u32)>>,
     /// Positions (indices into the run) whose prefix ends at each node.
     ends: Vec<Vec<u32>>,
+    /// The packed form, once frozen.
+    flat: Option<Flat>,
+}
+
+/// The trie in flat arrays: node `n`'s edges are `bytes/kids[edge_at[n]..edge_at[n + 1]]`
+/// (sorted by byte) and its positions `ends[end_at[n]..end_at[n + 1]]`.
+#[derive(Debug, Default)]
+struct Flat {
+    edge_at: Vec<u32>,
+    bytes: Vec<u8>,
+    kids: Vec<u32>,
+    end_at: Vec<u32>,
+    ends: Vec<u32>,
+}
+
+impl Flat {
+    fn of(children: &[Vec<(u8, u32)>], ends: &[Vec<u32>]) -> Flat {
+        let mut f = Flat::default();
+        for (kids, at) in children.iter().zip(ends) {
+            f.edge_at.push(f.bytes.len() as u32);
+            f.bytes.extend(kids.iter().map(|k| k.0));
+            f.kids.extend(kids.iter().map(|k| k.1));
+            f.end_at.push(f.ends.len() as u32);
+            f.ends.extend_from_slice(at);
+        }
+        f.edge_at.push(f.bytes.len() as u32);
+        f.end_at.push(f.ends.len() as u32);
+        f
+    }
+
+    fn ends(&self, node: usize) -> &[u32] {
+        let (a, b) = (self.end_at[node] as usize, self.end_at[node + 1] as usize);
+        &self.ends[a..b]
+    }
+
+    fn walk(&self, subject: &[u8], out: &mut Vec<u32>) {
+        let mut node = 0usize;
+        out.extend_from_slice(self.ends(0));
+        for &b in subject {
+            let (a, e) = (self.edge_at[node] as usize, self.edge_at[node + 1] as usize);
+            match self.bytes[a..e].iter().position(|&x| x == b) {
+                Some(i) => node = self.kids[a + i] as usize,
+                None => return,
+            }
+            out.extend_from_slice(self.ends(node));
+        }
+    }
 }
 
 impl Trie {
     fn new() -> Trie {
-        Trie { children: vec![Vec::new()], ends: vec![Vec::new()] }
+        Trie { children: vec![Vec::new()], ends: vec![Vec::new()], flat: None }
+    }
+
+    /// Packs the trie; the build form is dropped.
+    fn freeze(&mut self) {
+        if self.flat.is_none() {
+            self.flat = Some(Flat::of(&self.children, &self.ends));
+            self.children = Vec::new();
+            self.ends = Vec::new();
+        }
     }
 
     fn insert(&mut self, prefix: &[u8], pos: u32) {
+        if let Some(flat) = self.flat.take() {
+            self.thaw(flat);
+        }
         let mut node = 0usize;
         for &b in prefix {
             let kids = &self.children[node];
@@ -67,8 +129,23 @@ impl Trie {
         self.ends[node].push(pos);
     }
 
+    /// Back to the build form, for a late insertion.
+    fn thaw(&mut self, flat: Flat) {
+        let nodes = flat.edge_at.len() - 1;
+        self.children = (0..nodes)
+            .map(|n| {
+                let (a, e) = (flat.edge_at[n] as usize, flat.edge_at[n + 1] as usize);
+                flat.bytes[a..e].iter().copied().zip(flat.kids[a..e].iter().copied()).collect()
+            })
+            .collect();
+        self.ends = (0..nodes).map(|n| flat.ends(n).to_vec()).collect();
+    }
+
     /// Every position whose prefix is a prefix of `subject`.
     fn walk(&self, subject: &[u8], out: &mut Vec<u32>) {
+        if let Some(flat) = &self.flat {
+            return flat.walk(subject, out);
+        }
         let mut node = 0usize;
         out.extend_from_slice(&self.ends[0]);
         for &b in subject {
@@ -120,6 +197,13 @@ impl Index {
         }
     }
 
+    /// Packs the tries for searching; call once the run is complete.
+    pub fn finish(&mut self) {
+        for g in &mut self.groups {
+            g.trie.freeze();
+        }
+    }
+
     /// The subject keys this index needs, in the order [`candidates`](Self::candidates)
     /// expects their values.
     pub fn keys(&self) -> impl Iterator<Item = &SubjectKey> {
@@ -164,7 +248,10 @@ impl Index {
                     SubjectKey::Param(n, _) => format!("${{{}}}", String::from_utf8_lossy(n)),
                     SubjectKey::Func(t) => String::from_utf8_lossy(t).into_owned(),
                 };
-                let prefixed: usize = g.trie.ends.iter().map(Vec::len).sum();
+                let prefixed = match &g.trie.flat {
+                    Some(f) => f.ends.len(),
+                    None => g.trie.ends.iter().map(Vec::len).sum(),
+                };
                 format!("{name}: {prefixed} by prefix, {} always", g.always.len())
             })
             .collect();
