@@ -59,12 +59,45 @@ struct Scratch {
     cands: Vec<u32>,
     /// Values of function subjects, by key position; other subjects are borrowed.
     funcs: Vec<Vec<u8>>,
+    /// The subjects the candidates were found for, by key position.
+    seen: Vec<Vec<u8>>,
+}
+
+/// Most idle buffer sets kept per thread (one per nesting level in use is enough).
+const POOL: usize = 8;
+
+thread_local! {
+    /// Buffer sets of finished handler calls, so that a warm thread routes without
+    /// allocating them again.
+    static SCRATCH: std::cell::RefCell<Vec<Scratch>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Scratch {
+    fn take() -> Scratch {
+        SCRATCH.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop())).unwrap_or_default()
+    }
+
+    fn give_back(self) {
+        let _ = SCRATCH.try_with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                if p.len() < POOL {
+                    p.push(self);
+                }
+            }
+        });
+    }
+}
+
+impl Drop for Vm<'_, '_> {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.scratch).give_back();
+    }
 }
 
 impl<'a, 'b> Vm<'a, 'b> {
     /// A VM for one handler call.
     pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, ms: Vec<u8>, ret: RetSlot) -> Self {
-        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Scratch::default() }
+        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Scratch::take() }
     }
 
     fn log(&mut self, line: String) {
@@ -141,9 +174,9 @@ impl<'a, 'b> Vm<'a, 'b> {
                 Instr::Rule(r) => self.run_range(msg, ctx, r.0 as usize..r.0 as usize + 1, depth, stack),
                 Instr::Run { items, index } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
-                    let mut scratch = std::mem::take(&mut self.scratch);
+                    let mut scratch = std::mem::replace(&mut self.scratch, Scratch::take());
                     let r = self.search(msg, ctx, items, index, depth, stack, &mut scratch);
-                    self.scratch = scratch;
+                    std::mem::replace(&mut self.scratch, scratch).give_back();
                     r
                 }
             };
@@ -168,8 +201,9 @@ impl<'a, 'b> Vm<'a, 'b> {
         }
     }
 
-    /// Evaluates the candidates of a run in order; after an item that lets evaluation go
-    /// on, candidates are found again, since its action may have changed the subjects.
+    /// Evaluates the candidates of a run in order. After an item that lets evaluation go
+    /// on, candidates are found again if its action changed a subject; if none changed,
+    /// the rest of the list is exactly what a new search would find.
     #[allow(clippy::too_many_arguments)]
     fn search(
         &mut self,
@@ -181,12 +215,28 @@ impl<'a, 'b> Vm<'a, 'b> {
         stack: &mut Vec<Block>,
         scratch: &mut Scratch,
     ) -> Option<bool> {
-        let mut from = 0u32;
-        'search: while (from as usize) < items.len() {
-            self.func_subjects(msg, index, &mut scratch.funcs);
-            let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
-            index.candidates(from, |i, key| subject_of(ms, m, funcs, i, key), &mut scratch.cands);
-            for &pos in scratch.cands.iter() {
+        let (mut from, mut next) = (0u32, 0usize);
+        let (mut fresh, mut funcs_current) = (true, false);
+        while (from as usize) < items.len() {
+            if fresh {
+                if !funcs_current {
+                    self.func_subjects(msg, index, &mut scratch.funcs);
+                }
+                let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+                index.candidates(from, |i, key| subject_of(ms, m, funcs, i, key), &mut scratch.cands);
+                for (i, key) in index.keys().enumerate() {
+                    if scratch.seen.len() <= i {
+                        scratch.seen.push(Vec::new());
+                    }
+                    let seen = &mut scratch.seen[i];
+                    seen.clear();
+                    seen.extend_from_slice(subject_of(ms, m, funcs, i, key));
+                }
+                (next, fresh) = (0, false);
+            }
+            let Some(&pos) = scratch.cands.get(next) else { break };
+            next += 1;
+            {
                 let flow = match items.get(pos as usize) {
                     Some(Item::Rule(r)) => {
                         let idx = r.0 as usize;
@@ -206,9 +256,19 @@ impl<'a, 'b> Vm<'a, 'b> {
                     return Some(r);
                 }
                 from = pos + 1;
-                continue 'search;
+                if from as usize >= items.len() {
+                    break;
+                }
+                // Function subjects are evaluated once per search, as without the
+                // comparison: what they log must not be repeated.
+                self.func_subjects(msg, index, &mut scratch.funcs);
+                let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+                fresh = index
+                    .keys()
+                    .enumerate()
+                    .any(|(i, key)| scratch.seen.get(i).map(Vec::as_slice) != Some(subject_of(ms, m, funcs, i, key)));
+                funcs_current = true;
             }
-            break;
         }
         None
     }
