@@ -49,46 +49,61 @@ struct Trie {
     flat: Option<Flat>,
 }
 
-/// The trie in flat arrays: node `n`'s edges are `bytes/kids[edge_at[n]..edge_at[n + 1]]`
-/// (sorted by byte) and its positions `ends[end_at[n]..end_at[n + 1]]`.
+/// The trie in flat arrays: a walk reads one node record and one run of edges per
+/// byte, and positions only at nodes that have some.
 #[derive(Debug, Default)]
 struct Flat {
-    edge_at: Vec<u32>,
-    bytes: Vec<u8>,
-    kids: Vec<u32>,
-    end_at: Vec<u32>,
+    nodes: Vec<Node>,
+    /// `(byte, child)`, each node's run sorted by byte.
+    edges: Vec<(u8, u32)>,
     ends: Vec<u32>,
+}
+
+/// Where a node's edges and positions are in [`Flat`].
+#[derive(Clone, Copy, Debug, Default)]
+struct Node {
+    edge: u32,
+    edge_count: u32,
+    end: u32,
+    end_count: u32,
 }
 
 impl Flat {
     fn of(children: &[Vec<(u8, u32)>], ends: &[Vec<u32>]) -> Flat {
         let mut f = Flat::default();
         for (kids, at) in children.iter().zip(ends) {
-            f.edge_at.push(f.bytes.len() as u32);
-            f.bytes.extend(kids.iter().map(|k| k.0));
-            f.kids.extend(kids.iter().map(|k| k.1));
-            f.end_at.push(f.ends.len() as u32);
+            f.nodes.push(Node {
+                edge: f.edges.len() as u32,
+                edge_count: kids.len() as u32,
+                end: f.ends.len() as u32,
+                end_count: at.len() as u32,
+            });
+            f.edges.extend_from_slice(kids);
             f.ends.extend_from_slice(at);
         }
-        f.edge_at.push(f.bytes.len() as u32);
-        f.end_at.push(f.ends.len() as u32);
         f
     }
 
-    fn ends(&self, node: usize) -> &[u32] {
-        let (a, b) = (self.end_at[node] as usize, self.end_at[node + 1] as usize);
-        &self.ends[a..b]
+    fn edges(&self, n: &Node) -> &[(u8, u32)] {
+        let a = n.edge as usize;
+        self.edges.get(a..a + n.edge_count as usize).unwrap_or_default()
+    }
+
+    fn ends(&self, n: &Node) -> &[u32] {
+        if n.end_count == 0 {
+            return &[];
+        }
+        let a = n.end as usize;
+        self.ends.get(a..a + n.end_count as usize).unwrap_or_default()
     }
 
     fn walk(&self, subject: &[u8], out: &mut Vec<u32>) {
-        let mut node = 0usize;
-        out.extend_from_slice(self.ends(0));
+        let Some(mut node) = self.nodes.first() else { return };
+        out.extend_from_slice(self.ends(node));
         for &b in subject {
-            let (a, e) = (self.edge_at[node] as usize, self.edge_at[node + 1] as usize);
-            match self.bytes[a..e].iter().position(|&x| x == b) {
-                Some(i) => node = self.kids[a + i] as usize,
-                None => return,
-            }
+            let Some(&(_, kid)) = self.edges(node).iter().find(|e| e.0 == b) else { return };
+            let Some(next) = self.nodes.get(kid as usize) else { return };
+            node = next;
             out.extend_from_slice(self.ends(node));
         }
     }
@@ -131,14 +146,8 @@ impl Trie {
 
     /// Back to the build form, for a late insertion.
     fn thaw(&mut self, flat: Flat) {
-        let nodes = flat.edge_at.len() - 1;
-        self.children = (0..nodes)
-            .map(|n| {
-                let (a, e) = (flat.edge_at[n] as usize, flat.edge_at[n + 1] as usize);
-                flat.bytes[a..e].iter().copied().zip(flat.kids[a..e].iter().copied()).collect()
-            })
-            .collect();
-        self.ends = (0..nodes).map(|n| flat.ends(n).to_vec()).collect();
+        self.children = flat.nodes.iter().map(|n| flat.edges(n).to_vec()).collect();
+        self.ends = flat.nodes.iter().map(|n| flat.ends(n).to_vec()).collect();
     }
 
     /// Every position whose prefix is a prefix of `subject`.
@@ -259,5 +268,35 @@ impl Index {
             parts.push(format!("{} impure always", self.always.len()));
         }
         parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The packed trie finds what the build form finds, and late insertions still work.
+    #[test]
+    fn frozen_walk_matches_build_form() {
+        let prefixes: [&[u8]; 7] = [b"", b"0049", b"004", b"0049", b"1790", b"17909069", b"2"];
+        let mut t = Trie::new();
+        for (pos, p) in prefixes.iter().enumerate() {
+            t.insert(p, pos as u32);
+        }
+        let subjects: [&[u8]; 6] = [b"", b"00491234", b"0048", b"179090691", b"2", b"x"];
+        let walk = |t: &Trie, s: &[u8]| {
+            let mut out = Vec::new();
+            t.walk(s, &mut out);
+            out.sort_unstable();
+            out
+        };
+        let before: Vec<Vec<u32>> = subjects.iter().map(|s| walk(&t, s)).collect();
+        assert_eq!(before[1], vec![0, 1, 2, 3]);
+        assert_eq!(before[3], vec![0, 4, 5]);
+        t.freeze();
+        let after: Vec<Vec<u32>> = subjects.iter().map(|s| walk(&t, s)).collect();
+        assert_eq!(before, after);
+        t.insert(b"00", 7);
+        assert_eq!(walk(&t, b"0049"), vec![0, 1, 2, 3, 7]);
     }
 }
