@@ -50,7 +50,8 @@ pub fn find_byte(hay: &[u8], b: u8, from: usize) -> Option<usize> {
 /// Pass 1 (`String::replaceMatches`): `\\` → `\`, `\N` → capture N, any other `\c` and a
 /// trailing `\` stay as written.
 pub fn replace_matches(template: &[u8], caps: &Captures) -> Vec<u8> {
-    let mut out = Vec::with_capacity(template.len());
+    // Room for a number or two substituted in, so a target is built without regrowing.
+    let mut out = Vec::with_capacity(template.len() + 32);
     let mut i = 0;
     while let Some(p) = find_byte(template, b'\\', i) {
         out.extend_from_slice(&template[i..p]);

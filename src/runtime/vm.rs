@@ -340,9 +340,20 @@ impl<'a, 'b> Vm<'a, 'b> {
     ///
     /// Conditions are first answered yes/no; glibc computes captures once, for the last
     /// condition of a matching line whose action uses them. A condition whose subject
-    /// has side effects is evaluated once, with captures when they may be needed.
+    /// has side effects is evaluated once, with captures when they may be needed; so is
+    /// a line's only condition when its regex gives captures as cheaply as an answer.
     fn chain(&mut self, msg: &Message, rule: &ir::Rule) -> Option<Captures> {
-        let want = |c: &Cond| rule.needs_caps && SubjectKey::of(c).is_none();
+        let ir = self.ir;
+        let direct = |c: &Cond| match &c.matcher {
+            Matcher::Regex(id) => {
+                ir.regexes.get(*id).is_some_and(|e| e.compiled().as_ref().is_ok_and(|r| r.has_shape()))
+            }
+            Matcher::Invalid(_) => false,
+        };
+        let want = |c: &Cond| {
+            rule.needs_caps
+                && (SubjectKey::of(c).is_none() || (rule.links.is_empty() && rule.broken.is_none() && direct(c)))
+        };
         let mut last = &rule.cond;
         let (mut r, mut caps) = self.cond(msg, last, want(last));
         for link in &rule.links {
