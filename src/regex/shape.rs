@@ -22,23 +22,27 @@ use super::syntax::{Assertion, Ast, Node};
 /// Longest exact count unrolled (`[0-9]\{4\}`); longer ones are left to glibc.
 const MAX_UNROLL: u32 = 64;
 
-/// One step of the scan.
-#[derive(Clone, Debug)]
+/// One step of the scan; four bytes, so a whole pattern takes a cache line or two.
+#[derive(Clone, Copy, Debug)]
 enum Item {
-    /// Exactly one byte of the set.
-    One(ByteSet),
-    /// Any number of bytes of the set: the single variable-width item.
-    Many(ByteSet),
-    /// Group `n` starts here.
-    Open(usize),
+    /// Exactly this byte.
+    Byte(u8),
+    /// Exactly one byte of `sets[i]`.
+    One(u16),
+    /// Any number of bytes of `sets[i]`: the single variable-width item.
+    Many(u16),
+    /// Group `n` (1..=8) starts here; groups past 8 are not reported and not kept.
+    Open(u8),
     /// Group `n` ends here.
-    Close(usize),
+    Close(u8),
 }
 
 /// A pattern of the class described in the module documentation.
 #[derive(Clone, Debug)]
 pub struct Shape {
     items: Vec<Item>,
+    /// The byte sets the items refer to.
+    sets: Vec<ByteSet>,
     /// Whether the pattern ends with `$`.
     end: bool,
     /// Single-byte items before the repeat (all of them when there is none).
@@ -55,7 +59,7 @@ impl Shape {
         if ast.collating {
             return None;
         }
-        let mut items = Vec::new();
+        let mut b = Builder::default();
         let mut nodes = Vec::new();
         top_level(&ast.root, &mut nodes);
         let starts = nodes.iter().take_while(|n| is_start(n)).count();
@@ -71,10 +75,11 @@ impl Shape {
             }
         }
         for n in rest {
-            linear(n, &mut items)?;
+            b.linear(n)?;
         }
+        let Builder { items, sets } = b;
         let many_at = items.iter().position(|i| matches!(i, Item::Many(_)));
-        let ones = |items: &[Item]| items.iter().filter(|i| matches!(i, Item::One(_))).count();
+        let ones = |items: &[Item]| items.iter().filter(|i| matches!(i, Item::One(_) | Item::Byte(_))).count();
         let (before, after, many) = match many_at {
             Some(at) => {
                 let (head, tail) = (&items[..at], &items[at + 1..]);
@@ -90,7 +95,7 @@ impl Shape {
             }
             None => (ones(&items), 0, false),
         };
-        Some(Shape { items, end, before, after, many })
+        Some(Shape { items, sets, end, before, after, many })
     }
 
     /// The slots glibc's `regexec` reports for `subject` (already cut at its first NUL).
@@ -103,29 +108,36 @@ impl Shape {
         let mut slots: Slots = [None; 9];
         let mut opened: [usize; 9] = [0; 9];
         let mut pos = 0usize;
-        for item in &self.items {
+        for &item in &self.items {
             match item {
+                Item::Byte(b) => {
+                    if *subject.get(pos)? != b {
+                        return None;
+                    }
+                    pos += 1;
+                }
                 Item::One(set) => {
-                    if !set.contains(*subject.get(pos)?) {
+                    if !self.sets.get(usize::from(set))?.contains(*subject.get(pos)?) {
                         return None;
                     }
                     pos += 1;
                 }
                 Item::Many(set) => {
+                    let set = self.sets.get(usize::from(set))?;
                     let stop = if self.end { len - self.after } else { len };
-                    let run = subject[pos..stop].iter().take_while(|&&b| set.contains(b)).count();
+                    let run = subject.get(pos..stop)?.iter().take_while(|&&b| set.contains(b)).count();
                     if self.end && pos + run != stop {
                         return None;
                     }
                     pos += run;
                 }
                 Item::Open(n) => {
-                    if let Some(o) = opened.get_mut(*n) {
+                    if let Some(o) = opened.get_mut(usize::from(n)) {
                         *o = pos;
                     }
                 }
                 Item::Close(n) => {
-                    if let (Some(s), Some(&o)) = (slots.get_mut(*n), opened.get(*n)) {
+                    if let (Some(s), Some(&o)) = (slots.get_mut(usize::from(n)), opened.get(usize::from(n))) {
                         *s = Some((o, pos));
                     }
                 }
@@ -168,34 +180,76 @@ fn byte_set(node: &Node) -> Option<ByteSet> {
     }
 }
 
-/// Appends `node` as items; `None` when it is outside the class.
-fn linear(node: &Node, out: &mut Vec<Item>) -> Option<()> {
-    match node {
-        Node::Empty => {}
-        Node::Concat(items) => items.iter().try_for_each(|n| linear(n, out))?,
-        Node::Group { index, node } => {
-            out.push(Item::Open(*index));
-            linear(node, out)?;
-            out.push(Item::Close(*index));
-        }
-        Node::Repeat { node, min, max } => {
-            let set = byte_set(node)?;
-            let ones = match max {
-                Some(max) if max == min => *min,
-                None => *min,
-                Some(_) => return None,
-            };
-            if ones > MAX_UNROLL {
-                return None;
+/// Items and the sets they refer to, as a pattern is taken apart.
+#[derive(Default)]
+struct Builder {
+    items: Vec<Item>,
+    sets: Vec<ByteSet>,
+}
+
+impl Builder {
+    /// The index of `set` in `sets`, added if new.
+    fn set(&mut self, set: ByteSet) -> Option<u16> {
+        let i = match self.sets.iter().position(|s| *s == set) {
+            Some(i) => i,
+            None => {
+                self.sets.push(set);
+                self.sets.len() - 1
             }
-            out.extend((0..ones).map(|_| Item::One(set)));
-            if max.is_none() {
-                out.push(Item::Many(set));
-            }
-        }
-        other => out.push(Item::One(byte_set(other)?)),
+        };
+        u16::try_from(i).ok()
     }
-    Some(())
+
+    /// One byte of `set`: the byte itself when the set has only it.
+    fn one(&mut self, set: ByteSet) -> Option<Item> {
+        match set.single() {
+            Some(b) => Some(Item::Byte(b)),
+            None => Some(Item::One(self.set(set)?)),
+        }
+    }
+
+    /// Appends `node` as items; `None` when it is outside the class.
+    fn linear(&mut self, node: &Node) -> Option<()> {
+        match node {
+            Node::Empty => {}
+            Node::Concat(items) => items.iter().try_for_each(|n| self.linear(n))?,
+            Node::Group { index, node } => {
+                // Only groups 1..=8 are reported; the others are scanned as plain items.
+                let n = u8::try_from(*index).ok().filter(|n| (1..=8).contains(n));
+                if let Some(n) = n {
+                    self.items.push(Item::Open(n));
+                }
+                self.linear(node)?;
+                if let Some(n) = n {
+                    self.items.push(Item::Close(n));
+                }
+            }
+            Node::Repeat { node, min, max } => {
+                let set = byte_set(node)?;
+                let ones = match max {
+                    Some(max) if max == min => *min,
+                    None => *min,
+                    Some(_) => return None,
+                };
+                if ones > MAX_UNROLL {
+                    return None;
+                }
+                for _ in 0..ones {
+                    let item = self.one(set)?;
+                    self.items.push(item);
+                }
+                if max.is_none() {
+                    let i = self.set(set)?;
+                    self.items.push(Item::Many(i));
+                }
+            }
+            other => {
+                let item = self.one(byte_set(other)?)?;
+                self.items.push(item);
+            }
+        }
+        Some(())
+    }
 }
 
 #[cfg(test)]

@@ -66,6 +66,9 @@ fn dialplan_shapes() {
     ] {
         check(p, &subjects);
     }
+    // Groups past the eighth are matched but not reported.
+    let ten = r"^\(1\)\(2\)\(3\)\(4\)\(5\)\(6\)\(7\)\(8\)\(9\)\(.*\)$";
+    check(ten, &["123456789", "123456789x", "12345678", ""]);
 }
 
 #[test]
