@@ -69,16 +69,31 @@ struct Node {
 }
 
 impl Flat {
+    /// Nodes are laid out breadth first: the upper levels, which every walk visits,
+    /// share a few cache lines.
     fn of(children: &[Vec<(u8, u32)>], ends: &[Vec<u32>]) -> Flat {
+        let mut order = vec![0usize];
+        let mut new_id = vec![0u32; children.len()];
+        let mut i = 0;
+        while let Some(&node) = order.get(i) {
+            for &(_, kid) in children.get(node).map_or(&[][..], Vec::as_slice) {
+                if let Some(id) = new_id.get_mut(kid as usize) {
+                    *id = order.len() as u32;
+                    order.push(kid as usize);
+                }
+            }
+            i += 1;
+        }
         let mut f = Flat::default();
-        for (kids, at) in children.iter().zip(ends) {
+        for &node in &order {
+            let (kids, at) = (&children[node], &ends[node]);
             f.nodes.push(Node {
                 edge: f.edges.len() as u32,
                 edge_count: kids.len() as u32,
                 end: f.ends.len() as u32,
                 end_count: at.len() as u32,
             });
-            f.edges.extend_from_slice(kids);
+            f.edges.extend(kids.iter().map(|&(b, kid)| (b, new_id[kid as usize])));
             f.ends.extend_from_slice(at);
         }
         f
