@@ -55,7 +55,7 @@ fn js(b: &[u8]) -> String {
 
 fn params_json(out: &mut String, m: &Message) {
     out.push('{');
-    for (i, (k, v)) in m.params.iter().enumerate() {
+    for (i, (k, v)) in m.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
@@ -65,7 +65,7 @@ fn params_json(out: &mut String, m: &Message) {
 }
 
 fn has_duplicates(m: &Message) -> bool {
-    m.params.iter().enumerate().any(|(i, (k, _))| m.params[..i].iter().any(|(k2, _)| k2 == k))
+    m.iter().enumerate().any(|(i, (k, _))| m.iter().take(i).any(|(k2, _)| k2 == k))
 }
 
 fn message_fields(out: &mut String, m: &Message, handled: bool) {
@@ -78,7 +78,6 @@ fn message_fields(out: &mut String, m: &Message, handled: bool) {
     params_json(out, m);
     if has_duplicates(m) {
         let list: Vec<Value> = m
-            .params
             .iter()
             .map(|(k, v)| {
                 Value::Array(vec![

@@ -326,7 +326,7 @@ fn check_message(
 }
 
 fn values<'m>(msg: &'m Message, name: &str) -> Vec<&'m [u8]> {
-    msg.params.iter().filter(|(k, _)| k == name.as_bytes()).map(|(_, v)| v.as_slice()).collect()
+    msg.iter().filter(|(k, _)| *k == name.as_bytes()).map(|(_, v)| v).collect()
 }
 
 fn shown(vals: &[&[u8]]) -> String {

@@ -28,7 +28,7 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
             (Item::Rule(RuleId(i as u32)), i + 1, vec![Guard::Rule(i)])
         } else {
             if let Some((items, index, span)) = run.take() {
-                code.steps.push(Instr::Run { items, index });
+                code.steps.push(Instr::Run { items, index: finished(index) });
                 code.spans.push(span);
             }
             code.steps.push(Instr::Rule(RuleId(i as u32)));
@@ -44,10 +44,15 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
         i = next.max(i + 1);
     }
     if let Some((items, index, span)) = run.take() {
-        code.steps.push(Instr::Run { items, index });
+        code.steps.push(Instr::Run { items, index: finished(index) });
         code.spans.push(span);
     }
     code
+}
+
+fn finished(mut index: Index) -> Index {
+    index.finish();
+    index
 }
 
 /// How one line feeds its item's candidacy (a rule item has one guard: itself).

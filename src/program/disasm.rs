@@ -8,9 +8,10 @@ impl Program {
     /// A listing of the program, with the IR for names and locations.
     pub fn disasm(&self, ir: &Ir) -> String {
         let mut s = String::new();
-        let (mut fast, mut exact, mut invalid) = (0, 0, 0);
+        let (mut shaped, mut fast, mut exact, mut invalid) = (0, 0, 0, 0);
         for (_, e) in ir.regexes.iter() {
             match e.compiled() {
+                Ok(r) if r.has_shape() => shaped += 1,
                 Ok(r) if r.has_fast_path() => fast += 1,
                 Ok(_) => exact += 1,
                 Err(_) => invalid += 1,
@@ -18,7 +19,7 @@ impl Program {
         }
         let _ = writeln!(
             s,
-            "; regexes: {} distinct, {fast} with the regex-crate fast path, {exact} glibc only, {invalid} invalid (never match)",
+            "; regexes: {} distinct, {shaped} matched directly, {fast} with the regex-crate fast path, {exact} glibc only, {invalid} invalid (never match)",
             ir.regexes.len()
         );
         for (code, ctx) in self.contexts.iter().zip(&ir.contexts) {

@@ -36,20 +36,112 @@ fn pure_function(t: &Template) -> bool {
 }
 
 /// A byte trie of literal prefixes; each node lists the positions whose prefix ends there.
+///
+/// It is built node by node, then [`freeze`](Trie::freeze) packs it into flat arrays
+/// (a walk then touches a few contiguous cache lines instead of one vector per node).
 #[derive(Debug, Default)]
 struct Trie {
     /// `(byte, child)` pairs sorted by byte, per node; node 0 is the root.
     children: Vec<Vec<(u8, u32)>>,
     /// Positions (indices into the run) whose prefix ends at each node.
     ends: Vec<Vec<u32>>,
+    /// The packed form, once frozen.
+    flat: Option<Flat>,
+}
+
+/// The trie in flat arrays: a walk reads one node record and one run of edges per
+/// byte, and positions only at nodes that have some.
+#[derive(Debug, Default)]
+struct Flat {
+    nodes: Vec<Node>,
+    /// `(byte, child)`, each node's run sorted by byte.
+    edges: Vec<(u8, u32)>,
+    ends: Vec<u32>,
+}
+
+/// Where a node's edges and positions are in [`Flat`].
+#[derive(Clone, Copy, Debug, Default)]
+struct Node {
+    edge: u32,
+    edge_count: u32,
+    end: u32,
+    end_count: u32,
+}
+
+impl Flat {
+    /// Nodes are laid out breadth first: the upper levels, which every walk visits,
+    /// share a few cache lines.
+    fn of(children: &[Vec<(u8, u32)>], ends: &[Vec<u32>]) -> Flat {
+        let mut order = vec![0usize];
+        let mut new_id = vec![0u32; children.len()];
+        let mut i = 0;
+        while let Some(&node) = order.get(i) {
+            for &(_, kid) in children.get(node).map_or(&[][..], Vec::as_slice) {
+                if let Some(id) = new_id.get_mut(kid as usize) {
+                    *id = order.len() as u32;
+                    order.push(kid as usize);
+                }
+            }
+            i += 1;
+        }
+        let mut f = Flat::default();
+        for &node in &order {
+            let (kids, at) = (&children[node], &ends[node]);
+            f.nodes.push(Node {
+                edge: f.edges.len() as u32,
+                edge_count: kids.len() as u32,
+                end: f.ends.len() as u32,
+                end_count: at.len() as u32,
+            });
+            f.edges.extend(kids.iter().map(|&(b, kid)| (b, new_id[kid as usize])));
+            f.ends.extend_from_slice(at);
+        }
+        f
+    }
+
+    fn edges(&self, n: &Node) -> &[(u8, u32)] {
+        let a = n.edge as usize;
+        self.edges.get(a..a + n.edge_count as usize).unwrap_or_default()
+    }
+
+    fn ends(&self, n: &Node) -> &[u32] {
+        if n.end_count == 0 {
+            return &[];
+        }
+        let a = n.end as usize;
+        self.ends.get(a..a + n.end_count as usize).unwrap_or_default()
+    }
+
+    fn walk(&self, subject: &[u8], out: &mut Vec<u32>) {
+        let Some(mut node) = self.nodes.first() else { return };
+        out.extend_from_slice(self.ends(node));
+        for &b in subject {
+            let Some(&(_, kid)) = self.edges(node).iter().find(|e| e.0 == b) else { return };
+            let Some(next) = self.nodes.get(kid as usize) else { return };
+            node = next;
+            out.extend_from_slice(self.ends(node));
+        }
+    }
 }
 
 impl Trie {
     fn new() -> Trie {
-        Trie { children: vec![Vec::new()], ends: vec![Vec::new()] }
+        Trie { children: vec![Vec::new()], ends: vec![Vec::new()], flat: None }
+    }
+
+    /// Packs the trie; the build form is dropped.
+    fn freeze(&mut self) {
+        if self.flat.is_none() {
+            self.flat = Some(Flat::of(&self.children, &self.ends));
+            self.children = Vec::new();
+            self.ends = Vec::new();
+        }
     }
 
     fn insert(&mut self, prefix: &[u8], pos: u32) {
+        if let Some(flat) = self.flat.take() {
+            self.thaw(flat);
+        }
         let mut node = 0usize;
         for &b in prefix {
             let kids = &self.children[node];
@@ -67,8 +159,17 @@ impl Trie {
         self.ends[node].push(pos);
     }
 
+    /// Back to the build form, for a late insertion.
+    fn thaw(&mut self, flat: Flat) {
+        self.children = flat.nodes.iter().map(|n| flat.edges(n).to_vec()).collect();
+        self.ends = flat.nodes.iter().map(|n| flat.ends(n).to_vec()).collect();
+    }
+
     /// Every position whose prefix is a prefix of `subject`.
     fn walk(&self, subject: &[u8], out: &mut Vec<u32>) {
+        if let Some(flat) = &self.flat {
+            return flat.walk(subject, out);
+        }
         let mut node = 0usize;
         out.extend_from_slice(&self.ends[0]);
         for &b in subject {
@@ -120,21 +221,33 @@ impl Index {
         }
     }
 
+    /// Packs the tries for searching; call once the run is complete.
+    pub fn finish(&mut self) {
+        for g in &mut self.groups {
+            g.trie.freeze();
+        }
+    }
+
     /// The subject keys this index needs, in the order [`candidates`](Self::candidates)
     /// expects their values.
     pub fn keys(&self) -> impl Iterator<Item = &SubjectKey> {
         self.groups.iter().map(|g| &g.key)
     }
 
-    /// Candidate positions `>= from`, sorted and deduplicated, given the current value
-    /// of each key (same order as [`keys`](Self::keys)).
-    pub fn candidates(&self, from: u32, subjects: &[Vec<u8>], out: &mut Vec<u32>) {
+    /// Candidate positions `>= from`, sorted and deduplicated; `subject(i, key)` gives
+    /// the current value of the i-th key (same order as [`keys`](Self::keys)).
+    pub fn candidates<'s>(
+        &'s self,
+        from: u32,
+        subject: impl Fn(usize, &'s SubjectKey) -> &'s [u8],
+        out: &mut Vec<u32>,
+    ) {
         out.clear();
         out.extend(self.always.iter().copied().filter(|&p| p >= from));
-        for (g, s) in self.groups.iter().zip(subjects) {
+        for (i, g) in self.groups.iter().enumerate() {
             out.extend(g.always.iter().copied().filter(|&p| p >= from));
             let before = out.len();
-            g.trie.walk(crate::ir::template_trim(s), out);
+            g.trie.walk(crate::ir::template_trim(subject(i, &g.key)), out);
             let mut i = before;
             while i < out.len() {
                 if out[i] < from {
@@ -159,7 +272,10 @@ impl Index {
                     SubjectKey::Param(n, _) => format!("${{{}}}", String::from_utf8_lossy(n)),
                     SubjectKey::Func(t) => String::from_utf8_lossy(t).into_owned(),
                 };
-                let prefixed: usize = g.trie.ends.iter().map(Vec::len).sum();
+                let prefixed = match &g.trie.flat {
+                    Some(f) => f.ends.len(),
+                    None => g.trie.ends.iter().map(Vec::len).sum(),
+                };
                 format!("{name}: {prefixed} by prefix, {} always", g.always.len())
             })
             .collect();
@@ -167,5 +283,35 @@ impl Index {
             parts.push(format!("{} impure always", self.always.len()));
         }
         parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The packed trie finds what the build form finds, and late insertions still work.
+    #[test]
+    fn frozen_walk_matches_build_form() {
+        let prefixes: [&[u8]; 7] = [b"", b"0049", b"004", b"0049", b"1790", b"17909069", b"2"];
+        let mut t = Trie::new();
+        for (pos, p) in prefixes.iter().enumerate() {
+            t.insert(p, pos as u32);
+        }
+        let subjects: [&[u8]; 6] = [b"", b"00491234", b"0048", b"179090691", b"2", b"x"];
+        let walk = |t: &Trie, s: &[u8]| {
+            let mut out = Vec::new();
+            t.walk(s, &mut out);
+            out.sort_unstable();
+            out
+        };
+        let before: Vec<Vec<u32>> = subjects.iter().map(|s| walk(&t, s)).collect();
+        assert_eq!(before[1], vec![0, 1, 2, 3]);
+        assert_eq!(before[3], vec![0, 4, 5]);
+        t.freeze();
+        let after: Vec<Vec<u32>> = subjects.iter().map(|s| walk(&t, s)).collect();
+        assert_eq!(before, after);
+        t.insert(b"00", 7);
+        assert_eq!(walk(&t, b"0049"), vec![0, 1, 2, 3, 7]);
     }
 }

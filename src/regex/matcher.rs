@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::posix::{CompileError, Flags, PosixRegex, Slots};
+use super::shape::Shape;
 use super::translate::translate;
 
 /// Keeps a pathological translation from costing more memory than glibc's own program.
@@ -10,11 +11,13 @@ const FAST_SIZE_LIMIT: usize = 1 << 20;
 
 /// A compiled rule regex.
 ///
-/// Matching decisions use the `regex` crate when the pattern translates provably
-/// (see [`translate`]); capture positions always come from glibc, so they follow
-/// glibc's sub-match rules exactly.
+/// Patterns whose match can only fall one way (see [`Shape`]) are matched by a direct
+/// scan. Otherwise matching decisions use the `regex` crate when the pattern
+/// translates provably (see [`translate`]), and capture positions come from glibc, so
+/// they follow glibc's sub-match rules exactly.
 pub struct Regex {
     posix: PosixRegex,
+    shape: Option<Shape>,
     fast: Option<regex::bytes::Regex>,
     /// glibc's state cache only changes answers for patterns with word or buffer
     /// assertions; those are compiled afresh for every search, as Yate does.
@@ -36,22 +39,29 @@ impl Regex {
     /// Fails exactly when glibc's `regcomp` fails, or for the empty pattern.
     pub fn new(pattern: &[u8], flags: Flags) -> Result<Regex, CompileError> {
         let posix = PosixRegex::compile(pattern, flags)?;
+        let shape = super::syntax::parse(pattern, flags).ok().and_then(|ast| Shape::of(&ast));
         let fast = translate(pattern, flags)
             .and_then(|t| regex::bytes::RegexBuilder::new(&t).size_limit(FAST_SIZE_LIMIT).build().ok());
         let fresh = pattern.windows(2).any(|w| w[0] == b'\\' && b"<>bB`'".contains(&w[1]));
-        Ok(Regex { posix, fast, fresh })
+        Ok(Regex { posix, shape, fast, fresh })
     }
 
     /// Whether `pattern` matches somewhere in `subject` (cut at its first NUL).
     pub fn is_match(&self, subject: &[u8]) -> bool {
+        if let Some(shape) = &self.shape {
+            return shape.is_match(until_nul(subject));
+        }
         match &self.fast {
             Some(fast) => fast.is_match(until_nul(subject)),
             None => self.captures(subject).is_some(),
         }
     }
 
-    /// The whole match and groups 1..=8, from glibc.
+    /// The whole match and groups 1..=8, as glibc reports them.
     pub fn captures(&self, subject: &[u8]) -> Option<Slots> {
+        if let Some(shape) = &self.shape {
+            return shape.captures(until_nul(subject));
+        }
         if self.fresh {
             self.posix.exec(subject)
         } else {
@@ -61,7 +71,12 @@ impl Regex {
 
     /// Whether yes/no tests avoid calling glibc.
     pub fn has_fast_path(&self) -> bool {
-        self.fast.is_some()
+        self.shape.is_some() || self.fast.is_some()
+    }
+
+    /// Whether captures, too, avoid calling glibc.
+    pub fn has_shape(&self) -> bool {
+        self.shape.is_some()
     }
 
     /// The number of groups glibc counted.

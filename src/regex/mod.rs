@@ -5,7 +5,8 @@
 //!   back-references, anchoring, literal prefixes).
 //! * [`lint`]: Perl-isms and silently literal escapes.
 //! * [`translate`]: a provably equivalent `regex`-crate pattern for yes/no matching.
-//! * [`Regex`]: both engines together, as the rule evaluator should use them.
+//! * [`shape`]: anchored patterns whose sub-matches are unique, matched directly.
+//! * [`Regex`]: the engines together, as the rule evaluator should use them.
 
 mod ast;
 mod bracket;
@@ -13,6 +14,7 @@ pub mod byteset;
 pub mod lint;
 mod matcher;
 pub mod posix;
+mod shape;
 pub mod syntax;
 mod token;
 pub mod translate;

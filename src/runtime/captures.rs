@@ -11,10 +11,22 @@ pub type Slots = [Option<(usize, usize)>; SLOTS];
 /// Yate's bookkeeping (`StringMatchPrivate::fixup`) has two visible quirks that this
 /// reproduces: `\9` is always empty (only 9 slots are requested), and when no group
 /// participated `\1` repeats the whole match.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// The texts are ranges of one copy of the subject: one allocation per match.
+#[derive(Clone, Debug, Default)]
 pub struct Captures {
-    texts: [Vec<u8>; 10],
+    subject: Vec<u8>,
+    /// `(start, end)` of `\0`..`\9` in `subject`; `(0, 0)` is empty.
+    spans: [(u32, u32); 10],
 }
+
+impl PartialEq for Captures {
+    fn eq(&self, other: &Captures) -> bool {
+        (0..10).all(|n| self.get(n) == other.get(n))
+    }
+}
+
+impl Eq for Captures {}
 
 impl Captures {
     /// All captures empty: the state after a failed or negated condition.
@@ -29,27 +41,33 @@ impl Captures {
     /// group did not participate. An end past `subject` is clamped to it and a start past
     /// the end gives empty text, as Yate's `substr` would, rather than a panic.
     pub fn from_slots(subject: &[u8], slots: &Slots) -> Self {
-        let text = |slot: Option<(usize, usize)>| -> Vec<u8> {
-            slot.and_then(|(start, end)| subject.get(start..end.min(subject.len())))
-                .map(<[u8]>::to_vec)
-                .unwrap_or_default()
+        // Subjects longer than 4 GiB are cut there; no configuration or message reaches it.
+        let subject = &subject[..subject.len().min(u32::MAX as usize)];
+        let span = |slot: Option<(usize, usize)>| -> (u32, u32) {
+            match slot {
+                Some((start, end)) if start < end.min(subject.len()) => (start as u32, end.min(subject.len()) as u32),
+                _ => (0, 0),
+            }
         };
-        let mut caps = Captures::none();
-        caps.texts[0] = text(slots[0]);
+        let mut caps = Captures { subject: subject.to_vec(), spans: [(0, 0); 10] };
+        caps.spans[0] = span(slots[0]);
         let highest = (1..SLOTS).rev().find(|&i| slots[i].is_some()).unwrap_or(0);
         if highest == 0 {
-            caps.texts[1] = caps.texts[0].clone();
+            caps.spans[1] = caps.spans[0];
             return caps;
         }
         for (i, slot) in slots.iter().enumerate().take(highest + 1).skip(1) {
-            caps.texts[i] = text(*slot);
+            caps.spans[i] = span(*slot);
         }
         caps
     }
 
     /// Capture `n` (`\n`); empty when `n` is out of range or the group did not take part.
     pub fn get(&self, n: usize) -> &[u8] {
-        self.texts.get(n).map_or(&[][..], Vec::as_slice)
+        match self.spans.get(n) {
+            Some(&(start, end)) => self.subject.get(start as usize..end as usize).unwrap_or_default(),
+            None => &[],
+        }
     }
 }
 

@@ -1,5 +1,8 @@
 //! Messages: a name, an ordered multimap of byte-string parameters and a return value.
 
+use std::fmt;
+use std::sync::Arc;
+
 /// A message as Yate's bus carries it.
 ///
 /// Values are byte strings, not `String`: Yate's regexes and functions work on bytes
@@ -9,7 +12,7 @@ pub struct Message {
     /// Current name; `rename` changes it mid-dispatch.
     pub name: Vec<u8>,
     /// Parameters in order. Duplicates are allowed; lookups take the first.
-    pub params: Vec<(Vec<u8>, Vec<u8>)>,
+    params: Params,
     /// The return value (`retValue` in Yate).
     pub retvalue: Vec<u8>,
     /// Creation time in whole seconds since the Unix epoch (`$(message,time)`).
@@ -26,39 +29,232 @@ impl Message {
 
     /// The first parameter with this exact name; `None` when absent (empty is `Some(b"")`).
     pub fn get(&self, name: &[u8]) -> Option<&[u8]> {
-        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_slice())
+        self.params.get(name)
     }
 
     /// Sets the first parameter of that name in place, or appends it.
     pub fn set(&mut self, name: &[u8], value: &[u8]) {
-        match self.params.iter_mut().find(|(k, _)| k == name) {
-            Some((_, v)) => {
-                v.clear();
-                v.extend_from_slice(value);
-            }
-            None => self.params.push((name.to_vec(), value.to_vec())),
-        }
+        self.params.set(name, value)
     }
 
     /// Appends a parameter even if one of that name exists.
     pub fn add(&mut self, name: &[u8], value: &[u8]) {
-        self.params.push((name.to_vec(), value.to_vec()));
+        self.params.add(name, value)
     }
 
     /// Every parameter in order, duplicates included.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.params.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+        self.params.iter()
     }
 
     /// Removes every parameter with this exact name.
     pub fn clear(&mut self, name: &[u8]) {
-        self.params.retain(|(k, _)| k != name);
+        self.params.clear(name)
+    }
+
+    /// How many parameters there are, duplicates included (`$(message,count)`).
+    pub fn param_count(&self) -> usize {
+        self.params.len()
+    }
+}
+
+/// An appended parameter: its name's hash (compared before the bytes), name and value.
+#[derive(Clone, Debug)]
+struct Entry {
+    hash: u32,
+    name: Vec<u8>,
+    value: Vec<u8>,
+}
+
+/// What became of a parameter of the shared base in this copy.
+#[derive(Clone, Debug)]
+enum Edit {
+    Value(Vec<u8>),
+    Removed,
+}
+
+/// Parameters packed for lookups: a search reads the hashes (a few cache lines even
+/// for dozens of parameters), then the bytes of the one entry whose hash fits.
+#[derive(Clone, Debug, Default)]
+struct Base {
+    hashes: Vec<u32>,
+    /// Per entry, where its name and its value end in `bytes`; the name starts where
+    /// the previous value ends.
+    ends: Vec<(u32, u32)>,
+    bytes: Vec<u8>,
+}
+
+impl Base {
+    fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    fn entry(&self, i: usize) -> (&[u8], &[u8]) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1].1 as usize };
+        let (name_end, value_end) = self.ends[i];
+        (&self.bytes[start..name_end as usize], &self.bytes[name_end as usize..value_end as usize])
+    }
+
+    /// Appends an entry; `false` when the bytes would pass 4 GiB (the caller keeps it
+    /// elsewhere).
+    fn push(&mut self, h: u32, name: &[u8], value: &[u8]) -> bool {
+        let name_end = self.bytes.len() + name.len();
+        let value_end = name_end + value.len();
+        let (Ok(name_end), Ok(value_end)) = (u32::try_from(name_end), u32::try_from(value_end)) else {
+            return false;
+        };
+        self.bytes.extend_from_slice(name);
+        self.bytes.extend_from_slice(value);
+        self.hashes.push(h);
+        self.ends.push((name_end, value_end));
+        true
+    }
+
+    /// Positions of the entries named `name`, in order.
+    fn positions<'s>(&'s self, name: &'s [u8], h: u32) -> impl Iterator<Item = usize> + 's {
+        self.hashes.iter().enumerate().filter(move |&(i, &x)| x == h && self.entry(i).0 == name).map(|(i, _)| i)
+    }
+}
+
+/// The parameter list, cheap to clone: routing copies every message it is handed
+/// (the caller keeps the original), then changes a few parameters of the copy.
+///
+/// The parameters live in `base`, shared between clones and never changed once a
+/// change has been recorded: changes go to `edits` (by base position, few) and
+/// `added` (appended after the base). So cloning costs a reference count and no
+/// per-parameter allocation. Building a message (`add` with nothing recorded yet, and
+/// the base not shared) appends to the base.
+#[derive(Clone, Default)]
+struct Params {
+    base: Arc<Base>,
+    edits: Vec<(u32, Edit)>,
+    added: Vec<Entry>,
+}
+
+/// FNV-1a, folded to 32 bits: parameter names are short, and the hash only saves
+/// byte comparisons of names that differ.
+fn hash(name: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in name {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+impl Params {
+    fn edit(&self, i: usize) -> Option<&Edit> {
+        self.edits.iter().find(|(at, _)| *at as usize == i).map(|(_, e)| e)
+    }
+
+    /// Position and current value of the first live base entry named `name`.
+    fn find_base(&self, name: &[u8], h: u32) -> Option<(usize, &[u8])> {
+        for i in self.base.positions(name, h) {
+            match self.edit(i) {
+                None => return Some((i, self.base.entry(i).1)),
+                Some(Edit::Value(v)) => return Some((i, v)),
+                Some(Edit::Removed) => {}
+            }
+        }
+        None
+    }
+
+    fn get(&self, name: &[u8]) -> Option<&[u8]> {
+        let h = hash(name);
+        if let Some((_, v)) = self.find_base(name, h) {
+            return Some(v);
+        }
+        self.added.iter().find(|e| e.hash == h && e.name == name).map(|e| e.value.as_slice())
+    }
+
+    fn set(&mut self, name: &[u8], value: &[u8]) {
+        let h = hash(name);
+        if let Some((i, _)) = self.find_base(name, h) {
+            match self.edits.iter_mut().find(|(at, _)| *at as usize == i) {
+                Some((_, e)) => *e = Edit::Value(value.to_vec()),
+                None => self.edits.push((i as u32, Edit::Value(value.to_vec()))),
+            }
+            return;
+        }
+        match self.added.iter_mut().find(|e| e.hash == h && e.name == name) {
+            Some(e) => {
+                e.value.clear();
+                e.value.extend_from_slice(value);
+            }
+            None => self.add_hashed(h, name, value),
+        }
+    }
+
+    fn add(&mut self, name: &[u8], value: &[u8]) {
+        self.add_hashed(hash(name), name, value)
+    }
+
+    fn add_hashed(&mut self, h: u32, name: &[u8], value: &[u8]) {
+        if self.edits.is_empty() && self.added.is_empty() {
+            if let Some(base) = Arc::get_mut(&mut self.base) {
+                if base.push(h, name, value) {
+                    return;
+                }
+            }
+        }
+        self.added.push(Entry { hash: h, name: name.to_vec(), value: value.to_vec() });
+    }
+
+    fn clear(&mut self, name: &[u8]) {
+        let h = hash(name);
+        for i in self.base.positions(name, h) {
+            match self.edits.iter_mut().find(|(at, _)| *at as usize == i) {
+                Some((_, edit)) => *edit = Edit::Removed,
+                None => self.edits.push((i as u32, Edit::Removed)),
+            }
+        }
+        self.added.retain(|e| e.hash != h || e.name != name);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        let base = (0..self.base.len()).filter_map(move |i| {
+            let (name, value) = self.base.entry(i);
+            match self.edit(i) {
+                None => Some((name, value)),
+                Some(Edit::Value(v)) => Some((name, v.as_slice())),
+                Some(Edit::Removed) => None,
+            }
+        });
+        base.chain(self.added.iter().map(|e| (e.name.as_slice(), e.value.as_slice())))
+    }
+
+    fn len(&self) -> usize {
+        let removed = self.edits.iter().filter(|(_, e)| matches!(e, Edit::Removed)).count();
+        self.base.len() - removed + self.added.len()
+    }
+}
+
+impl PartialEq for Params {
+    fn eq(&self, other: &Params) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Params {}
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        f.debug_list().entries(self.iter().map(|(k, v)| (l(k), l(v)))).finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn list(m: &Message) -> Vec<(String, String)> {
+        let l = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        m.iter().map(|(k, v)| (l(k), l(v))).collect()
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
 
     #[test]
     fn set_keeps_position_and_first_duplicate() {
@@ -69,10 +265,69 @@ mod tests {
         m.set(b"dup", b"new");
         m.set(b"z", b"");
         assert_eq!(m.get(b"dup"), Some(&b"new"[..]));
-        assert_eq!(m.params[2].1, b"d2");
+        assert_eq!(m.iter().nth(2), Some((&b"dup"[..], &b"d2"[..])));
         assert_eq!(m.get(b"z"), Some(&b""[..]));
         assert_eq!(m.get(b"nope"), None);
         m.clear(b"dup");
-        assert_eq!(m.params.len(), 2);
+        assert_eq!(m.param_count(), 2);
+    }
+
+    /// A clone shares the parameters; changes on either side stay on that side.
+    #[test]
+    fn clones_change_independently() {
+        let mut m = Message::new("x");
+        for (k, v) in [("a", "1"), ("dup", "d1"), ("b", "2"), ("dup", "d2")] {
+            m.add(k.as_bytes(), v.as_bytes());
+        }
+        let original = list(&m);
+        let mut c = m.clone();
+        c.set(b"dup", b"new");
+        c.set(b"c", b"3");
+        c.add(b"a", b"again");
+        c.clear(b"b");
+        c.set(b"c", b"4");
+        assert_eq!(list(&m), original);
+        let want = pairs(&[("a", "1"), ("dup", "new"), ("dup", "d2"), ("c", "4"), ("a", "again")]);
+        assert_eq!(list(&c), want);
+        assert_eq!(c.param_count(), 5);
+        assert_eq!(c.get(b"a"), Some(&b"1"[..]));
+        assert_eq!(c.get(b"b"), None);
+        c.clear(b"dup");
+        assert_eq!(c.get(b"dup"), None);
+        c.set(b"dup", b"back");
+        assert_eq!(list(&c), pairs(&[("a", "1"), ("c", "4"), ("a", "again"), ("dup", "back")]));
+        // The original's own changes after the clone do not show in the clone.
+        m.set(b"a", b"changed");
+        assert_eq!(c.get(b"a"), Some(&b"1"[..]));
+        assert_eq!(m.get(b"a"), Some(&b"changed"[..]));
+    }
+
+    /// Once the other copies are gone, changes still read back in order.
+    #[test]
+    fn sole_owner_keeps_order() {
+        let mut m = Message::new("x");
+        m.add(b"a", b"1");
+        m.add(b"b", b"2");
+        let mut c = m.clone();
+        c.set(b"a", b"one");
+        c.clear(b"b");
+        c.add(b"d", b"4");
+        drop(m);
+        c.set(b"e", b"5");
+        assert_eq!(list(&c), pairs(&[("a", "one"), ("d", "4"), ("e", "5")]));
+        assert_eq!(c.clone(), c);
+    }
+
+    /// Equality compares the parameters, not how they are stored.
+    #[test]
+    fn equality_ignores_representation() {
+        let mut a = Message::new("x");
+        a.add(b"k", b"v");
+        let mut b = a.clone();
+        b.set(b"k", b"w");
+        b.set(b"k", b"v");
+        assert_eq!(a, b);
+        b.add(b"k", b"v");
+        assert_ne!(a, b);
     }
 }

@@ -99,13 +99,18 @@ impl Handler for RegexHandler {
                     _ => return false,
                 };
                 let ctx = msg.get(b"context").map_or_else(|| b"default".to_vec(), <[u8]>::to_vec);
-                let started = std::time::Instant::now();
-                let mut vm = Vm::new(ir, env, cx, called.clone(), RetSlot::Message);
+                let msg_trace = tracing_to_msg(msg);
+                let started = msg_trace.as_ref().map(|_| std::time::Instant::now());
+                // The summary line names the number as called, before any `match`.
+                let called_then = msg_trace.as_ref().map(|_| called.clone()).unwrap_or_default();
+                let mut vm = Vm::new(ir, env, cx, called, RetSlot::Message);
                 vm.program = self.router.program.as_ref();
-                vm.msg_trace = tracing_to_msg(msg);
+                vm.msg_trace = msg_trace;
                 let handled = vm.eval(msg, &ctx, 0, false);
                 if let Some(mut lines) = vm.msg_trace.take() {
-                    lines.push(route_summary(msg, &called, &ctx, handled, started.elapsed().as_micros()));
+                    let called = called_then;
+                    let usec = started.map_or(0, |s| s.elapsed().as_micros());
+                    lines.push(route_summary(msg, &called, &ctx, handled, usec));
                     write_trace(msg, lines);
                 }
                 handled
@@ -157,17 +162,19 @@ fn preroute(router: &Router, msg: &mut Message, cx: &mut Cx<'_>) -> bool {
     if !ir.settings.prerouteall && (msg.get(b"context").is_some_and(|c| !c.is_empty()) || caller.is_empty()) {
         return false;
     }
-    let started = std::time::Instant::now();
-    let mut vm = Vm::new(ir, env, cx, caller.clone(), RetSlot::Local(Vec::new()));
+    let msg_trace = tracing_to_msg(msg);
+    let started = msg_trace.as_ref().map(|_| std::time::Instant::now());
+    let caller_then = msg_trace.as_ref().map(|_| caller.clone()).unwrap_or_default();
+    let mut vm = Vm::new(ir, env, cx, caller, RetSlot::Local(Vec::new()));
     vm.program = router.program.as_ref();
-    vm.msg_trace = tracing_to_msg(msg);
+    vm.msg_trace = msg_trace;
     let handled = vm.eval(msg, b"contexts", 0, false);
     let r = match std::mem::replace(&mut vm.ret, RetSlot::Message) {
         RetSlot::Local(r) => r,
         RetSlot::Message => Vec::new(),
     };
     if let Some(mut lines) = vm.msg_trace.take() {
-        let (c, us) = (String::from_utf8_lossy(&caller), started.elapsed().as_micros());
+        let (c, us) = (String::from_utf8_lossy(&caller_then), started.map_or(0, |s| s.elapsed().as_micros()));
         lines.push(if handled {
             format!("Classifying caller '{c}' in context '{}' in {us} usec", String::from_utf8_lossy(&r))
         } else {

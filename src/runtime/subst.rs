@@ -50,7 +50,8 @@ pub fn find_byte(hay: &[u8], b: u8, from: usize) -> Option<usize> {
 /// Pass 1 (`String::replaceMatches`): `\\` → `\`, `\N` → capture N, any other `\c` and a
 /// trailing `\` stay as written.
 pub fn replace_matches(template: &[u8], caps: &Captures) -> Vec<u8> {
-    let mut out = Vec::with_capacity(template.len());
+    // Room for a number or two substituted in, so a target is built without regrowing.
+    let mut out = Vec::with_capacity(template.len() + 32);
     let mut i = 0;
     while let Some(p) = find_byte(template, b'\\', i) {
         out.extend_from_slice(&template[i..p]);
@@ -136,7 +137,8 @@ pub fn eval_functions(mut s: Vec<u8>, cx: &mut FuncCtx<'_>) -> Vec<u8> {
 /// All three passes in order, reading parameters from `cx.msg`.
 pub fn expand(template: &[u8], caps: &Captures, cx: &mut FuncCtx<'_>) -> Vec<u8> {
     let matched = replace_matches(template, caps);
-    let params = replace_params(&matched, cx.msg);
+    // Captures may bring `${` in, so the check is on the first pass's result.
+    let params = if find_bytes(&matched, b"${", 0).is_some() { replace_params(&matched, cx.msg) } else { matched };
     eval_functions(params, cx)
 }
 

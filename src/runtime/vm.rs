@@ -57,13 +57,47 @@ pub struct Vm<'a, 'b> {
 #[derive(Default)]
 struct Scratch {
     cands: Vec<u32>,
-    subjects: Vec<Vec<u8>>,
+    /// Values of function subjects, by key position; other subjects are borrowed.
+    funcs: Vec<Vec<u8>>,
+    /// The subjects the candidates were found for, by key position.
+    seen: Vec<Vec<u8>>,
+}
+
+/// Most idle buffer sets kept per thread (one per nesting level in use is enough).
+const POOL: usize = 8;
+
+thread_local! {
+    /// Buffer sets of finished handler calls, so that a warm thread routes without
+    /// allocating them again.
+    static SCRATCH: std::cell::RefCell<Vec<Scratch>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Scratch {
+    fn take() -> Scratch {
+        SCRATCH.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop())).unwrap_or_default()
+    }
+
+    fn give_back(self) {
+        let _ = SCRATCH.try_with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                if p.len() < POOL {
+                    p.push(self);
+                }
+            }
+        });
+    }
+}
+
+impl Drop for Vm<'_, '_> {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.scratch).give_back();
+    }
 }
 
 impl<'a, 'b> Vm<'a, 'b> {
     /// A VM for one handler call.
     pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, ms: Vec<u8>, ret: RetSlot) -> Self {
-        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Scratch::default() }
+        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Scratch::take() }
     }
 
     fn log(&mut self, line: String) {
@@ -96,11 +130,14 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
             return false;
         };
-        let ms = String::from_utf8_lossy(&self.ms).into_owned();
         if let Some(t) = self.msg_trace.as_mut() {
-            t.push(format!("Searching match for {ms}"));
+            t.push(format!("Searching match for {}", String::from_utf8_lossy(&self.ms)));
         }
-        self.trace(|| format!("context '{}' (depth {depth}), match string {ms:?}", String::from_utf8_lossy(ctx)));
+        let ms = &self.ms;
+        if let Some(t) = self.cx.out.trace.as_mut() {
+            let (ctx, ms) = (String::from_utf8_lossy(ctx), String::from_utf8_lossy(ms));
+            t.push(format!("context '{ctx}' (depth {depth}), match string {ms:?}"));
+        }
         self.run(msg, id, depth)
     }
 
@@ -137,9 +174,9 @@ impl<'a, 'b> Vm<'a, 'b> {
                 Instr::Rule(r) => self.run_range(msg, ctx, r.0 as usize..r.0 as usize + 1, depth, stack),
                 Instr::Run { items, index } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
-                    let mut scratch = std::mem::take(&mut self.scratch);
+                    let mut scratch = std::mem::replace(&mut self.scratch, Scratch::take());
                     let r = self.search(msg, ctx, items, index, depth, stack, &mut scratch);
-                    self.scratch = scratch;
+                    std::mem::replace(&mut self.scratch, scratch).give_back();
                     r
                 }
             };
@@ -150,28 +187,23 @@ impl<'a, 'b> Vm<'a, 'b> {
         None
     }
 
-    /// Fills `out[i]` with the current value of the index's i-th subject, reusing the
-    /// buffers so that a search allocates nothing once warm.
-    fn subjects(&mut self, msg: &Message, index: &Index, out: &mut Vec<Vec<u8>>) {
+    /// Evaluates the index's function subjects into `out[i]` (by key position); the
+    /// match string and parameters are read in place by the search.
+    fn func_subjects(&mut self, msg: &Message, index: &Index, out: &mut Vec<Vec<u8>>) {
         for (i, key) in index.keys().enumerate() {
-            if out.len() <= i {
-                out.push(Vec::new());
-            }
-            let buf = &mut out[i];
-            buf.clear();
-            match key {
-                SubjectKey::MatchString => buf.extend_from_slice(&self.ms),
-                SubjectKey::Param(name, default) => buf.extend_from_slice(msg.get(name).unwrap_or(default)),
-                SubjectKey::Func(text) => {
-                    let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
-                    *buf = subst::eval_functions(text.clone(), &mut fx);
+            if let SubjectKey::Func(text) = key {
+                if out.len() <= i {
+                    out.resize_with(i + 1, Vec::new);
                 }
+                let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
+                out[i] = subst::eval_functions(text.clone(), &mut fx);
             }
         }
     }
 
-    /// Evaluates the candidates of a run in order; after an item that lets evaluation go
-    /// on, candidates are found again, since its action may have changed the subjects.
+    /// Evaluates the candidates of a run in order. After an item that lets evaluation go
+    /// on, candidates are found again if its action changed a subject; if none changed,
+    /// the rest of the list is exactly what a new search would find.
     #[allow(clippy::too_many_arguments)]
     fn search(
         &mut self,
@@ -183,11 +215,28 @@ impl<'a, 'b> Vm<'a, 'b> {
         stack: &mut Vec<Block>,
         scratch: &mut Scratch,
     ) -> Option<bool> {
-        let mut from = 0u32;
-        'search: while (from as usize) < items.len() {
-            self.subjects(msg, index, &mut scratch.subjects);
-            index.candidates(from, &scratch.subjects, &mut scratch.cands);
-            for &pos in scratch.cands.iter() {
+        let (mut from, mut next) = (0u32, 0usize);
+        let (mut fresh, mut funcs_current) = (true, false);
+        while (from as usize) < items.len() {
+            if fresh {
+                if !funcs_current {
+                    self.func_subjects(msg, index, &mut scratch.funcs);
+                }
+                let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+                index.candidates(from, |i, key| subject_of(ms, m, funcs, i, key), &mut scratch.cands);
+                for (i, key) in index.keys().enumerate() {
+                    if scratch.seen.len() <= i {
+                        scratch.seen.push(Vec::new());
+                    }
+                    let seen = &mut scratch.seen[i];
+                    seen.clear();
+                    seen.extend_from_slice(subject_of(ms, m, funcs, i, key));
+                }
+                (next, fresh) = (0, false);
+            }
+            let Some(&pos) = scratch.cands.get(next) else { break };
+            next += 1;
+            {
                 let flow = match items.get(pos as usize) {
                     Some(Item::Rule(r)) => {
                         let idx = r.0 as usize;
@@ -207,9 +256,19 @@ impl<'a, 'b> Vm<'a, 'b> {
                     return Some(r);
                 }
                 from = pos + 1;
-                continue 'search;
+                if from as usize >= items.len() {
+                    break;
+                }
+                // Function subjects are evaluated once per search, as without the
+                // comparison: what they log must not be repeated.
+                self.func_subjects(msg, index, &mut scratch.funcs);
+                let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+                fresh = index
+                    .keys()
+                    .enumerate()
+                    .any(|(i, key)| scratch.seen.get(i).map(Vec::as_slice) != Some(subject_of(ms, m, funcs, i, key)));
+                funcs_current = true;
             }
-            break;
         }
         None
     }
@@ -281,9 +340,20 @@ impl<'a, 'b> Vm<'a, 'b> {
     ///
     /// Conditions are first answered yes/no; glibc computes captures once, for the last
     /// condition of a matching line whose action uses them. A condition whose subject
-    /// has side effects is evaluated once, with captures when they may be needed.
+    /// has side effects is evaluated once, with captures when they may be needed; so is
+    /// a line's only condition when its regex gives captures as cheaply as an answer.
     fn chain(&mut self, msg: &Message, rule: &ir::Rule) -> Option<Captures> {
-        let want = |c: &Cond| rule.needs_caps && SubjectKey::of(c).is_none();
+        let ir = self.ir;
+        let direct = |c: &Cond| match &c.matcher {
+            Matcher::Regex(id) => {
+                ir.regexes.get(*id).is_some_and(|e| e.compiled().as_ref().is_ok_and(|r| r.has_shape()))
+            }
+            Matcher::Invalid(_) => false,
+        };
+        let want = |c: &Cond| {
+            rule.needs_caps
+                && (SubjectKey::of(c).is_none() || (rule.links.is_empty() && rule.broken.is_none() && direct(c)))
+        };
         let mut last = &rule.cond;
         let (mut r, mut caps) = self.cond(msg, last, want(last));
         for link in &rule.links {
@@ -379,21 +449,25 @@ impl<'a, 'b> Vm<'a, 'b> {
         subst::expand(&t.text, caps, &mut fx)
     }
 
-    /// What an assignment piece does, substituted against `reader`.
-    fn assignment(&mut self, t: &Template, caps: &Captures, reader: &Message) -> Assign {
+    /// Applies an assignment piece to `target`, substituted against `reader` (`None`:
+    /// the message being routed, which is also the target).
+    fn assign(&mut self, t: &Template, caps: &Captures, reader: Option<&Message>, target: &mut Message) {
         match &t.assign {
-            Some(a) => a.clone(),
-            None => Assign::parse(&self.expand(t, caps, reader)),
+            Some(a) => self.apply(a, target),
+            None => {
+                let text = self.expand(t, caps, reader.unwrap_or(target));
+                self.apply(&Assign::parse(&text), target);
+            }
         }
     }
 
-    fn apply(&self, a: Assign, target: &mut Message) {
+    fn apply(&self, a: &Assign, target: &mut Message) {
         match a {
             Assign::Nothing => {}
-            Assign::Set(n, v) => target.set(&n, &v),
-            Assign::Clear(n) => target.clear(&n),
-            Assign::SetGlobal(n, v) => self.env.globals.set(&n, &v),
-            Assign::ClearGlobal(n) => self.env.globals.remove(&n),
+            Assign::Set(n, v) => target.set(n, v),
+            Assign::Clear(n) => target.clear(n),
+            Assign::SetGlobal(n, v) => self.env.globals.set(n, v),
+            Assign::ClearGlobal(n) => self.env.globals.remove(n),
         }
     }
 
@@ -425,8 +499,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             Action::Plain { first, keyword, assigns } => {
                 let action = if keyword.is_some() { Vec::new() } else { self.expand(first, caps, msg) };
                 for t in assigns {
-                    let a = self.assignment(t, caps, msg);
-                    self.apply(a, msg);
+                    self.assign(t, caps, None, msg);
                 }
                 let kw = match keyword {
                     Some(k) => k.clone(),
@@ -489,12 +562,11 @@ impl<'a, 'b> Vm<'a, 'b> {
         let mut m = Message::new(ir::template_trim(&name).to_vec());
         m.time = msg.time;
         for t in assigns {
-            let a = self.assignment(t, caps, msg);
-            self.apply(a, &mut m);
+            self.assign(t, caps, Some(msg), &mut m);
         }
         self.trace(|| {
             let how = if enqueue { "enqueue" } else { "dispatch" };
-            format!("  action: {how} {:?} with {} parameters", String::from_utf8_lossy(&m.name), m.params.len())
+            format!("  action: {how} {:?} with {} parameters", String::from_utf8_lossy(&m.name), m.param_count())
         });
         if m.name.is_empty() {
             return;
@@ -515,6 +587,15 @@ impl<'a, 'b> Vm<'a, 'b> {
         let handled = bus.dispatch_nested(&mut m, self.cx.out, self.cx.depth + 1);
         self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
         self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
+    }
+}
+
+/// The current value of an index's i-th subject.
+fn subject_of<'s>(ms: &'s [u8], msg: &'s Message, funcs: &'s [Vec<u8>], i: usize, key: &'s SubjectKey) -> &'s [u8] {
+    match key {
+        SubjectKey::MatchString => ms,
+        SubjectKey::Param(name, default) => msg.get(name).unwrap_or(default),
+        SubjectKey::Func(_) => funcs.get(i).map_or(&[][..], Vec::as_slice),
     }
 }
 

@@ -46,7 +46,7 @@ pub(super) fn message(params: &[(&str, &str)]) -> Message {
 
 pub(super) fn params(msg: &Message) -> Vec<(String, String)> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    msg.params.iter().map(|(k, v)| (text(k), text(v))).collect()
+    msg.iter().map(|(k, v)| (text(k), text(v))).collect()
 }
 
 pub(super) fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

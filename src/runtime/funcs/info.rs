@@ -49,10 +49,10 @@ pub(super) fn message(msg: &Message, par: &[u8], sep: Option<usize>) -> Vec<u8> 
         b"time" => msg.time.to_string().into_bytes(),
         b"broadcast" => bool_text(msg.broadcast).to_vec(),
         b"retval" => msg.retvalue.clone(),
-        b"count" => msg.params.len().to_string().into_bytes(),
+        b"count" => msg.param_count().to_string().into_bytes(),
         b"parameters" => {
             let mut out = Vec::new();
-            for (name, _) in &msg.params {
+            for (name, _) in msg.iter() {
                 append_sep(&mut out, name, joiner(list_sep));
             }
             out

@@ -191,7 +191,7 @@ impl Authenticator {
         };
         let presented = self.select(&creds);
         let mut m = self.user_auth_message(req, peer, context, &presented, now);
-        let before: Vec<Vec<u8>> = m.params.iter().map(|(k, _)| k.clone()).collect();
+        let before: Vec<Vec<u8>> = m.iter().map(|(k, _)| k.to_vec()).collect();
         let handled = dispatch(&mut m);
         let mut authfail = None;
         let decision = self.decide(req, &presented, &m, handled, now, &mut authfail);
@@ -317,7 +317,7 @@ fn returned_params(
         }
     }
     let skip = |k: &[u8]| before.iter().any(|b| b == k) || k == b"username" || k == b"realm";
-    out.extend(m.params.iter().filter(|(k, _)| !skip(k)).cloned());
+    out.extend(m.iter().filter(|(k, _)| !skip(k)).map(|(k, v)| (k.to_vec(), v.to_vec())));
     out
 }
 

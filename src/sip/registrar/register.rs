@@ -78,12 +78,11 @@ fn kept_params(addr: &NameAddr) -> String {
 /// prefix can be changed with `osip-prefix`), as ysipchan adds them.
 fn osip_headers(m: &Message) -> Vec<(String, Vec<u8>)> {
     let prefix = m.get(b"osip-prefix").filter(|p| !p.is_empty()).unwrap_or(b"osip_");
-    m.params
-        .iter()
+    m.iter()
         .filter_map(|(k, v)| {
             let name = std::str::from_utf8(k.strip_prefix(prefix)?).ok().filter(|n| is_token(n))?;
             // A line break in the value would smuggle extra header lines in.
-            (!v.iter().any(|&b| b == b'\r' || b == b'\n')).then(|| (name.to_owned(), v.clone()))
+            (!v.iter().any(|&b| b == b'\r' || b == b'\n')).then(|| (name.to_owned(), v.to_vec()))
         })
         .collect()
 }
