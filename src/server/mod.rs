@@ -153,8 +153,10 @@ fn hand_over(routing: &Routing, names: &OnceLock<Names>, sr: ServerRequest) {
     } else {
         Work::Generic { request, peer, reply }
     };
-    if let Err(Work::Register { reply, .. } | Work::Generic { reply, .. }) = routing.submit(work) {
-        reply.send(busy);
+    if let Err(work) = routing.submit(work) {
+        if let Work::Register { reply, .. } | Work::Generic { reply, .. } = *work {
+            reply.send(busy);
+        }
     }
 }
 

@@ -94,9 +94,9 @@ impl Routing {
     }
 
     /// Queues `work` without waiting; a full queue or a stopped thread gives it back.
-    pub fn submit(&self, work: Work) -> Result<(), Work> {
+    pub fn submit(&self, work: Work) -> Result<(), Box<Work>> {
         self.tx.try_send(work).map_err(|e| match e {
-            TrySendError::Full(w) | TrySendError::Disconnected(w) => w,
+            TrySendError::Full(w) | TrySendError::Disconnected(w) => Box::new(w),
         })
     }
 
