@@ -115,6 +115,13 @@ impl PosixRegex {
         if pattern.as_bytes().is_empty() {
             return Err(CompileError { code: libc::REG_BADPAT, message: "Empty regular expression".to_owned() });
         }
+        if let Some(size) = too_large(pattern.as_bytes(), flags) {
+            let message = format!(
+                "Memory exhausted: the pattern expands to about {size} nodes (more than {EXPANSION_LIMIT}); \
+                 refused before regcomp, which would take minutes and gigabytes"
+            );
+            return Err(CompileError { code: libc::REG_ESPACE, message });
+        }
         let raw = compile_raw(&pattern, flags)?;
         Ok(PosixRegex { raw, flags, pattern })
     }
@@ -168,6 +175,40 @@ impl PosixRegex {
     /// Whether glibc finds a match anywhere in `subject`.
     pub fn is_match(&self, subject: &[u8]) -> bool {
         self.exec(subject).is_some()
+    }
+}
+
+/// The largest expansion [`too_large`] lets through to `regcomp`.
+///
+/// glibc copies a repeated subexpression once per required repetition (`x+` is
+/// `xx*`, `x{3}` three copies), so stacked repeats grow exponentially: 20
+/// stacked `+` take glibc 3 s and 1 GB, 30 would exhaust the machine. Real
+/// patterns stay far below (`[0-9]{1,15}` is 15 copies).
+pub const EXPANSION_LIMIT: u64 = 200_000;
+
+/// Estimated size of glibc's compiled tree for `pattern`, when over [`EXPANSION_LIMIT`].
+/// Patterns our parser does not read are left to `regcomp`.
+fn too_large(pattern: &[u8], flags: Flags) -> Option<u64> {
+    let ast = super::syntax::parse(pattern, flags).ok()?;
+    let size = expansion(&ast.root);
+    (size > EXPANSION_LIMIT).then_some(size)
+}
+
+fn expansion(node: &super::syntax::Node) -> u64 {
+    use super::syntax::Node;
+    match node {
+        Node::Group { node, .. } => expansion(node).saturating_add(2),
+        Node::Concat(nodes) => nodes.iter().fold(0u64, |acc, n| acc.saturating_add(expansion(n))),
+        Node::Alternate(nodes) => nodes.iter().fold(nodes.len() as u64, |acc, n| acc.saturating_add(expansion(n))),
+        Node::Repeat { node, min, max } => {
+            // One copy per required repetition plus one for the optional tail.
+            let copies = match max {
+                Some(max) => u64::from((*max).max(1)),
+                None => u64::from(*min) + 1,
+            };
+            expansion(node).saturating_mul(copies)
+        }
+        _ => 1,
     }
 }
 

@@ -177,3 +177,28 @@ fn each_search_uses_a_fresh_pattern() {
     assert!(r.exec_reusing(b"aa").is_some());
     assert!(r.exec_reusing(b"aa.").is_some());
 }
+
+#[test]
+fn stacked_repeats_that_would_exhaust_regcomp_are_refused() {
+    // 40 stacked `+` would make glibc copy the group 2^40 times.
+    let bomb = format!("^([0-9]{{3}})-{}\\1$", "+".repeat(40));
+    let err = PosixRegex::compile(bomb.as_bytes(), ERE).err().expect("refused");
+    assert_eq!(err.code, libc::REG_ESPACE);
+    assert!(err.message.starts_with("Memory exhausted"), "{}", err.message);
+    let nested = "\\(a\\{1000\\}\\)\\{1000\\}";
+    assert_eq!(PosixRegex::compile(nested.as_bytes(), BRE).err().map(|e| e.code), Some(libc::REG_ESPACE));
+}
+
+#[test]
+fn ordinary_repeats_stay_below_the_expansion_limit() {
+    for (p, f) in [
+        ("^\\([0-9]\\{1,15\\}\\)$", BRE),
+        ("^00(1|7|44|49)([0-9]{6,14})$", ERE),
+        (".{1,255}", ERE),
+        ("[0-9]{1,32767}", ERE),
+        ("a++++++++", ERE),
+        ("(a*)*******", ERE),
+    ] {
+        assert!(PosixRegex::compile(p.as_bytes(), f).is_ok(), "{p}");
+    }
+}
