@@ -14,7 +14,7 @@ use rexroute::sip::generic::{handle_generic, GenericConfig, GenericOutcome};
 use rexroute::sip::msg::{parse, Message as Sip, Request, Response};
 use rexroute::sip::regfile::Users;
 use rexroute::sip::registrar::{Config, Registrar, RouteHandler};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 use support::{request, Ua};
 
@@ -55,7 +55,7 @@ fn server(now: SystemTime) -> Server {
     let mut reg = Registrar::new(Config::default(), users.clone());
     let out = Ua::new("bob", "secret2", 5072).register(&mut reg, now, "<sip:bob@127.0.0.1:5072;transport=udp>", None);
     assert_eq!(out.response.code, 200);
-    RouteHandler::install(&mut bus, Arc::new(Mutex::new(reg)), 100);
+    RouteHandler::install(&mut bus, Arc::new(RwLock::new(Arc::new(reg.route_view()))), 100);
 
     let (late, warnings) = lateroute::Config::from_document(&doc("lateroute.conf"));
     assert!(warnings.is_empty());

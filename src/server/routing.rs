@@ -13,13 +13,13 @@
 use super::config::Loaded;
 use super::methods;
 use super::{Outbound, Reply};
-use crate::bus::{Bus, Cx, Finished, Handler, Outcome, Phase};
+use crate::bus::{Bus, Finished, Outcome, Phase};
 use crate::runtime::env::Env;
 use crate::runtime::message::Message;
 use crate::runtime::router::{Engine, Router};
 use crate::sip::auth::Peer;
 use crate::sip::msg::{Request, Response};
-use crate::sip::registrar::{self, Registrar};
+use crate::sip::registrar::{self, Registrar, RouteHandler, RouteView};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -106,23 +106,11 @@ impl Routing {
     }
 }
 
-/// regfile's `call.route` handler over the latest registrar copy.
-struct RegfileRoute {
-    view: Arc<RwLock<Arc<Registrar>>>,
-}
-
-impl Handler for RegfileRoute {
-    fn received(&self, msg: &mut Message, _: &mut Cx<'_>) -> bool {
-        let view = self.view.read().map(|v| v.clone()).unwrap_or_else(|e| e.into_inner().clone());
-        view.route(msg, SystemTime::now())
-    }
-}
-
 struct Actor {
     bus: Bus,
     env: Arc<Env>,
     registrar: Registrar,
-    view: Arc<RwLock<Arc<Registrar>>>,
+    view: RouteView,
     config: Loaded,
     outbound: Outbound,
     log: Option<std::fs::File>,
@@ -373,12 +361,12 @@ impl Actor {
 }
 
 /// The bus for one configuration: regexroute's handlers, regfile's `call.route`, lateroute.
-fn build_bus(config: &Loaded, env: &Arc<Env>, view: &Arc<RwLock<Arc<Registrar>>>, outbound: &Outbound) -> Bus {
+fn build_bus(config: &Loaded, env: &Arc<Env>, view: &RouteView, outbound: &Outbound) -> Bus {
     let mut bus = Bus::new();
     let router = Router::with_engine(config.routes.clone(), env.clone(), Engine::Compiled);
     router.install(&mut bus);
     let priority = config.users.general.route_priority;
-    bus.install(priority, b"call.route", None, Arc::new(RegfileRoute { view: view.clone() }));
+    RouteHandler::install(&mut bus, view.clone(), priority);
     config.lateroute.install(&mut bus);
     methods::install_senders(&mut bus, config, outbound);
     bus

@@ -29,7 +29,7 @@ mod route;
 pub use crate::sip::auth::{Peer, Transport};
 pub use binding::{contact_key, Binding, Bindings};
 pub use persist::PersistError;
-pub use route::{RouteHandler, RouteResult};
+pub use route::{RouteHandler, RouteResult, RouteView};
 
 use crate::runtime::message::Message;
 use crate::sip::auth::{unix_secs, AuthConfig, Authenticator};

@@ -13,28 +13,36 @@ use super::Registrar;
 use crate::bus::{Bus, Cx, Handler};
 use crate::runtime::message::Message;
 use crate::runtime::num::to_boolean;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-/// regfile's `call.route` handler on a bus, over a registrar shared with the
-/// REGISTER path. Install it at regfile.conf's `[general] route` priority
+/// The registrar as `call.route` sees it: a copy ([`Registrar::route_view`])
+/// that the owner of the registrar republishes after every change.
+///
+/// Routing never locks the live registrar: REGISTER processing holds it
+/// mutably while it dispatches `user.auth` / `user.register`, and a rule may
+/// dispatch `call.route` from there.
+pub type RouteView = Arc<RwLock<Arc<Registrar>>>;
+
+/// regfile's `call.route` handler on a bus, over a [`RouteView`]. Install it at
+/// regfile.conf's `[general] route` priority
 /// ([`crate::sip::regfile::General::route_priority`], 100 by default).
 pub struct RouteHandler {
-    registrar: Arc<Mutex<Registrar>>,
+    view: RouteView,
 }
 
 impl RouteHandler {
     /// Installs the handler for `call.route` at `priority`.
-    pub fn install(bus: &mut Bus, registrar: Arc<Mutex<Registrar>>, priority: i32) {
-        bus.install(priority, b"call.route", None, Arc::new(RouteHandler { registrar }));
+    pub fn install(bus: &mut Bus, view: RouteView, priority: i32) {
+        bus.install(priority, b"call.route", None, Arc::new(RouteHandler { view }));
     }
 }
 
 impl Handler for RouteHandler {
     fn received(&self, msg: &mut Message, _cx: &mut Cx<'_>) -> bool {
-        // A panic elsewhere while holding the lock leaves the bindings usable.
-        let reg = self.registrar.lock().unwrap_or_else(|e| e.into_inner());
-        reg.route(msg, SystemTime::now())
+        // A panic elsewhere while holding the lock leaves the last copy usable.
+        let view = self.view.read().map(|v| v.clone()).unwrap_or_else(|e| e.into_inner().clone());
+        view.route(msg, SystemTime::now())
     }
 }
 
