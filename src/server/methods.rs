@@ -1,53 +1,15 @@
-//! Generic methods (`[methods]`: MESSAGE, PUBLISH; `[message] enable`) and the handlers that send SIP requests.
+//! The handlers that send SIP requests, and the [`Outbound`] handle they send through.
 //!
-//! Both run on the routing thread. [`answer`] takes a request the endpoint
-//! admitted (its method is in the Allow list because `[methods]` or `[message]
-//! enable` put it there) and returns what `sip::generic` made of it: the digest
-//! check its configuration asks for, then `sip.<method>` (or, on the native
-//! MESSAGE path, `call.route` and `msg.execute`) and the response.
-//! [`install_senders`] puts `sip::generate`'s `xsip.generate` / `msg.execute`
-//! handler on the bus, sending through an [`Outbound`].
+//! They run on the routing thread. [`install_senders`] puts `sip::generate`'s
+//! `xsip.generate` / `msg.execute` handler on the bus. Requests of `[methods]`
+//! methods are answered by `sip::generic::answer_request`, called by the routing thread.
 
 use super::config::Loaded;
 use super::Outbound;
 use crate::bus::Bus;
-use crate::runtime::message::Message;
-use crate::sip::auth::{Authenticator, Peer};
 use crate::sip::generate::{Destination, GenerateConfig, Generator, RequestSender, SendError};
-use crate::sip::generic::{self, AuthInfo, GenericConfig, GenericOutcome};
 use crate::sip::msg::{Request, Response};
 use std::sync::Arc;
-use std::time::SystemTime;
-
-/// Answers an admitted generic request. `dispatch` puts a message on the bus
-/// (`user.auth`, `sip.<method>`, `call.route`, `msg.execute`) and says whether it
-/// was handled; the caller makes regfile's users answer `user.auth` nobody else did.
-pub fn answer(
-    req: &Request,
-    peer: &Peer,
-    cfg: &GenericConfig,
-    auth: &mut Authenticator,
-    now: SystemTime,
-    dispatch: &mut dyn FnMut(&mut Message) -> bool,
-) -> GenericOutcome {
-    if !(cfg.message_enable && req.method.is("MESSAGE")) {
-        return generic::handle_generic(req, peer, cfg, auth, now, dispatch);
-    }
-    let mut enqueue = Vec::new();
-    let info = if cfg.message_auth_required {
-        let out = auth.authenticate(req, peer, &Message::new("sip"), now, dispatch);
-        enqueue.extend(out.authfail);
-        if let Some(response) = generic::auth_response(req, &out.decision, &out.message, auth, now) {
-            return GenericOutcome { response, message: None, enqueue };
-        }
-        AuthInfo::from_decision(&out.decision)
-    } else {
-        None
-    };
-    let mut outcome = generic::native_message(req, peer, info.as_ref(), cfg, dispatch);
-    outcome.enqueue.extend(enqueue);
-    outcome
-}
 
 /// Installs `xsip.generate` (with `[general] generate=yes`) and `msg.execute` to
 /// `sip/…`, sending through `outbound`.

@@ -18,6 +18,7 @@ use crate::runtime::env::Env;
 use crate::runtime::message::Message;
 use crate::runtime::router::{Engine, Router};
 use crate::sip::auth::Peer;
+use crate::sip::generic;
 use crate::sip::msg::{Request, Response};
 use crate::sip::registrar::{self, Registrar, RouteHandler, RouteView};
 use std::io::Write;
@@ -225,7 +226,8 @@ impl Actor {
             handled
         };
         let cfg = &self.config.sip.generic;
-        let outcome = methods::answer(req, peer, cfg, registrar.authenticator_mut(), SystemTime::now(), &mut dispatch);
+        let outcome =
+            generic::answer_request(req, peer, cfg, registrar.authenticator_mut(), SystemTime::now(), &mut dispatch);
         for (m, handled) in &seen {
             self.record(m, *handled, Phase::Sync);
         }

@@ -457,15 +457,9 @@ pub fn handle_generic(
         return GenericOutcome { response: not_listed_response(req), message: None, enqueue: Vec::new() };
     };
     let mut enqueue = Vec::new();
-    let info = if challenge {
-        let out = auth.authenticate(req, peer, &Message::new("sip"), now, dispatch);
-        enqueue.extend(out.authfail);
-        if let Some(resp) = auth_response(req, &out.decision, &out.message, auth, now) {
-            return GenericOutcome { response: resp, message: None, enqueue };
-        }
-        AuthInfo::from_decision(&out.decision)
-    } else {
-        None
+    let info = match check_auth(req, peer, challenge, auth, now, dispatch, &mut enqueue) {
+        Ok(info) => info,
+        Err(response) => return GenericOutcome { response, message: None, enqueue },
     };
     let dlgtag = crate::sip::msg::new_tag();
     let request_msg = sip_message(req, peer, info.as_ref(), &dlgtag, cfg);
@@ -473,6 +467,54 @@ pub fn handle_generic(
     let handled = dispatch(&mut msg);
     let response = generic_response(req, &request_msg, &msg, handled, &dlgtag);
     GenericOutcome { response, message: Some(msg), enqueue }
+}
+
+/// The digest check of a generic request (§1.6), when `challenge` asks for one.
+/// `Ok` carries what `user.auth` returned (`None` when not challenged); `Err` the
+/// 401 or refusal to answer. `user.authfail` messages are added to `enqueue`.
+pub fn check_auth(
+    req: &Request,
+    peer: &Peer,
+    challenge: bool,
+    auth: &mut Authenticator,
+    now: SystemTime,
+    dispatch: &mut dyn FnMut(&mut Message) -> bool,
+    enqueue: &mut Vec<Message>,
+) -> Result<Option<AuthInfo>, Response> {
+    if !challenge {
+        return Ok(None);
+    }
+    let out = auth.authenticate(req, peer, &Message::new("sip"), now, dispatch);
+    enqueue.extend(out.authfail);
+    match auth_response(req, &out.decision, &out.message, auth, now) {
+        Some(response) => Err(response),
+        None => Ok(AuthInfo::from_decision(&out.decision)),
+    }
+}
+
+/// Answers an admitted request whose method is not built in: the native MESSAGE
+/// path when `[message] enable=yes` (challenged per `[message] auth_required`),
+/// else the generic path.
+pub fn answer_request(
+    req: &Request,
+    peer: &Peer,
+    cfg: &GenericConfig,
+    auth: &mut Authenticator,
+    now: SystemTime,
+    dispatch: &mut dyn FnMut(&mut Message) -> bool,
+) -> GenericOutcome {
+    if !(cfg.message_enable && req.method.is("MESSAGE")) {
+        return handle_generic(req, peer, cfg, auth, now, dispatch);
+    }
+    let mut enqueue = Vec::new();
+    match check_auth(req, peer, cfg.message_auth_required, auth, now, dispatch, &mut enqueue) {
+        Ok(info) => {
+            let mut outcome = native_message(req, peer, info.as_ref(), cfg, dispatch);
+            outcome.enqueue.extend(enqueue);
+            outcome
+        }
+        Err(response) => GenericOutcome { response, message: None, enqueue },
+    }
 }
 
 /// The native MESSAGE path (`[message] enable=yes`, §0 and §1.5): the request's
