@@ -178,7 +178,7 @@ impl PosixRegex {
     }
 }
 
-/// The largest expansion [`too_large`] lets through to `regcomp`.
+/// The largest estimated expansion a pattern may have to be passed to `regcomp`.
 ///
 /// glibc copies a repeated subexpression once per required repetition (`x+` is
 /// `xx*`, `x{3}` three copies), so stacked repeats grow exponentially: 20
