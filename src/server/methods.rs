@@ -2,7 +2,7 @@
 //!
 //! They run on the routing thread. [`install_senders`] puts `sip::generate`'s
 //! `xsip.generate` / `msg.execute` handler on the bus. Requests of `[methods]`
-//! methods are answered by `sip::generic::answer_request`, called by the routing thread.
+//! methods are answered by `sip::generic::handle_generic`, called by the routing thread.
 
 use super::config::Loaded;
 use super::Outbound;

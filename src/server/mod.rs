@@ -6,7 +6,7 @@
 //!                ▼ Work + Reply (try_send; full queue → 503; the answer goes straight to the transaction)
 //!  routing thread (routing::Actor): Bus + Router + Registrar, one item at a time
 //!                │ REGISTER → Registrar::handle_register (user.auth / user.register on the bus)
-//!                │ generic  → sip::generic::answer_request: digest check, sip.<method>, response
+//!                │ generic  → sip::generic::handle_generic: digest check, sip.<method>, response
 //!                │ expiry timer → user.unregister; state file saved on change and at exit
 //!                └ Reload(config) swaps Bus + Router between two items
 //!  main task: signals (SIGINT/SIGTERM → drain, save, exit 0; SIGHUP → reload),
@@ -20,7 +20,7 @@
 //! none is lost or handled twice. A reload loads and lints the new files on a
 //! blocking task first; errors keep the running configuration.
 //!
-//! Generic methods: `sip::generic::answer_request` runs for requests of
+//! Generic methods: `sip::generic::handle_generic` runs for requests of
 //! `[methods]` methods (and native MESSAGE) on the routing thread, and
 //! [`methods::install_senders`] installs `sip::generate`'s handlers, which send
 //! SIP requests through an [`Outbound`]: a handle on the endpoint's client

@@ -227,7 +227,7 @@ impl Actor {
         };
         let cfg = &self.config.sip.generic;
         let outcome =
-            generic::answer_request(req, peer, cfg, registrar.authenticator_mut(), SystemTime::now(), &mut dispatch);
+            generic::handle_generic(req, peer, cfg, registrar.authenticator_mut(), SystemTime::now(), &mut dispatch);
         for (m, handled) in &seen {
             self.record(m, *handled, Phase::Sync);
         }

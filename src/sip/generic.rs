@@ -441,10 +441,11 @@ pub struct GenericOutcome {
     pub enqueue: Vec<Message>,
 }
 
-/// Handles one admitted generic request end to end: `[methods]` lookup,
-/// authentication when asked for, `sip.<method>`, the response. `dispatch` sends
-/// a message to the bus (`user.auth` and `sip.<method>`) and returns whether it
-/// was handled.
+/// Handles one admitted request whose method is not built in, end to end:
+/// `[methods]` lookup, authentication when asked for, `sip.<method>`, the
+/// response; MESSAGE with `[message] enable=yes` takes the native path instead
+/// ([`native_message`], challenged per `[message] auth_required`). `dispatch`
+/// sends a message to the bus and returns whether it was handled.
 pub fn handle_generic(
     req: &Request,
     peer: &Peer,
@@ -453,7 +454,9 @@ pub fn handle_generic(
     now: SystemTime,
     dispatch: &mut dyn FnMut(&mut Message) -> bool,
 ) -> GenericOutcome {
-    let Some(challenge) = cfg.auto_auth(req.method.as_str()) else {
+    let native = cfg.message_enable && req.method.is("MESSAGE");
+    let challenge = if native { Some(cfg.message_auth_required) } else { cfg.auto_auth(req.method.as_str()) };
+    let Some(challenge) = challenge else {
         return GenericOutcome { response: not_listed_response(req), message: None, enqueue: Vec::new() };
     };
     let mut enqueue = Vec::new();
@@ -461,6 +464,11 @@ pub fn handle_generic(
         Ok(info) => info,
         Err(response) => return GenericOutcome { response, message: None, enqueue },
     };
+    if native {
+        let mut outcome = native_message(req, peer, info.as_ref(), cfg, dispatch);
+        outcome.enqueue.extend(enqueue);
+        return outcome;
+    }
     let dlgtag = crate::sip::msg::new_tag();
     let request_msg = sip_message(req, peer, info.as_ref(), &dlgtag, cfg);
     let mut msg = request_msg.clone();
@@ -489,31 +497,6 @@ pub fn check_auth(
     match auth_response(req, &out.decision, &out.message, auth, now) {
         Some(response) => Err(response),
         None => Ok(AuthInfo::from_decision(&out.decision)),
-    }
-}
-
-/// Answers an admitted request whose method is not built in: the native MESSAGE
-/// path when `[message] enable=yes` (challenged per `[message] auth_required`),
-/// else the generic path.
-pub fn answer_request(
-    req: &Request,
-    peer: &Peer,
-    cfg: &GenericConfig,
-    auth: &mut Authenticator,
-    now: SystemTime,
-    dispatch: &mut dyn FnMut(&mut Message) -> bool,
-) -> GenericOutcome {
-    if !(cfg.message_enable && req.method.is("MESSAGE")) {
-        return handle_generic(req, peer, cfg, auth, now, dispatch);
-    }
-    let mut enqueue = Vec::new();
-    match check_auth(req, peer, cfg.message_auth_required, auth, now, dispatch, &mut enqueue) {
-        Ok(info) => {
-            let mut outcome = native_message(req, peer, info.as_ref(), cfg, dispatch);
-            outcome.enqueue.extend(enqueue);
-            outcome
-        }
-        Err(response) => GenericOutcome { response, message: None, enqueue },
     }
 }
 
