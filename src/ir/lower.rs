@@ -10,7 +10,7 @@ pub fn lower(doc: &Document, ast: &Ast) -> Ir {
     let settings = Settings::read(doc);
     let mut ir = Ir { settings, sources: doc.sources.clone(), ..Default::default() };
     for (i, c) in ast.contexts.iter().enumerate() {
-        ir.by_name.insert(c.name.clone(), ContextId(i as u32));
+        ir.by_name.insert(c.name.clone().into_bytes(), ContextId(i as u32));
     }
     let mut lw = Lowerer { settings: &ir.settings, regexes: &mut ir.regexes };
     let contexts = ast

@@ -30,8 +30,8 @@ pub struct ContextId(pub u32);
 pub struct Ir {
     /// Every section as a context.
     pub contexts: Vec<Context>,
-    /// Context lookup by name.
-    pub by_name: HashMap<String, ContextId>,
+    /// Context lookup by name (bytes: a `goto` target is message text).
+    pub by_name: HashMap<Vec<u8>, ContextId, foldhash::fast::RandomState>,
     /// `[priorities]`.
     pub settings: Settings,
     /// `[$once]` entries in order.
@@ -49,7 +49,7 @@ pub struct Ir {
 impl Ir {
     /// The context with this name.
     pub fn context(&self, name: &[u8]) -> Option<ContextId> {
-        std::str::from_utf8(name).ok().and_then(|n| self.by_name.get(n).copied())
+        self.by_name.get(name).copied()
     }
 
     /// A context by id.

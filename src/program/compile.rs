@@ -28,7 +28,7 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
             (Item::Rule(RuleId(i as u32)), i + 1, vec![Guard::Rule(i)])
         } else {
             if let Some((items, index, span)) = run.take() {
-                code.steps.push(Instr::Run { items, index: finished(index) });
+                code.steps.push(finished(rules, items, index));
                 code.spans.push(span);
             }
             code.steps.push(Instr::Rule(RuleId(i as u32)));
@@ -44,15 +44,58 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
         i = next.max(i + 1);
     }
     if let Some((items, index, span)) = run.take() {
-        code.steps.push(Instr::Run { items, index: finished(index) });
+        code.steps.push(finished(rules, items, index));
         code.spans.push(span);
     }
     code
 }
 
-fn finished(mut index: Index) -> Index {
+fn finished(rules: &[ir::Rule], items: Vec<Item>, mut index: Index) -> Instr {
     index.finish();
-    index
+    let touches = items.iter().map(|item| touches(rules, item, &index)).collect();
+    Instr::Run { items, index, touches }
+}
+
+/// Whether running `item` can change what the index's subjects read. Function
+/// subjects may read anything: every item counts as changing them.
+fn touches(rules: &[ir::Rule], item: &Item, index: &Index) -> bool {
+    let keys: Vec<&SubjectKey> = index.keys().collect();
+    if keys.iter().any(|k| matches!(k, SubjectKey::Func(_))) {
+        return true;
+    }
+    let range = match *item {
+        Item::Rule(r) => r.0 as usize..r.0 as usize + 1,
+        Item::Chain { start, end } => start.0 as usize..end.0 as usize,
+    };
+    rules.get(range).map_or(true, |rs| rs.iter().any(|r| rule_touches(r, &keys)))
+}
+
+/// Whether a rule's action can change the match string or a parameter among `keys`.
+/// A new message (`dispatch`, `enqueue`) gets its own parameters; a global is no
+/// parameter; a keyword known only after substitution could be `match` or `include`.
+fn rule_touches(r: &ir::Rule, keys: &[&SubjectKey]) -> bool {
+    let param = |n: &[u8]| keys.iter().any(|k| matches!(k, SubjectKey::Param(p, _) if p.as_slice() == n));
+    let assign = |t: &ir::Template| match &t.assign {
+        None => true,
+        Some(ir::Assign::Set(n, _) | ir::Assign::Clear(n)) => param(n),
+        Some(ir::Assign::Nothing | ir::Assign::SetGlobal(..) | ir::Assign::ClearGlobal(_)) => false,
+    };
+    match &r.action {
+        ir::Action::Echo(_)
+        | ir::Action::Debug { .. }
+        | ir::Action::Block
+        | ir::Action::NoMessage
+        | ir::Action::Message { .. } => false,
+        ir::Action::Plain { first, keyword, assigns } => {
+            let kw = match keyword {
+                None => may_become_touching(first),
+                Some(Keyword::Include { .. }) => true,
+                Some(Keyword::Match(_)) => keys.iter().any(|k| matches!(k, SubjectKey::MatchString)),
+                Some(_) => false,
+            };
+            kw || assigns.iter().any(assign)
+        }
+    }
 }
 
 /// How one line feeds its item's candidacy (a rule item has one guard: itself).
@@ -148,4 +191,18 @@ fn is_guard(r: &ir::Rule) -> bool {
 /// A closing line with no condition of its own (`}` alone) tests `.*`.
 fn is_always(r: &ir::Rule) -> bool {
     r.links.is_empty() && r.broken.is_none() && r.key.trim_start_matches('}').trim_matches([' ', '\t']).is_empty()
+}
+
+/// Whether a first piece known only after substitution could turn out to be `include`
+/// (or `call`) or `match`: unless the literal text before its first substitution
+/// already rules that out, it could.
+fn may_become_touching(first: &ir::Template) -> bool {
+    const WORDS: [&[u8]; 6] = [b"include", b"call", b"@include", b"@call", b"match", b"newmatch"];
+    let text = &first.text;
+    let literal = &text[..text.iter().position(|&b| b == b'\\' || b == b'$').unwrap_or(text.len())];
+    match literal.first() {
+        None => true,
+        Some(b) if b.is_ascii_whitespace() => true,
+        Some(_) => WORDS.iter().any(|w| literal.starts_with(w) || w.starts_with(literal)),
+    }
 }

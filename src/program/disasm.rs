@@ -28,7 +28,8 @@ impl Program {
                 let loc = ir.sources.location(*span);
                 let _ = match step {
                     Instr::Rule(r) => writeln!(s, "  {i:>4} rule #{}            {loc}", r.0),
-                    Instr::Run { items, index } => {
+                    Instr::Run { items, index, touches } => {
+                        let touching = touches.iter().filter(|&&t| t).count();
                         let chains = items.iter().filter(|it| matches!(it, Item::Chain { .. })).count();
                         let first = items.first().map_or(0, |it| match it {
                             Item::Rule(r) => r.0,
@@ -36,7 +37,7 @@ impl Program {
                         });
                         writeln!(
                             s,
-                            "  {i:>4} run from #{first}: {} items ({chains} block chains) {loc}  [{}]",
+                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {touching} changing subjects) {loc}  [{}]",
                             items.len(),
                             index.describe()
                         )

@@ -14,6 +14,15 @@ pub enum SubjectKey {
 }
 
 impl SubjectKey {
+    /// Whether [`of`](Self::of) gives a key, without building it.
+    pub fn is_pure(cond: &Cond) -> bool {
+        match &cond.subject {
+            _ if matches!(cond.matcher, Matcher::Invalid(_)) => false,
+            Subject::MatchString | Subject::Param { .. } => true,
+            Subject::Func(t) => pure_function(t),
+        }
+    }
+
     /// The key of a condition whose evaluation has no side effects, or `None`.
     pub fn of(cond: &Cond) -> Option<SubjectKey> {
         if matches!(cond.matcher, Matcher::Invalid(_)) {

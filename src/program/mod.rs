@@ -54,6 +54,9 @@ pub enum Instr {
         items: Vec<Item>,
         /// Candidate finder.
         index: Index,
+        /// Per item: whether its actions can change a subject of the index, so that
+        /// the candidates must be checked again after it.
+        touches: Vec<bool>,
     },
 }
 

@@ -82,6 +82,10 @@ struct Base {
     /// the previous value ends.
     ends: Vec<(u32, u32)>,
     bytes: Vec<u8>,
+    /// Open addressing over the first entry of each name: 0 is empty, else position + 1.
+    /// Routing asks for absent parameters as often as for present ones, and a scan of
+    /// every hash is what both would cost without it.
+    slots: Vec<u32>,
 }
 
 impl Base {
@@ -107,7 +111,64 @@ impl Base {
         self.bytes.extend_from_slice(value);
         self.hashes.push(h);
         self.ends.push((name_end, value_end));
+        let pos = self.hashes.len() - 1;
+        if self.slots.len() < 2 * self.hashes.len() {
+            self.rebuild();
+        } else {
+            self.index(pos);
+        }
         true
+    }
+
+    /// Grows the slot table to a power of two at least four times the entries.
+    fn rebuild(&mut self) {
+        let size = (4 * self.hashes.len()).next_power_of_two().max(16);
+        self.slots.clear();
+        self.slots.resize(size, 0);
+        for pos in 0..self.hashes.len() {
+            self.index(pos);
+        }
+    }
+
+    /// Records `pos` unless an earlier entry has its name.
+    fn index(&mut self, pos: usize) {
+        let mask = self.slots.len() - 1;
+        let h = self.hashes[pos];
+        let name = self.entry(pos).0;
+        let mut i = h as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => break,
+                s => {
+                    let at = s as usize - 1;
+                    if self.hashes[at] == h && self.entry(at).0 == name {
+                        return;
+                    }
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = pos as u32 + 1;
+    }
+
+    /// Position of the first entry named `name`.
+    fn first(&self, name: &[u8], h: u32) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let s = *self.slots.get(i)?;
+            if s == 0 {
+                return None;
+            }
+            let at = s as usize - 1;
+            if self.hashes.get(at) == Some(&h) && self.entry(at).0 == name {
+                return Some(at);
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// Positions of the entries named `name`, in order.
@@ -148,7 +209,16 @@ impl Params {
 
     /// Position and current value of the first live base entry named `name`.
     fn find_base(&self, name: &[u8], h: u32) -> Option<(usize, &[u8])> {
-        for i in self.base.positions(name, h) {
+        let first = self.base.first(name, h)?;
+        if self.edits.is_empty() {
+            return Some((first, self.base.entry(first).1));
+        }
+        match self.edit(first) {
+            None => return Some((first, self.base.entry(first).1)),
+            Some(Edit::Value(v)) => return Some((first, v)),
+            Some(Edit::Removed) => {}
+        }
+        for i in self.base.positions(name, h).skip_while(|&i| i <= first) {
             match self.edit(i) {
                 None => return Some((i, self.base.entry(i).1)),
                 Some(Edit::Value(v)) => return Some((i, v)),
@@ -270,6 +340,27 @@ mod tests {
         assert_eq!(m.get(b"nope"), None);
         m.clear(b"dup");
         assert_eq!(m.param_count(), 2);
+    }
+
+    /// Lookups through the slot table find the first of each name, across growth, and
+    /// the next one once the first is removed in a copy.
+    #[test]
+    fn many_parameters_first_wins() {
+        let mut m = Message::new("x");
+        for i in 0..100 {
+            m.add(format!("p{}", i % 40).as_bytes(), i.to_string().as_bytes());
+        }
+        for i in 0..40 {
+            assert_eq!(m.get(format!("p{i}").as_bytes()), Some(i.to_string().as_bytes()));
+        }
+        assert_eq!(m.get(b"p40"), None);
+        let mut c = m.clone();
+        c.clear(b"p3");
+        assert_eq!(c.get(b"p3"), None);
+        c.set(b"p7", b"seven");
+        assert_eq!(c.get(b"p7"), Some(&b"seven"[..]));
+        assert_eq!(m.get(b"p3"), Some(&b"3"[..]));
+        assert_eq!(m.param_count(), 100);
     }
 
     /// A clone shares the parameters; changes on either side stay on that side.

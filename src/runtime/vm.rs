@@ -53,6 +53,13 @@ pub struct Vm<'a, 'b> {
     scratch: Scratch,
 }
 
+/// One [`Instr::Run`]'s parts.
+struct Run<'p> {
+    items: &'p [Item],
+    index: &'p Index,
+    touches: &'p [bool],
+}
+
 /// Reusable buffers of the candidate search.
 #[derive(Default)]
 struct Scratch {
@@ -172,10 +179,11 @@ impl<'a, 'b> Vm<'a, 'b> {
         for step in &code.steps {
             let r = match step {
                 Instr::Rule(r) => self.run_range(msg, ctx, r.0 as usize..r.0 as usize + 1, depth, stack),
-                Instr::Run { items, index } => {
+                Instr::Run { items, index, touches } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
                     let mut scratch = std::mem::replace(&mut self.scratch, Scratch::take());
-                    let r = self.search(msg, ctx, items, index, depth, stack, &mut scratch);
+                    let run = Run { items, index, touches };
+                    let r = self.search(msg, ctx, run, depth, stack, &mut scratch);
                     std::mem::replace(&mut self.scratch, scratch).give_back();
                     r
                 }
@@ -201,22 +209,21 @@ impl<'a, 'b> Vm<'a, 'b> {
         }
     }
 
-    /// Evaluates the candidates of a run in order. After an item that lets evaluation go
-    /// on, candidates are found again if its action changed a subject; if none changed,
-    /// the rest of the list is exactly what a new search would find.
-    #[allow(clippy::too_many_arguments)]
+    /// Evaluates the candidates of a run in order. After an item that can change a
+    /// subject, candidates are found again if it did; otherwise the rest of the list is
+    /// exactly what a new search would find.
     fn search(
         &mut self,
         msg: &mut Message,
         ctx: &ir::Context,
-        items: &[Item],
-        index: &Index,
+        run: Run<'_>,
         depth: u32,
         stack: &mut Vec<Block>,
         scratch: &mut Scratch,
     ) -> Option<bool> {
+        let Run { items, index, touches } = run;
         let (mut from, mut next) = (0u32, 0usize);
-        let (mut fresh, mut funcs_current) = (true, false);
+        let (mut fresh, mut funcs_current, mut seen_current) = (true, false, false);
         while (from as usize) < items.len() {
             if fresh {
                 if !funcs_current {
@@ -224,6 +231,15 @@ impl<'a, 'b> Vm<'a, 'b> {
                 }
                 let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
                 index.candidates(from, |i, key| subject_of(ms, m, funcs, i, key), &mut scratch.cands);
+                (next, fresh, seen_current) = (0, false, false);
+            }
+            let Some(&pos) = scratch.cands.get(next) else { break };
+            next += 1;
+            let touching = touches.get(pos as usize).copied().unwrap_or(true);
+            if touching && !seen_current {
+                // Only items that ran since the search, none of which could change a
+                // subject: these are the values the candidates were found for.
+                let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
                 for (i, key) in index.keys().enumerate() {
                     if scratch.seen.len() <= i {
                         scratch.seen.push(Vec::new());
@@ -232,43 +248,42 @@ impl<'a, 'b> Vm<'a, 'b> {
                     seen.clear();
                     seen.extend_from_slice(subject_of(ms, m, funcs, i, key));
                 }
-                (next, fresh) = (0, false);
+                seen_current = true;
             }
-            let Some(&pos) = scratch.cands.get(next) else { break };
-            next += 1;
-            {
-                let flow = match items.get(pos as usize) {
-                    Some(Item::Rule(r)) => {
-                        let idx = r.0 as usize;
-                        let rule = ctx.rules.get(idx)?;
-                        let Some(caps) = self.evaluate(msg, ctx, idx, rule) else { continue };
-                        self.act(msg, rule, &caps, depth, stack)
-                    }
-                    Some(Item::Chain { start, end }) => {
-                        match self.run_range(msg, ctx, start.0 as usize..end.0 as usize, depth, stack) {
-                            Some(r) => Flow::Return(r),
-                            None => Flow::Next,
-                        }
-                    }
-                    None => return None,
-                };
-                if let Flow::Return(r) = flow {
-                    return Some(r);
+            let flow = match items.get(pos as usize) {
+                Some(Item::Rule(r)) => {
+                    let idx = r.0 as usize;
+                    let rule = ctx.rules.get(idx)?;
+                    let Some(caps) = self.evaluate(msg, ctx, idx, rule) else { continue };
+                    self.act(msg, rule, &caps, depth, stack)
                 }
-                from = pos + 1;
-                if from as usize >= items.len() {
-                    break;
+                Some(Item::Chain { start, end }) => {
+                    match self.run_range(msg, ctx, start.0 as usize..end.0 as usize, depth, stack) {
+                        Some(r) => Flow::Return(r),
+                        None => Flow::Next,
+                    }
                 }
-                // Function subjects are evaluated once per search, as without the
-                // comparison: what they log must not be repeated.
-                self.func_subjects(msg, index, &mut scratch.funcs);
-                let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
-                fresh = index
-                    .keys()
-                    .enumerate()
-                    .any(|(i, key)| scratch.seen.get(i).map(Vec::as_slice) != Some(subject_of(ms, m, funcs, i, key)));
-                funcs_current = true;
+                None => return None,
+            };
+            if let Flow::Return(r) = flow {
+                return Some(r);
             }
+            from = pos + 1;
+            if from as usize >= items.len() {
+                break;
+            }
+            if !touching {
+                continue;
+            }
+            // Function subjects are evaluated once per search, as without the
+            // comparison: what they log must not be repeated.
+            self.func_subjects(msg, index, &mut scratch.funcs);
+            let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+            fresh = index
+                .keys()
+                .enumerate()
+                .any(|(i, key)| scratch.seen.get(i).map(Vec::as_slice) != Some(subject_of(ms, m, funcs, i, key)));
+            funcs_current = true;
         }
         None
     }
@@ -352,7 +367,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         };
         let want = |c: &Cond| {
             rule.needs_caps
-                && (SubjectKey::of(c).is_none() || (rule.links.is_empty() && rule.broken.is_none() && direct(c)))
+                && (!SubjectKey::is_pure(c) || (rule.links.is_empty() && rule.broken.is_none() && direct(c)))
         };
         let mut last = &rule.cond;
         let (mut r, mut caps) = self.cond(msg, last, want(last));
