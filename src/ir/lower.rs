@@ -3,6 +3,7 @@
 use super::settings::read_extras;
 use super::*;
 use crate::ini::Document;
+use crate::runtime::message::ParamName;
 use crate::syntax::{self, Ast, CondKind};
 
 /// Lowers a loaded document and its AST into an [`Ir`].
@@ -98,7 +99,7 @@ impl Lowerer<'_> {
                 if name.is_empty() {
                     return invalid("Missing parameter or rule");
                 }
-                (Subject::Param { name: name.as_bytes().to_vec(), default: default.as_bytes().to_vec() }, regex)
+                (Subject::Param { name: ParamName::new(name.as_bytes()), default: default.as_bytes().to_vec() }, regex)
             }
             CondKind::Func { inner } => {
                 let Some(regex) = self.with_default(c.regex_text()) else { return invalid("Missing rule") };

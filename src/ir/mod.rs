@@ -110,7 +110,7 @@ pub enum Subject {
     /// A message parameter (present-but-empty wins over the default).
     Param {
         /// Parameter name.
-        name: Vec<u8>,
+        name: crate::runtime::message::ParamName,
         /// Used when the parameter is absent.
         default: Vec<u8>,
     },

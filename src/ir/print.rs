@@ -52,7 +52,7 @@ impl Ir {
     fn fmt_cond(&self, f: &mut fmt::Formatter<'_>, c: &Cond) -> fmt::Result {
         match &c.subject {
             Subject::MatchString => f.write_str("match")?,
-            Subject::Param { name, default } => write!(f, "param({}|{})", lossy(name), lossy(default))?,
+            Subject::Param { name, default } => write!(f, "param({}|{})", lossy(name.as_bytes()), lossy(default))?,
             Subject::Func(t) => write!(f, "func({})", lossy(&t.text))?,
         }
         match &c.matcher {

@@ -74,7 +74,7 @@ fn touches(rules: &[ir::Rule], item: &Item, index: &Index) -> bool {
 /// A new message (`dispatch`, `enqueue`) gets its own parameters; a global is no
 /// parameter; a keyword known only after substitution could be `match` or `include`.
 fn rule_touches(r: &ir::Rule, keys: &[&SubjectKey]) -> bool {
-    let param = |n: &[u8]| keys.iter().any(|k| matches!(k, SubjectKey::Param(p, _) if p.as_slice() == n));
+    let param = |n: &[u8]| keys.iter().any(|k| matches!(k, SubjectKey::Param(p, _) if p.as_bytes() == n));
     let assign = |t: &ir::Template| match &t.assign {
         None => true,
         Some(ir::Assign::Set(n, _) | ir::Assign::Clear(n)) => param(n),

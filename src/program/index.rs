@@ -8,7 +8,7 @@ pub enum SubjectKey {
     /// The match string.
     MatchString,
     /// A parameter, with its default.
-    Param(Vec<u8>, Vec<u8>),
+    Param(crate::runtime::message::ParamName, Vec<u8>),
     /// A function text without `${}` and without side effects.
     Func(Vec<u8>),
 }
@@ -278,7 +278,7 @@ impl Index {
             .map(|g| {
                 let name = match &g.key {
                     SubjectKey::MatchString => "match".to_string(),
-                    SubjectKey::Param(n, _) => format!("${{{}}}", String::from_utf8_lossy(n)),
+                    SubjectKey::Param(n, _) => format!("${{{}}}", String::from_utf8_lossy(n.as_bytes())),
                     SubjectKey::Func(t) => String::from_utf8_lossy(t).into_owned(),
                 };
                 let prefixed = match &g.trie.flat {

@@ -32,6 +32,11 @@ impl Message {
         self.params.get(name)
     }
 
+    /// [`get`](Self::get) with the name's hash already computed.
+    pub fn get_named(&self, name: &ParamName) -> Option<&[u8]> {
+        self.params.get_hashed(&name.bytes, name.hash)
+    }
+
     /// Sets the first parameter of that name in place, or appends it.
     pub fn set(&mut self, name: &[u8], value: &[u8]) {
         self.params.set(name, value)
@@ -55,6 +60,26 @@ impl Message {
     /// How many parameters there are, duplicates included (`$(message,count)`).
     pub fn param_count(&self) -> usize {
         self.params.len()
+    }
+}
+
+/// A parameter name known before any message (a rule's `${name}`), hashed once.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParamName {
+    bytes: Vec<u8>,
+    hash: u32,
+}
+
+impl ParamName {
+    /// The name and its hash.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        let bytes = bytes.into();
+        ParamName { hash: hash(&bytes), bytes }
+    }
+
+    /// The name.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
     }
 }
 
@@ -120,9 +145,9 @@ impl Base {
         true
     }
 
-    /// Grows the slot table to a power of two at least four times the entries.
+    /// Grows the slot table to a power of two at least twice the entries.
     fn rebuild(&mut self) {
-        let size = (4 * self.hashes.len()).next_power_of_two().max(16);
+        let size = (2 * self.hashes.len()).next_power_of_two().max(16);
         self.slots.clear();
         self.slots.resize(size, 0);
         for pos in 0..self.hashes.len() {
@@ -229,7 +254,10 @@ impl Params {
     }
 
     fn get(&self, name: &[u8]) -> Option<&[u8]> {
-        let h = hash(name);
+        self.get_hashed(name, hash(name))
+    }
+
+    fn get_hashed(&self, name: &[u8], h: u32) -> Option<&[u8]> {
         if let Some((_, v)) = self.find_base(name, h) {
             return Some(v);
         }

@@ -423,7 +423,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         let owned;
         let subject: &[u8] = match &c.subject {
             Subject::MatchString => &self.ms,
-            Subject::Param { name, default } => msg.get(name).unwrap_or(default),
+            Subject::Param { name, default } => msg.get_named(name).unwrap_or(default),
             Subject::Func(t) => {
                 let s = subst::replace_params(&t.text, msg);
                 let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
@@ -609,7 +609,7 @@ impl<'a, 'b> Vm<'a, 'b> {
 fn subject_of<'s>(ms: &'s [u8], msg: &'s Message, funcs: &'s [Vec<u8>], i: usize, key: &'s SubjectKey) -> &'s [u8] {
     match key {
         SubjectKey::MatchString => ms,
-        SubjectKey::Param(name, default) => msg.get(name).unwrap_or(default),
+        SubjectKey::Param(name, default) => msg.get_named(name).unwrap_or(default),
         SubjectKey::Func(_) => funcs.get(i).map_or(&[][..], Vec::as_slice),
     }
 }
@@ -617,7 +617,7 @@ fn subject_of<'s>(ms: &'s [u8], msg: &'s Message, funcs: &'s [Vec<u8>], i: usize
 fn subject_name(s: &Subject) -> String {
     match s {
         Subject::MatchString => "match string".to_string(),
-        Subject::Param { name, .. } => format!("${{{}}}", String::from_utf8_lossy(name)),
+        Subject::Param { name, .. } => format!("${{{}}}", String::from_utf8_lossy(name.as_bytes())),
         Subject::Func(t) => String::from_utf8_lossy(&t.text).into_owned(),
     }
 }
