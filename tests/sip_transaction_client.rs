@@ -216,3 +216,27 @@ async fn a_request_without_cseq_is_refused_before_sending() {
     assert!(matches!(task.await.unwrap(), Err(RequestError::BadRequest(_))));
     assert!(far.silent().await);
 }
+
+/// The direct start sends the first transmission before returning; the task keeps
+/// the same E schedule and delivers the outcome.
+#[tokio::test(start_paused = true)]
+async fn a_request_started_now_is_on_the_wire_at_once_and_retransmitted_on_e() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    let t0 = Instant::now();
+    let handle = tokio::runtime::Handle::current();
+    let outcome = endpoint.request_udp_now(message("c-now"), far.addr(), &handle).expect("started");
+    let first = far.recv().await;
+    assert_eq!(as_request(&first).body, b"Hello Bob");
+    assert_eq!(endpoint.transactions(), (0, 1));
+    step(Duration::from_millis(600)).await;
+    let mut buf = [0u8; 4096];
+    let n = far.socket.try_recv(&mut buf).expect("retransmission at T1");
+    assert_eq!(&buf[..n], &first[..]);
+    let req = as_request(&first);
+    let ok = Response::for_request(&req, 200, "OK");
+    far.send(&ok.to_bytes()).await;
+    let out = outcome.await.expect("outcome");
+    assert_eq!((out.response.code, out.origin), (200, Origin::Peer));
+    assert!(t0.elapsed() < Duration::from_secs(1));
+}

@@ -247,3 +247,27 @@ async fn shutdown_gives_up_on_a_stuck_user_after_the_grace() {
     assert!(!shutdown.await.unwrap(), "reported as not drained");
     assert_eq!(endpoint.transactions(), (0, 0));
 }
+
+/// A final answer given with `try_respond` leaves from the caller's thread; the
+/// transaction still absorbs retransmissions with those exact bytes and ignores a
+/// second final answer.
+#[tokio::test(start_paused = true)]
+async fn a_final_answer_sent_directly_is_kept_for_retransmissions() {
+    let (endpoint, mut rx) = start(config()).await;
+    let peer = UdpPeer::to(&endpoint).await;
+    let msg = request("MESSAGE", "z9hG4bKdirect", 1, "x");
+    peer.send(&msg).await;
+    let req = next_request(&mut rx).await;
+    assert_eq!(peer.response().await.code, 100);
+    let answer = |code| Response::for_request(&req.request, code, "Whatever");
+    req.tx.try_respond(answer(202)).expect("answered");
+    let ok = peer.recv().await;
+    assert_eq!(response(&ok).code, 202);
+    assert!(response(&ok).headers.str("Allow").is_some(), "decorated as the task would");
+    let _ = req.tx.try_respond(answer(500));
+    for _ in 0..2 {
+        peer.send(&msg).await;
+        assert_eq!(peer.recv().await, ok);
+    }
+    assert!(peer.silent().await, "the second final answer never left");
+}

@@ -347,6 +347,31 @@ impl RequestSender for EndpointSender {
     fn send(&self, req: Request, dest: &Destination, wait: bool) -> Result<Option<Response>, SendError> {
         let (addr, kind) = resolve(dest)?;
         let ep = self.endpoint.clone();
+        if kind == TransportKind::Udp {
+            // Sent from this thread: no task wake-up before the packet leaves.
+            let outcome = match ep.request_udp_now(req, addr, &self.runtime) {
+                Ok(rx) => rx,
+                Err(RequestError::Transport(_)) => return Err(SendError::NoTransport),
+                Err(e) => {
+                    tracing::warn!(%addr, error = %e, "generated request not sent");
+                    return Err(SendError::Failure);
+                }
+            };
+            if !wait {
+                return Ok(None);
+            }
+            let outcome = if tokio::runtime::Handle::try_current().is_ok() {
+                // Inside a runtime a blocking receive would panic: wait through a task.
+                let (tx, rx) = std::sync::mpsc::channel();
+                self.runtime.spawn(async move {
+                    let _ = tx.send(outcome.await);
+                });
+                rx.recv().ok().and_then(Result::ok)
+            } else {
+                outcome.blocking_recv().ok()
+            };
+            return outcome.map(|o| Some(o.response)).ok_or(SendError::Failure);
+        }
         if !wait {
             self.runtime.spawn(async move {
                 if let Err(e) = ep.request(req, addr, kind).await {

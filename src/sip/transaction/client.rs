@@ -72,6 +72,8 @@ pub(super) struct ClientTask {
     /// The request's headers, to build a local 408/503.
     pub(super) skeleton: Request,
     pub(super) flow: Flow,
+    /// The caller sent the first transmission already (see `Endpoint::request_udp_now`).
+    pub(super) first_sent: bool,
     pub(super) responses: mpsc::Receiver<Response>,
     pub(super) shutdown: Shutdown,
     pub(super) _forget: Forget<ClientKey>,
@@ -91,8 +93,10 @@ impl ClientTask {
     /// Trying and Proceeding: send, retransmit on E, give up on F.
     async fn exchange(&mut self) -> Outcome {
         let reliable = self.flow.kind().is_reliable();
-        if let Err(e) = self.flow.send(self.bytes.clone()).await {
-            return self.local(503, Origin::Transport, &e);
+        if !self.first_sent {
+            if let Err(e) = self.flow.send(self.bytes.clone()).await {
+                return self.local(503, Origin::Transport, &e);
+            }
         }
         let mut interval = self.timers.e_initial();
         let e_timer = sleep(interval);

@@ -196,18 +196,45 @@ impl Endpoint {
     /// A top Via with a fresh branch, Max-Forwards and Content-Length are added
     /// when absent. Over TCP an open connection to `dest` is reused, else one
     /// is opened. Dropping the returned future does not stop the transaction.
-    pub async fn request(
-        &self,
-        mut req: Request,
-        dest: SocketAddr,
-        kind: TransportKind,
-    ) -> Result<Outcome, RequestError> {
+    pub async fn request(&self, req: Request, dest: SocketAddr, kind: TransportKind) -> Result<Outcome, RequestError> {
         if self.inner.lifecycle.phase() != Phase::Running {
             return Err(RequestError::ShuttingDown);
         }
         // Checked before connecting: the key needs the CSeq method.
         req.headers.cseq().map_err(RequestError::BadRequest)?;
         let flow = self.inner.transports.flow_to(dest, kind, Arc::new(self.clone())).await?;
+        let (task, outcome) = self.client_task(req, flow)?;
+        tokio::spawn(task.run(outcome.0));
+        outcome.1.await.map_err(|_| RequestError::Aborted)
+    }
+
+    /// [`request`](Self::request) over UDP from any thread, without waiting: the
+    /// first transmission leaves before this returns, and the transaction's task
+    /// (spawned on `runtime`) only keeps the timers. The receiver gets the outcome.
+    pub fn request_udp_now(
+        &self,
+        req: Request,
+        dest: SocketAddr,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<oneshot::Receiver<Outcome>, RequestError> {
+        if self.inner.lifecycle.phase() != Phase::Running {
+            return Err(RequestError::ShuttingDown);
+        }
+        req.headers.cseq().map_err(RequestError::BadRequest)?;
+        let flow = self.inner.transports.udp_flow_to(dest)?;
+        let (mut task, (done, outcome)) = self.client_task(req, flow)?;
+        task.first_sent = task.flow.try_send(task.bytes.clone()).is_ok();
+        runtime.spawn(task.run(done));
+        Ok(outcome)
+    }
+
+    /// A client transaction for `req` on `flow`, registered in the table.
+    #[allow(clippy::type_complexity)]
+    fn client_task(
+        &self,
+        mut req: Request,
+        flow: Flow,
+    ) -> Result<(ClientTask, (oneshot::Sender<Outcome>, oneshot::Receiver<Outcome>)), RequestError> {
         self.prepare(&mut req, &flow);
         let key = ClientKey::for_request(&req).map_err(RequestError::BadRequest)?;
         let (tx, rx) = mpsc::channel(RESPONSE_QUEUE);
@@ -223,18 +250,17 @@ impl Endpoint {
             }
             insert(table, &mut map, key, tx)
         };
-        let (done, outcome) = oneshot::channel();
         let task = ClientTask {
             timers: self.inner.config.timers,
             bytes: Arc::from(req.to_bytes()),
             skeleton: admit::skeleton(&req),
             flow,
+            first_sent: false,
             responses: rx,
             shutdown: self.inner.lifecycle.listener(Group::Transactions),
             _forget: forget,
         };
-        tokio::spawn(task.run(done));
-        outcome.await.map_err(|_| RequestError::Aborted)
+        Ok((task, oneshot::channel()))
     }
 
     /// Adds the headers the transaction layer needs (RFC 3261 §8.1.1).

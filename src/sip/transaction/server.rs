@@ -25,6 +25,7 @@ use super::Config;
 use crate::sip::msg::{reason_phrase, Request, Response};
 use crate::sip::transport::{Flow, Phase, Shutdown, TransportKind};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::sleep;
@@ -45,19 +46,63 @@ pub struct Gone;
 /// transaction; anything sent after it is ignored.
 #[derive(Clone, Debug)]
 pub struct ServerTx {
-    tx: mpsc::Sender<Response>,
+    tx: mpsc::Sender<Answer>,
+    /// The request's flow, for a final answer sent by the caller's own thread.
+    direct: Arc<Direct>,
+}
+
+/// What the transaction user hands the transaction.
+#[derive(Debug)]
+pub(super) enum Answer {
+    /// To be decorated and sent by the transaction.
+    Response(Response),
+    /// A final response already decorated and, if `sent`, on the wire.
+    Sent { bytes: Arc<[u8]>, sent: bool },
+}
+
+#[derive(Debug)]
+struct Direct {
+    /// UDP only: a TCP flow held here would keep its connection open for as long
+    /// as the transaction user keeps the handle.
+    flow: Option<Flow>,
+    config: Arc<Config>,
+    /// A final answer was handed over: later ones are refused here, since one
+    /// sent directly would otherwise reach the wire before the task could ignore it.
+    answered: AtomicBool,
 }
 
 impl ServerTx {
     /// Sends `resp` through the transaction.
     pub async fn respond(&self, resp: Response) -> Result<(), Gone> {
-        self.tx.send(resp).await.map_err(|_| Gone)
+        if resp.code >= 200 && self.direct.answered.swap(true, Ordering::AcqRel) {
+            return Err(Gone);
+        }
+        self.tx.send(Answer::Response(resp)).await.map_err(|_| Gone)
     }
 
     /// Like [`ServerTx::respond`], without waiting: fails if the transaction's
     /// small queue is full (only possible after several provisional responses).
-    pub fn try_respond(&self, resp: Response) -> Result<(), Gone> {
-        self.tx.try_send(resp).map_err(|_| Gone)
+    ///
+    /// A final response goes on the wire from the calling thread, before the
+    /// transaction's task has woken up: that wake-up is off the answer's path.
+    /// The task still keeps the bytes for retransmissions, and ignores any later
+    /// answer as before.
+    pub fn try_respond(&self, mut resp: Response) -> Result<(), Gone> {
+        let Some(flow) = self.direct.flow.as_ref().filter(|_| resp.code >= 200) else {
+            if resp.code >= 200 && self.direct.answered.swap(true, Ordering::AcqRel) {
+                return Err(Gone);
+            }
+            return self.tx.try_send(Answer::Response(resp)).map_err(|_| Gone);
+        };
+        let permit = self.tx.try_reserve().map_err(|_| Gone)?;
+        if self.direct.answered.swap(true, Ordering::AcqRel) {
+            return Err(Gone);
+        }
+        decorate(&mut resp, &self.direct.config);
+        let bytes: Arc<[u8]> = Arc::from(resp.to_bytes());
+        let sent = flow.try_send(bytes.clone()).is_ok();
+        permit.send(Answer::Sent { bytes, sent });
+        Ok(())
     }
 }
 
@@ -119,7 +164,14 @@ impl ServerTask {
                     kind: self.flow.kind(),
                     flow_id: self.flow.id(),
                     local: self.flow.local(),
-                    tx: ServerTx { tx },
+                    tx: ServerTx {
+                        tx,
+                        direct: Arc::new(Direct {
+                            flow: (!self.flow.kind().is_reliable()).then(|| self.flow.clone()),
+                            config: self.config.clone(),
+                            answered: AtomicBool::new(false),
+                        }),
+                    },
                 });
                 match self.proceed(rx, provisional).await {
                     Some(last) => last,
@@ -132,7 +184,7 @@ impl ServerTask {
 
     /// Trying and Proceeding: waits for the final response. `None` when the
     /// transaction user ran out of time or the server is stopping.
-    async fn proceed(&mut self, mut user: mpsc::Receiver<Response>, mut last: Option<Arc<[u8]>>) -> Option<Arc<[u8]>> {
+    async fn proceed(&mut self, mut user: mpsc::Receiver<Answer>, mut last: Option<Arc<[u8]>>) -> Option<Arc<[u8]>> {
         let deadline = sleep(self.config.tu_timeout);
         tokio::pin!(deadline);
         loop {
@@ -141,8 +193,14 @@ impl ServerTask {
                 // arrived in time is handled even if a timer is due too.
                 biased;
                 resp = user.recv() => match resp {
-                    Some(resp) if resp.code < 200 => last = Some(self.send(resp).await),
-                    Some(resp) => return Some(self.send(resp).await),
+                    Some(Answer::Response(resp)) if resp.code < 200 => last = Some(self.send(resp).await),
+                    Some(Answer::Response(resp)) => return Some(self.send(resp).await),
+                    Some(Answer::Sent { bytes, sent }) => {
+                        if !sent {
+                            self.resend(&bytes).await;
+                        }
+                        return Some(bytes);
+                    }
                     None => {
                         tracing::warn!(request = %self.skeleton.start_line(), "request dropped unanswered; sending 500");
                         return Some(self.send_own(500).await);

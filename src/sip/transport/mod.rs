@@ -336,14 +336,17 @@ impl Transports {
         }
     }
 
+    /// The UDP flow to `dest`, on our first UDP socket: no connection to wait for.
+    pub fn udp_flow_to(&self, dest: SocketAddr) -> io::Result<Flow> {
+        let socket = self.shared.udp.first().ok_or_else(|| no_transport(TransportKind::Udp))?;
+        Ok(Flow::Udp(udp::UdpFlow::new(socket.clone(), dest)?))
+    }
+
     /// A flow to `dest` for a client transaction: our first UDP socket, or an
     /// open TCP connection to `dest` (reused) or a new one, read into `sink`.
     pub async fn flow_to(&self, dest: SocketAddr, kind: TransportKind, sink: Arc<dyn Sink>) -> io::Result<Flow> {
         match kind {
-            TransportKind::Udp => {
-                let socket = self.shared.udp.first().ok_or_else(|| no_transport(kind))?;
-                Ok(Flow::Udp(udp::UdpFlow::new(socket.clone(), dest)?))
-            }
+            TransportKind::Udp => self.udp_flow_to(dest),
             TransportKind::Tcp => tcp::connect(&self.shared, dest, sink).await.map(Flow::Tcp),
         }
     }
