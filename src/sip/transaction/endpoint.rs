@@ -337,6 +337,12 @@ impl Endpoint {
         };
         let decision: Decision = admit::decide(&req, &self.inner.config);
         let user = self.inner.user.clone();
+        if decision == Decision::User && self.inner.config.lazy100 {
+            let (sr, rx) = task.for_user(req);
+            tokio::spawn(task.run_handed_over(rx));
+            user.request(sr);
+            return;
+        }
         tokio::spawn(task.run(decision, req, move |r| user.request(r)));
     }
 

@@ -153,26 +153,12 @@ impl ServerTask {
             // `decorate` adds the Allow list that is the point of the answer.
             Decision::Options => self.send_own(200).await,
             Decision::User => {
-                let (tx, rx) = mpsc::channel(TU_QUEUE);
                 let mut provisional = None;
                 if !self.config.lazy100 {
                     provisional = Some(self.send_own(100).await);
                 }
-                user(ServerRequest {
-                    request,
-                    source: self.flow.peer(),
-                    kind: self.flow.kind(),
-                    flow_id: self.flow.id(),
-                    local: self.flow.local(),
-                    tx: ServerTx {
-                        tx,
-                        direct: Arc::new(Direct {
-                            flow: (!self.flow.kind().is_reliable()).then(|| self.flow.clone()),
-                            config: self.config.clone(),
-                            answered: AtomicBool::new(false),
-                        }),
-                    },
-                });
+                let (sr, rx) = self.for_user(request);
+                user(sr);
                 match self.proceed(rx, provisional).await {
                     Some(last) => last,
                     None => return,
@@ -180,6 +166,36 @@ impl ServerTask {
             }
         };
         self.complete(last).await;
+    }
+
+    /// The request as the user gets it, with the receiving end of its answers.
+    /// Called before the task runs when no `100` has to go first, so that the
+    /// request reaches the user without waiting for this task to be scheduled.
+    pub(super) fn for_user(&self, request: Request) -> (ServerRequest, mpsc::Receiver<Answer>) {
+        let (tx, rx) = mpsc::channel(TU_QUEUE);
+        let sr = ServerRequest {
+            request,
+            source: self.flow.peer(),
+            kind: self.flow.kind(),
+            flow_id: self.flow.id(),
+            local: self.flow.local(),
+            tx: ServerTx {
+                tx,
+                direct: Arc::new(Direct {
+                    flow: (!self.flow.kind().is_reliable()).then(|| self.flow.clone()),
+                    config: self.config.clone(),
+                    answered: AtomicBool::new(false),
+                }),
+            },
+        };
+        (sr, rx)
+    }
+
+    /// Runs a transaction whose request [`for_user`](Self::for_user) handed over.
+    pub(super) async fn run_handed_over(mut self, rx: mpsc::Receiver<Answer>) {
+        if let Some(last) = self.proceed(rx, None).await {
+            self.complete(last).await;
+        }
     }
 
     /// Trying and Proceeding: waits for the final response. `None` when the
