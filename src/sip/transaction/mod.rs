@@ -6,7 +6,9 @@
 //!                             │                                   └─▶ 100 Trying → TransactionUser::request
 //!                             └──response──▶ ClientKey lookup → its ClientTask → Outcome to the caller
 //!  TransactionUser ──ServerTx::respond──▶ ServerTask ──Flow::send──▶ transport
+//!                  ──ServerTx::try_respond (final, UDP)──▶ transport, bytes to the ServerTask
 //!  caller ──Endpoint::request──▶ ClientTask (timers E, F, K) ──▶ Outcome
+//!  caller ──Endpoint::request_udp_now──▶ transport, then its ClientTask keeps the timers
 //! ```
 //!
 //! Design choices (the full record is `docs/sip-transactions.md`):
