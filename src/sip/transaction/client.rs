@@ -74,7 +74,7 @@ pub(super) struct ClientTask {
     pub(super) flow: Flow,
     /// The caller sent the first transmission already (see `Endpoint::request_udp_now`).
     pub(super) first_sent: bool,
-    pub(super) responses: mpsc::Receiver<Response>,
+    pub(super) responses: mpsc::Receiver<Box<Response>>,
     pub(super) shutdown: Shutdown,
     pub(super) _forget: Forget<ClientKey>,
 }
@@ -110,7 +110,7 @@ impl ClientTask {
                 biased;
                 resp = self.responses.recv() => match resp {
                     Some(resp) if resp.code < 200 => proceeding = true,
-                    Some(response) => return Outcome { response, origin: Origin::Peer },
+                    Some(response) => return Outcome { response: *response, origin: Origin::Peer },
                     None => return self.local(503, Origin::Transport, &"response channel closed"),
                 },
                 () = &mut e_timer, if !reliable => {

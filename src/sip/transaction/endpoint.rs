@@ -108,8 +108,10 @@ struct Inner {
     transports: Transports,
     lifecycle: Lifecycle,
     user: Arc<dyn TransactionUser>,
-    servers: Arc<Table<ServerKey, mpsc::Sender<Flow>>>,
-    clients: Arc<Table<ClientKey, mpsc::Sender<Response>>>,
+    // Boxed items: a tokio channel allocates a block of 32 slots when it is made, and
+    // a transaction lives 32 s after its answer, so slot size is memory per request.
+    servers: Arc<Table<ServerKey, mpsc::Sender<Box<Flow>>>>,
+    clients: Arc<Table<ClientKey, mpsc::Sender<Box<Response>>>>,
 }
 
 /// A SIP endpoint: transports plus the non-INVITE transaction layer.
@@ -313,7 +315,7 @@ impl Endpoint {
         let table = &self.inner.servers;
         let mut map = table.lock();
         if let Some(slot) = map.get(&key) {
-            match slot.value.try_send(flow.clone()) {
+            match slot.value.try_send(Box::new(flow.clone())) {
                 Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => return,
                 // The task is ending; this request starts a new transaction.
                 Err(mpsc::error::TrySendError::Closed(_)) => drop(map.remove(&key)),
@@ -351,7 +353,7 @@ impl Endpoint {
         let map = self.inner.clients.lock();
         match map.get(&key) {
             // Full: a burst of retransmitted responses; one is enough.
-            Some(slot) => drop(slot.value.try_send(resp)),
+            Some(slot) => drop(slot.value.try_send(Box::new(resp))),
             None => tracing::debug!(code = resp.code, "response matches no client transaction; dropped"),
         }
     }

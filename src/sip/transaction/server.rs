@@ -46,7 +46,7 @@ pub struct Gone;
 /// transaction; anything sent after it is ignored.
 #[derive(Clone, Debug)]
 pub struct ServerTx {
-    tx: mpsc::Sender<Answer>,
+    tx: mpsc::Sender<Box<Answer>>,
     /// The request's flow, for a final answer sent by the caller's own thread.
     direct: Arc<Direct>,
 }
@@ -77,7 +77,7 @@ impl ServerTx {
         if resp.code >= 200 && self.direct.answered.swap(true, Ordering::AcqRel) {
             return Err(Gone);
         }
-        self.tx.send(Answer::Response(resp)).await.map_err(|_| Gone)
+        self.tx.send(Box::new(Answer::Response(resp))).await.map_err(|_| Gone)
     }
 
     /// Like [`ServerTx::respond`], without waiting: fails if the transaction's
@@ -92,7 +92,7 @@ impl ServerTx {
             if resp.code >= 200 && self.direct.answered.swap(true, Ordering::AcqRel) {
                 return Err(Gone);
             }
-            return self.tx.try_send(Answer::Response(resp)).map_err(|_| Gone);
+            return self.tx.try_send(Box::new(Answer::Response(resp))).map_err(|_| Gone);
         };
         let permit = self.tx.try_reserve().map_err(|_| Gone)?;
         if self.direct.answered.swap(true, Ordering::AcqRel) {
@@ -101,7 +101,7 @@ impl ServerTx {
         decorate(&mut resp, &self.direct.config);
         let bytes: Arc<[u8]> = Arc::from(resp.to_bytes());
         let sent = flow.try_send(bytes.clone()).is_ok();
-        permit.send(Answer::Sent { bytes, sent });
+        permit.send(Box::new(Answer::Sent { bytes, sent }));
         Ok(())
     }
 }
@@ -138,7 +138,7 @@ pub(super) struct ServerTask {
     pub(super) skeleton: Request,
     /// Where answers go; replaced by the flow of each retransmission.
     pub(super) flow: Flow,
-    pub(super) retransmissions: mpsc::Receiver<Flow>,
+    pub(super) retransmissions: mpsc::Receiver<Box<Flow>>,
     pub(super) shutdown: Shutdown,
     /// Removes the key from the table when the task ends, however it ends.
     pub(super) _forget: Forget<super::key::ServerKey>,
@@ -171,7 +171,7 @@ impl ServerTask {
     /// The request as the user gets it, with the receiving end of its answers.
     /// Called before the task runs when no `100` has to go first, so that the
     /// request reaches the user without waiting for this task to be scheduled.
-    pub(super) fn for_user(&self, request: Request) -> (ServerRequest, mpsc::Receiver<Answer>) {
+    pub(super) fn for_user(&self, request: Request) -> (ServerRequest, mpsc::Receiver<Box<Answer>>) {
         let (tx, rx) = mpsc::channel(TU_QUEUE);
         let sr = ServerRequest {
             request,
@@ -192,7 +192,7 @@ impl ServerTask {
     }
 
     /// Runs a transaction whose request [`for_user`](Self::for_user) handed over.
-    pub(super) async fn run_handed_over(mut self, rx: mpsc::Receiver<Answer>) {
+    pub(super) async fn run_handed_over(mut self, rx: mpsc::Receiver<Box<Answer>>) {
         if let Some(last) = self.proceed(rx, None).await {
             self.complete(last).await;
         }
@@ -200,7 +200,11 @@ impl ServerTask {
 
     /// Trying and Proceeding: waits for the final response. `None` when the
     /// transaction user ran out of time or the server is stopping.
-    async fn proceed(&mut self, mut user: mpsc::Receiver<Answer>, mut last: Option<Arc<[u8]>>) -> Option<Arc<[u8]>> {
+    async fn proceed(
+        &mut self,
+        mut user: mpsc::Receiver<Box<Answer>>,
+        mut last: Option<Arc<[u8]>>,
+    ) -> Option<Arc<[u8]>> {
         let deadline = sleep(self.config.tu_timeout);
         tokio::pin!(deadline);
         loop {
@@ -208,7 +212,7 @@ impl ServerTask {
                 // Messages before timers: a response or retransmission that
                 // arrived in time is handled even if a timer is due too.
                 biased;
-                resp = user.recv() => match resp {
+                resp = user.recv() => match resp.map(|b| *b) {
                     Some(Answer::Response(resp)) if resp.code < 200 => last = Some(self.send(resp).await),
                     Some(Answer::Response(resp)) => return Some(self.send(resp).await),
                     Some(Answer::Sent { bytes, sent }) => {
@@ -223,7 +227,7 @@ impl ServerTask {
                     }
                 },
                 Some(flow) = self.retransmissions.recv() => {
-                    self.flow = flow;
+                    self.flow = *flow;
                     match &last {
                         Some(bytes) => self.resend(bytes).await,
                         // Yate's lazy100: a retransmission before the answer earns a 100.
@@ -254,7 +258,7 @@ impl ServerTask {
                 // arrived in time is handled even if a timer is due too.
                 biased;
                 Some(flow) = self.retransmissions.recv() => {
-                    self.flow = flow;
+                    self.flow = *flow;
                     self.resend(&last).await;
                 }
                 () = &mut timer => return,
