@@ -52,22 +52,20 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
 
 fn finished(rules: &[ir::Rule], items: Vec<Item>, mut index: Index) -> Instr {
     index.finish();
-    let touches = items.iter().map(|item| touches(rules, item, &index)).collect();
+    let keys: Vec<&SubjectKey> = index.keys().collect();
+    // Function subjects may read anything: every item counts as changing them.
+    let funcs = keys.iter().any(|k| matches!(k, SubjectKey::Func(_)));
+    let touches = items.iter().map(|item| funcs || touches(rules, item, &keys)).collect();
     Instr::Run { items, index, touches }
 }
 
-/// Whether running `item` can change what the index's subjects read. Function
-/// subjects may read anything: every item counts as changing them.
-fn touches(rules: &[ir::Rule], item: &Item, index: &Index) -> bool {
-    let keys: Vec<&SubjectKey> = index.keys().collect();
-    if keys.iter().any(|k| matches!(k, SubjectKey::Func(_))) {
-        return true;
-    }
+/// Whether running `item` can change what a subject among `keys` reads.
+fn touches(rules: &[ir::Rule], item: &Item, keys: &[&SubjectKey]) -> bool {
     let range = match *item {
         Item::Rule(r) => r.0 as usize..r.0 as usize + 1,
         Item::Chain { start, end } => start.0 as usize..end.0 as usize,
     };
-    rules.get(range).map_or(true, |rs| rs.iter().any(|r| rule_touches(r, &keys)))
+    rules.get(range).map_or(true, |rs| rs.iter().any(|r| rule_touches(r, keys)))
 }
 
 /// Whether a rule's action can change the match string or a parameter among `keys`.
