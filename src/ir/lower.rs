@@ -103,7 +103,7 @@ impl Lowerer<'_> {
             }
             CondKind::Func { inner } => {
                 let Some(regex) = self.with_default(c.regex_text()) else { return invalid("Missing rule") };
-                (Subject::Func(Template::new(&format!("$({inner})"))), regex)
+                (Subject::Func(Template::subject(&format!("$({inner})"))), regex)
             }
         };
         let (pattern, negated) = match regex.strip_suffix('^') {

@@ -7,6 +7,7 @@
 
 mod keyword;
 mod lower;
+pub mod plan;
 mod print;
 mod regexes;
 mod settings;

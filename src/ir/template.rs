@@ -1,5 +1,7 @@
 //! Templates: text that gets back-references, `${param}` and `$(function)` substitution.
 
+use super::plan::Plan;
+
 /// A piece of action text. Most are literal; those are recognised once here so the
 /// runtime can skip substitution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +12,8 @@ pub struct Template {
     pub literal: bool,
     /// For an assignment piece with literal text: what it does.
     pub assign: Option<Assign>,
+    /// Where substitution finds its pieces, for text that has some (see [`Plan`]).
+    pub plan: Option<Box<Plan>>,
 }
 
 impl Template {
@@ -17,7 +21,15 @@ impl Template {
     pub fn new(text: &str) -> Template {
         let b = text.as_bytes();
         let literal = !b.contains(&b'\\') && !b.windows(2).any(|w| w == b"${" || w == b"$(");
-        Template { text: b.to_vec(), literal, assign: None }
+        let plan = if literal { None } else { Plan::new(b, true).map(Box::new) };
+        Template { text: b.to_vec(), literal, assign: None, plan }
+    }
+
+    /// A function condition's subject: parameter and function passes only.
+    pub fn subject(text: &str) -> Template {
+        let b = text.as_bytes();
+        let literal = !b.windows(2).any(|w| w == b"${" || w == b"$(");
+        Template { text: b.to_vec(), literal, assign: None, plan: Plan::new(b, false).map(Box::new) }
     }
 
     /// An assignment piece; literal ones are split now.

@@ -9,6 +9,56 @@ use super::translate::translate;
 /// Keeps a pathological translation from costing more memory than glibc's own program.
 const FAST_SIZE_LIMIT: usize = 1 << 20;
 
+/// Largest fully built DFA kept for a fast path. Small patterns (most non-literal rule
+/// regexes) fit; a DFA answers without the `regex` crate's per-search setup, which
+/// costs more than the search itself on a phone number.
+const DFA_SIZE_LIMIT: usize = 64 << 10;
+
+/// A yes/no matcher for a translated pattern.
+pub(crate) enum Fast {
+    Dfa(Box<regex_automata::dfa::dense::DFA<Vec<u32>>>),
+    Meta(regex::bytes::Regex),
+}
+
+impl Fast {
+    pub(crate) fn new(translated: &str) -> Option<Fast> {
+        use regex_automata::dfa::dense;
+        use regex_automata::util::syntax;
+        // The same syntax as `regex::bytes`: Unicode classes, matching any bytes.
+        let dfa = dense::Builder::new()
+            .syntax(syntax::Config::new().utf8(false))
+            .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
+            .configure(
+                dense::Config::new()
+                    .dfa_size_limit(Some(DFA_SIZE_LIMIT))
+                    .determinize_size_limit(Some(4 * DFA_SIZE_LIMIT)),
+            )
+            .build(translated);
+        match dfa {
+            Ok(d) => Some(Fast::Dfa(Box::new(d))),
+            Err(_) => {
+                regex::bytes::RegexBuilder::new(translated).size_limit(FAST_SIZE_LIMIT).build().ok().map(Fast::Meta)
+            }
+        }
+    }
+
+    /// `None` when the DFA gave up (it has no quit bytes configured, so it does not).
+    pub(crate) fn is_match(&self, hay: &[u8]) -> Option<bool> {
+        use regex_automata::dfa::Automaton;
+        match self {
+            Fast::Dfa(d) => d.try_search_fwd(&regex_automata::Input::new(hay).earliest(true)).ok().map(|m| m.is_some()),
+            Fast::Meta(r) => Some(r.is_match(hay)),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Fast::Dfa(_) => "(dfa)",
+            Fast::Meta(r) => r.as_str(),
+        }
+    }
+}
+
 /// A compiled rule regex.
 ///
 /// Patterns whose match can only fall one way (see [`Shape`]) are matched by a direct
@@ -18,7 +68,7 @@ const FAST_SIZE_LIMIT: usize = 1 << 20;
 pub struct Regex {
     posix: PosixRegex,
     shape: Option<Shape>,
-    fast: Option<regex::bytes::Regex>,
+    fast: Option<Fast>,
     /// glibc's state cache only changes answers for patterns with word or buffer
     /// assertions; those are compiled afresh for every search, as Yate does.
     fresh: bool,
@@ -40,8 +90,8 @@ impl Regex {
     pub fn new(pattern: &[u8], flags: Flags) -> Result<Regex, CompileError> {
         let posix = PosixRegex::compile(pattern, flags)?;
         let shape = super::syntax::parse(pattern, flags).ok().and_then(|ast| Shape::of(&ast));
-        let fast = translate(pattern, flags)
-            .and_then(|t| regex::bytes::RegexBuilder::new(&t).size_limit(FAST_SIZE_LIMIT).build().ok());
+        // Shapes answer on their own: a second matcher would only cost memory.
+        let fast = if shape.is_some() { None } else { translate(pattern, flags).and_then(|t| Fast::new(&t)) };
         let fresh = pattern.windows(2).any(|w| w[0] == b'\\' && b"<>bB`'".contains(&w[1]));
         Ok(Regex { posix, shape, fast, fresh })
     }
@@ -51,8 +101,8 @@ impl Regex {
         if let Some(shape) = &self.shape {
             return shape.is_match(until_nul(subject));
         }
-        match &self.fast {
-            Some(fast) => fast.is_match(until_nul(subject)),
+        match self.fast.as_ref().and_then(|f| f.is_match(until_nul(subject))) {
+            Some(answer) => answer,
             None => self.captures(subject).is_some(),
         }
     }

@@ -26,7 +26,12 @@ fn same_answers(pattern: &[u8], flags: Flags, subjects: &[Vec<u8>]) -> Result<bo
         return Ok(false);
     };
     let fast = Regex::new(&t).map_err(|e| format!("{t}: {e}"))?;
+    // The matcher's own fast path (a DFA when small enough) must agree as well.
+    let used = crate::regex::matcher::Fast::new(&t).ok_or_else(|| format!("{t}: no matcher"))?;
     for s in subjects {
+        if used.is_match(s).is_some_and(|m| m != glibc.is_match(s)) {
+            return Err(format!("{t} (matcher) on {:?}: glibc {}", s.escape_ascii().to_string(), glibc.is_match(s)));
+        }
         if fast.is_match(s) != glibc.is_match(s) {
             return Err(format!(
                 "{:?} {flags:?} -> {t} on {:?}: glibc {}",

@@ -3,6 +3,7 @@
 use super::captures::Captures;
 use super::funcs::{self, FuncCtx};
 use super::message::Message;
+use crate::ir::plan::{Piece, Plan, DANGEROUS_CAPTURE, DANGEROUS_RESULT, DANGEROUS_VALUE, MAX_VALUES};
 
 /// Most `$(…)` calls evaluated in one string.
 ///
@@ -114,8 +115,13 @@ fn over_limit(evaluations: usize, len: usize, work: usize) -> Option<String> {
 /// it and restarts from the beginning, so results are re-scanned. An unmatched `$(` logs
 /// "Unmatched function end" and stops the pass. See [`MAX_EVALUATIONS`] for where rexroute
 /// stops a pass that Yate would never finish.
-pub fn eval_functions(mut s: Vec<u8>, cx: &mut FuncCtx<'_>) -> Vec<u8> {
-    let (mut evaluations, mut work) = (0, 0);
+pub fn eval_functions(s: Vec<u8>, cx: &mut FuncCtx<'_>) -> Vec<u8> {
+    eval_functions_from(s, 0, 0, cx)
+}
+
+/// [`eval_functions`] continued on a string that has already had `evaluations` calls
+/// and rebuilt `work` bytes.
+fn eval_functions_from(mut s: Vec<u8>, mut evaluations: usize, mut work: usize, cx: &mut FuncCtx<'_>) -> Vec<u8> {
     while let Some(p1) = find_bytes(&s, b"$(", 0) {
         let Some(p2) = find_byte(&s, b')', p1 + 2) else {
             let rest = String::from_utf8_lossy(&s[p1..]);
@@ -140,6 +146,140 @@ pub fn expand(template: &[u8], caps: &Captures, cx: &mut FuncCtx<'_>) -> Vec<u8>
     // Captures may bring `${` in, so the check is on the first pass's result.
     let params = if find_bytes(&matched, b"${", 0).is_some() { replace_params(&matched, cx.msg) } else { matched };
     eval_functions(params, cx)
+}
+
+/// A byte set as a lookup table.
+const fn byte_set(set: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < set.len() {
+        t[set[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+const CAPTURE_SET: [bool; 256] = byte_set(DANGEROUS_CAPTURE);
+const VALUE_SET: [bool; 256] = byte_set(DANGEROUS_VALUE);
+const RESULT_SET: [bool; 256] = byte_set(DANGEROUS_RESULT);
+
+fn any_in(v: &[u8], set: &[bool; 256]) -> bool {
+    v.iter().any(|&b| set[usize::from(b)])
+}
+
+/// The values of a plan's captures and parameters, in order, and its text's length
+/// once they are inserted; `None` when one could form new syntax.
+fn gather<'v>(
+    pieces: &'v [Piece],
+    caps: &'v Captures,
+    msg: &'v Message,
+    values: &mut [&'v [u8]; MAX_VALUES],
+    n: &mut usize,
+) -> Option<usize> {
+    let mut len = 0;
+    for p in pieces {
+        let v: &[u8] = match p {
+            Piece::Lit(l) => {
+                len += l.len();
+                continue;
+            }
+            Piece::Func(inner) => {
+                len += 3 + gather(inner, caps, msg, values, n)?;
+                continue;
+            }
+            Piece::Cap(c) => {
+                let v = caps.get(usize::from(*c));
+                if any_in(v, &CAPTURE_SET) {
+                    return None;
+                }
+                v
+            }
+            Piece::Param { name, default } => {
+                let v = msg.get_named(name).unwrap_or(default);
+                if any_in(v, &VALUE_SET) {
+                    return None;
+                }
+                v
+            }
+        };
+        *values.get_mut(*n)? = v;
+        *n += 1;
+        len += v.len();
+    }
+    Some(len)
+}
+
+/// Appends `pieces` as the parameter pass would have left them (functions as text).
+fn render(pieces: &[Piece], values: &[&[u8]], vi: &mut usize, out: &mut Vec<u8>) {
+    for p in pieces {
+        match p {
+            Piece::Lit(l) => out.extend_from_slice(l),
+            Piece::Cap(_) | Piece::Param { .. } => {
+                out.extend_from_slice(values.get(*vi).copied().unwrap_or_default());
+                *vi += 1;
+            }
+            Piece::Func(inner) => {
+                out.extend_from_slice(b"$(");
+                render(inner, values, vi, out);
+                out.push(b')');
+            }
+        }
+    }
+}
+
+/// The passes by a template's [`Plan`]: the same result, warnings and function calls
+/// as [`expand`] (`backrefs`) or as the parameter and function passes on `text`
+/// (a function condition's subject), in one walk when the inserted values allow it.
+pub fn expand_planned(plan: &Plan, text: &[u8], backrefs: bool, caps: &Captures, cx: &mut FuncCtx<'_>) -> Vec<u8> {
+    let msg = cx.msg;
+    let mut values: [&[u8]; MAX_VALUES] = [&[]; MAX_VALUES];
+    let mut n = 0;
+    let Some(total) = gather(&plan.pieces, caps, msg, &mut values, &mut n) else {
+        return if backrefs { expand(text, caps, cx) } else { eval_functions(replace_params(text, msg), cx) };
+    };
+    let values = &values[..n];
+    let mut out = Vec::with_capacity(total + 16);
+    let (mut vi, mut consumed, mut evaluations, mut work) = (0, 0, 0, 0);
+    for (i, p) in plan.pieces.iter().enumerate() {
+        let inner = match p {
+            Piece::Lit(l) => {
+                out.extend_from_slice(l);
+                consumed += l.len();
+                continue;
+            }
+            Piece::Cap(_) | Piece::Param { .. } => {
+                let v = values.get(vi).copied().unwrap_or_default();
+                out.extend_from_slice(v);
+                (vi, consumed) = (vi + 1, consumed + v.len());
+                continue;
+            }
+            Piece::Func(inner) => inner,
+        };
+        // The call's text goes where its result will be: `out` has room for all of it.
+        let (start, first) = (out.len(), vi);
+        render(inner, values, &mut vi, &mut out);
+        let len = out.len() - start;
+        // The text pass checks its limits before each call, on the whole string.
+        if over_limit(evaluations, start + total - consumed, work).is_some() {
+            out.truncate(start);
+            vi = first;
+            render(&plan.pieces[i..], values, &mut vi, &mut out);
+            return eval_functions_from(out, evaluations, work, cx);
+        }
+        let value = funcs::call(cx, &out[start..]);
+        out.truncate(start);
+        evaluations += 1;
+        consumed += len + 3;
+        out.extend_from_slice(&value);
+        if any_in(&value, &RESULT_SET) {
+            // The restart would see the result: the text pass takes over from here.
+            render(&plan.pieces[i + 1..], values, &mut vi, &mut out);
+            work += out.len();
+            return eval_functions_from(out, evaluations, work, cx);
+        }
+        work += out.len() + total - consumed;
+    }
+    out
 }
 
 #[cfg(test)]

@@ -425,9 +425,11 @@ impl<'a, 'b> Vm<'a, 'b> {
             Subject::MatchString => &self.ms,
             Subject::Param { name, default } => msg.get_named(name).unwrap_or(default),
             Subject::Func(t) => {
-                let s = subst::replace_params(&t.text, msg);
                 let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
-                owned = subst::eval_functions(s, &mut fx);
+                owned = match t.plan.as_deref().filter(|_| self.program.is_some()) {
+                    Some(plan) => subst::expand_planned(plan, &t.text, false, &Captures::none(), &mut fx),
+                    None => subst::eval_functions(subst::replace_params(&t.text, msg), &mut fx),
+                };
                 &owned
             }
         };
@@ -461,7 +463,11 @@ impl<'a, 'b> Vm<'a, 'b> {
             return t.text.clone();
         }
         let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
-        subst::expand(&t.text, caps, &mut fx)
+        // The reference engine keeps the text passes: the engines' comparison checks plans.
+        match t.plan.as_deref().filter(|_| self.program.is_some()) {
+            Some(plan) => subst::expand_planned(plan, &t.text, true, caps, &mut fx),
+            None => subst::expand(&t.text, caps, &mut fx),
+        }
     }
 
     /// Applies an assignment piece to `target`, substituted against `reader` (`None`:
