@@ -33,6 +33,7 @@ impl Message {
     }
 
     /// [`get`](Self::get) with the name's hash already computed.
+    #[inline]
     pub fn get_named(&self, name: &ParamName) -> Option<&[u8]> {
         self.params.get_hashed(&name.bytes, name.hash)
     }
@@ -118,6 +119,7 @@ impl Base {
         self.hashes.len()
     }
 
+    #[inline]
     fn entry(&self, i: usize) -> (&[u8], &[u8]) {
         let start = if i == 0 { 0 } else { self.ends[i - 1].1 as usize };
         let (name_end, value_end) = self.ends[i];
@@ -177,6 +179,7 @@ impl Base {
     }
 
     /// Position of the first entry named `name`.
+    #[inline]
     fn first(&self, name: &[u8], h: u32) -> Option<usize> {
         if self.slots.is_empty() {
             return None;
@@ -233,6 +236,7 @@ impl Params {
     }
 
     /// Position and current value of the first live base entry named `name`.
+    #[inline]
     fn find_base(&self, name: &[u8], h: u32) -> Option<(usize, &[u8])> {
         let first = self.base.first(name, h)?;
         if self.edits.is_empty() {
@@ -257,6 +261,7 @@ impl Params {
         self.get_hashed(name, hash(name))
     }
 
+    #[inline]
     fn get_hashed(&self, name: &[u8], h: u32) -> Option<&[u8]> {
         if let Some((_, v)) = self.find_base(name, h) {
             return Some(v);
