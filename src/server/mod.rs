@@ -346,3 +346,17 @@ async fn reload(opts: &Options, routing: &Routing, watch: &mut watch::Watch, why
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn udp_listener_names_are_flow_ids() {
+        let general: SocketAddr = "127.0.0.1:5060".parse().unwrap();
+        let names = Names { udp: vec![(general, "general".into()), ("10.0.0.1:5070".parse().unwrap(), "lan".into())] };
+        assert_eq!(names.udp_flow_id("general").as_deref(), Some("udp:127.0.0.1:5060"));
+        assert_eq!(names.udp_flow_id("lan").as_deref(), Some("udp:10.0.0.1:5070"));
+        assert_eq!(names.udp_flow_id("tcp:3"), None, "a TCP id is looked up as it is");
+    }
+}
