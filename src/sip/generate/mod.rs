@@ -494,34 +494,41 @@ impl RequestSender for EndpointSender {
             Some(id) => Route::On(ep.flow(id, addr).map_err(|_| SendError::NoTransport)?),
             None => Route::To(addr, kind),
         };
+        // A copy for the retry only when there are credentials to retry with:
+        // relayed messages without them pay nothing.
+        let retry = opts.auth.as_ref().map(|_| (req.clone(), opts.clone()));
+        let wait = opts.wait;
         if matches!(route, Route::To(_, TransportKind::Udp)) {
             // Sent from this thread: no task wake-up before the packet leaves.
-            let first = match ep.request_udp_now_with(req.clone(), addr, &self.runtime, opts.transaction) {
+            let first = match ep.request_udp_now_with(req, addr, &self.runtime, opts.transaction) {
                 Ok(rx) => rx,
                 Err(e) => {
                     tracing::warn!(%addr, error = %e, "generated request not sent");
                     return Err(send_error(&e));
                 }
             };
-            if !opts.wait && opts.auth.is_none() {
-                return Ok(None);
-            }
-            if opts.auth.is_none() && tokio::runtime::Handle::try_current().is_err() {
-                return first.blocking_recv().map(|o| Some(o.response)).map_err(|_| SendError::Failure);
-            }
-            let opts = opts.clone();
-            let wait = opts.wait;
+            let Some((req, opts)) = retry else {
+                if !wait {
+                    return Ok(None);
+                }
+                if tokio::runtime::Handle::try_current().is_err() {
+                    return first.blocking_recv().map(|o| Some(o.response)).map_err(|_| SendError::Failure);
+                }
+                return self.finish(async move { first.await.map_err(|_| RequestError::Aborted) }, true);
+            };
             let task = async move {
                 let first = first.await.map_err(|_| RequestError::Aborted)?;
                 answer_challenge(&ep, &route, &req, first, &opts).await
             };
             return self.finish(task, wait);
         }
-        let opts = opts.clone();
-        let wait = opts.wait;
+        let transaction = opts.transaction;
         let task = async move {
-            let first = route.exchange(&ep, req.clone(), opts.transaction).await?;
-            answer_challenge(&ep, &route, &req, first, &opts).await
+            let first = route.exchange(&ep, req, transaction).await?;
+            match retry {
+                Some((req, opts)) => answer_challenge(&ep, &route, &req, first, &opts).await,
+                None => Ok(first),
+            }
         };
         self.finish(task, wait)
     }
