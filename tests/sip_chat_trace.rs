@@ -9,7 +9,7 @@ use rexroute::bus::{Bus, Outcome};
 use rexroute::lateroute::{self, LateRoute};
 use rexroute::runtime::{env::Env, message::Message, router::Router};
 use rexroute::sip::auth::{response, Algorithm, AuthConfig, Authenticator, DigestInput, Peer};
-use rexroute::sip::generate::{Destination, GenerateConfig, Generator, RequestSender, SendError};
+use rexroute::sip::generate::{Destination, GenerateConfig, Generator, RequestSender, SendError, SendOptions};
 use rexroute::sip::generic::{handle_generic, GenericConfig, GenericOutcome};
 use rexroute::sip::msg::{parse, Message as Sip, Request, Response};
 use rexroute::sip::regfile::Users;
@@ -30,7 +30,7 @@ fn doc(file: &str) -> rexroute::ini::Document {
 struct Wire(Mutex<Vec<(Request, Destination)>>);
 
 impl RequestSender for Wire {
-    fn send(&self, req: Request, dest: &Destination, _wait: bool) -> Result<Option<Response>, SendError> {
+    fn send(&self, req: Request, dest: &Destination, _opts: &SendOptions) -> Result<Option<Response>, SendError> {
         self.0.lock().unwrap().push((req, dest.clone()));
         Ok(None)
     }

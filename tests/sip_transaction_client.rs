@@ -4,7 +4,7 @@
 mod support;
 
 use rexroute::sip::msg::{parse, Message, Request, Response};
-use rexroute::sip::transaction::{Endpoint, Origin, Outcome, RequestError};
+use rexroute::sip::transaction::{ClientOptions, Endpoint, Origin, Outcome, RequestError, Rport};
 use rexroute::sip::transport::TransportKind;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -78,6 +78,129 @@ async fn udp_request_retransmits_on_e_and_times_out_on_f() {
     assert_eq!((out.response.code, out.origin), (408, Origin::Timeout));
     assert_eq!(out.response.headers.call_id().unwrap(), "c-timeout");
     assert_eq!(endpoint.transactions(), (0, 0));
+}
+
+fn send_with(
+    endpoint: &Endpoint,
+    req: Request,
+    dest: SocketAddr,
+    opts: ClientOptions,
+) -> JoinHandle<Result<Outcome, RequestError>> {
+    let ep = endpoint.clone();
+    tokio::spawn(async move { ep.request_with(req, dest, TransportKind::Udp, opts).await })
+}
+
+/// Copies of the request the far end gets until `task` ends (or 40 s), with when.
+async fn copies_until_done(far: &UdpPeer, task: &JoinHandle<Result<Outcome, RequestError>>, t0: Instant) -> Vec<u128> {
+    let mut sent_at = Vec::new();
+    while !task.is_finished() && t0.elapsed() < Duration::from_secs(40) {
+        while far.socket.try_recv(&mut [0u8; 4096]).is_ok() {
+            sent_at.push(t0.elapsed().as_millis());
+        }
+        step(Duration::from_millis(100)).await;
+    }
+    sent_at
+}
+
+#[tokio::test(start_paused = true)]
+async fn transmission_count_caps_copies_and_times_out_at_the_next_e() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    let t0 = Instant::now();
+    let opts = ClientOptions { max_transmissions: Some(2), ..ClientOptions::default() };
+    let task = send_with(&endpoint, message("c-count"), far.addr(), opts);
+    settle().await;
+    let sent_at = copies_until_done(&far, &task, t0).await;
+    assert_eq!(sent_at, [0, 500], "two copies, as Yate's xsip_trans_count=2");
+    let out = outcome(task).await;
+    assert_eq!((out.response.code, out.origin), (408, Origin::Timeout));
+    assert_eq!(t0.elapsed(), Duration::from_millis(1500), "the E firing after the last copy ends it");
+    assert_eq!(endpoint.transactions(), (0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn transmission_count_after_a_provisional_leaves_timer_f() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    let t0 = Instant::now();
+    let opts = ClientOptions { max_transmissions: Some(1), ..ClientOptions::default() };
+    let task = send_with(&endpoint, message("c-count-1xx"), far.addr(), opts);
+    let req = as_request(&far.recv().await);
+    far.send(&Response::for_request(&req, 100, "Trying").to_bytes()).await;
+    let sent_at = copies_until_done(&far, &task, t0).await;
+    assert!(sent_at.is_empty(), "no copy beyond the first: {sent_at:?}");
+    let out = outcome(task).await;
+    assert_eq!((out.response.code, out.origin), (408, Origin::Timeout));
+    assert_eq!(t0.elapsed(), Duration::from_secs(32), "after a 1xx only F ends it");
+}
+
+#[tokio::test(start_paused = true)]
+async fn rport_placement_in_the_added_via() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    let mut vias = Vec::new();
+    for (i, rport) in [Rport::BeforeBranch, Rport::AfterBranch, Rport::Omit].into_iter().enumerate() {
+        let opts = ClientOptions { rport, ..ClientOptions::default() };
+        let task = send_with(&endpoint, message(&format!("c-rport-{i}")), far.addr(), opts);
+        let req = as_request(&far.recv().await);
+        let via = req.headers.str("Via").unwrap().to_owned();
+        let branch = req.headers.top_via().unwrap().branch().unwrap().to_owned();
+        vias.push(via.replace(&branch, "B"));
+        far.send(&Response::for_request(&req, 200, "OK").to_bytes()).await;
+        outcome(task).await;
+    }
+    let sent_by = endpoint.local_addr(TransportKind::Udp).unwrap();
+    assert_eq!(
+        vias,
+        [
+            format!("SIP/2.0/UDP {sent_by};rport;branch=B"),
+            format!("SIP/2.0/UDP {sent_by};branch=B;rport"),
+            format!("SIP/2.0/UDP {sent_by};branch=B"),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_over_a_named_connection() {
+    let (endpoint, mut rx) = start(config()).await;
+    let mut client = TcpPeer::to(&endpoint);
+    client.write(&request("MESSAGE", "z9hG4bKnamed", 1, "hi")).await;
+    let sr = next_request(&mut rx).await;
+    assert!(sr.flow_id.starts_with("tcp:"), "{}", sr.flow_id);
+    sr.answer(200).await.unwrap();
+    let mut code = client.response().await.code;
+    if code == 100 {
+        code = client.response().await.code;
+    }
+    assert_eq!(code, 200);
+    // The destination address is not where the connection goes: the id decides.
+    let elsewhere: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let ep = endpoint.clone();
+    let id = sr.flow_id.clone();
+    let flow = ep.flow(&id, elsewhere).unwrap();
+    assert_eq!(flow.id(), id);
+    let task = tokio::spawn(async move { ep.request_on(message("c-named"), flow, ClientOptions::default()).await });
+    let req = match client.event().await {
+        TcpEvent::Message(Message::Request(r)) => r,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(req.headers.top_via().unwrap().transport, "TCP");
+    client.write(&Response::for_request(&req, 202, "Accepted").to_bytes()).await;
+    assert_eq!(outcome(task).await.response.code, 202);
+    assert_eq!(endpoint.connections(), 1);
+
+    let udp_id = format!("udp:{}", endpoint.local_addr(TransportKind::Udp).unwrap());
+    for unknown in ["tcp:999", "udp:127.0.0.1:1", "general", ""] {
+        assert!(endpoint.flow(unknown, elsewhere).is_err(), "{unknown}");
+    }
+    let far = far_end(&endpoint).await;
+    let ep = endpoint.clone();
+    let to = far.addr();
+    let flow = ep.flow(&udp_id, to).unwrap();
+    let task = tokio::spawn(async move { ep.request_on(message("c-udp-named"), flow, ClientOptions::default()).await });
+    let req = as_request(&far.recv().await);
+    far.send(&Response::for_request(&req, 200, "OK").to_bytes()).await;
+    assert_eq!(outcome(task).await.response.code, 200);
 }
 
 #[tokio::test(start_paused = true)]

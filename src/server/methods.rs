@@ -7,7 +7,7 @@
 use super::config::Loaded;
 use super::Outbound;
 use crate::bus::Bus;
-use crate::sip::generate::{Destination, GenerateConfig, Generator, RequestSender, SendError};
+use crate::sip::generate::{Destination, GenerateConfig, Generator, RequestSender, SendError, SendOptions};
 use crate::sip::msg::{Request, Response};
 use std::sync::Arc;
 
@@ -24,10 +24,17 @@ pub fn install_senders(bus: &mut Bus, config: &Loaded, outbound: &Outbound) {
     generator.install(bus, config.sip.generic.generate);
 }
 
-/// Requests from bus handlers go out through the endpoint once it is bound.
+/// Requests from bus handlers go out through the endpoint once it is bound. A
+/// `connection_id` naming a UDP listener (`general`, as received requests carry
+/// it) means that listener's socket.
 impl RequestSender for Outbound {
-    fn send(&self, req: Request, dest: &Destination, wait: bool) -> Result<Option<Response>, SendError> {
+    fn send(&self, req: Request, dest: &Destination, opts: &SendOptions) -> Result<Option<Response>, SendError> {
         let Some(endpoint) = self.endpoint() else { return Err(SendError::Failure) };
-        crate::sip::generate::EndpointSender::new(endpoint, self.runtime.clone()).send(req, dest, wait)
+        let listener = dest.connection.as_deref().and_then(|c| self.names.get()?.udp_flow_id(c));
+        let sender = crate::sip::generate::EndpointSender::new(endpoint, self.runtime.clone());
+        match listener {
+            Some(id) => sender.send(req, &Destination { connection: Some(id), ..dest.clone() }, opts),
+            None => sender.send(req, dest, opts),
+        }
     }
 }

@@ -61,12 +61,14 @@ pub struct Options {
 #[derive(Clone)]
 pub struct Outbound {
     endpoint: Arc<OnceLock<Endpoint>>,
+    /// The UDP listeners' names, which a `connection_id` may give.
+    names: Arc<OnceLock<Names>>,
     runtime: tokio::runtime::Handle,
 }
 
 impl Outbound {
-    fn new(runtime: tokio::runtime::Handle) -> Outbound {
-        Outbound { endpoint: Arc::new(OnceLock::new()), runtime }
+    fn new(runtime: tokio::runtime::Handle, names: Arc<OnceLock<Names>>) -> Outbound {
+        Outbound { endpoint: Arc::new(OnceLock::new()), names, runtime }
     }
 
     /// The endpoint, once bound.
@@ -102,6 +104,12 @@ impl Names {
             }
             TransportKind::Tcp => sr.flow_id.clone(),
         }
+    }
+
+    /// The flow id ([`crate::sip::transport::Flow::id`]) of the UDP listener
+    /// called `name`, which is what `connection_id` carries for UDP.
+    fn udp_flow_id(&self, name: &str) -> Option<String> {
+        self.udp.iter().find(|(_, n)| n == name).map(|(a, _)| format!("udp:{a}"))
     }
 }
 
@@ -237,10 +245,10 @@ async fn serve(opts: Options) -> Result<(), String> {
         Source::Embedded => Vec::new(),
     });
 
-    let outbound = Outbound::new(tokio::runtime::Handle::current());
+    let names = Arc::new(OnceLock::new());
+    let outbound = Outbound::new(tokio::runtime::Handle::current(), names.clone());
     let routing = Routing::start(config, outbound.clone(), opts.bus_log.clone())
         .map_err(|e| format!("cannot start the routing thread: {e}"))?;
-    let names = Arc::new(OnceLock::new());
     let tu = Tu { routing: routing.clone(), names: names.clone() };
     let endpoint = Endpoint::bind(endpoint_config, tu).await.map_err(|e| format!("cannot listen: {e}"))?;
     let bound = endpoint.local_addrs();
@@ -336,5 +344,19 @@ async fn reload(opts: &Options, routing: &Routing, watch: &mut watch::Watch, why
                 tracing::error!("the routing thread is gone; reload dropped");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn udp_listener_names_are_flow_ids() {
+        let general: SocketAddr = "127.0.0.1:5060".parse().unwrap();
+        let names = Names { udp: vec![(general, "general".into()), ("10.0.0.1:5070".parse().unwrap(), "lan".into())] };
+        assert_eq!(names.udp_flow_id("general").as_deref(), Some("udp:127.0.0.1:5060"));
+        assert_eq!(names.udp_flow_id("lan").as_deref(), Some("udp:10.0.0.1:5070"));
+        assert_eq!(names.udp_flow_id("tcp:3"), None, "a TCP id is looked up as it is");
     }
 }

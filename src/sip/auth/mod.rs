@@ -23,8 +23,10 @@
 //!   is retried with the uri's `;params` stripped.
 //!
 //! The `user.auth` exchange around this (who supplies the password) is in
-//! [`request`].
+//! [`request`]; answering someone else's challenge, for generated requests, is
+//! [`client`].
 
+pub mod client;
 mod digest;
 mod nonce;
 pub mod request;

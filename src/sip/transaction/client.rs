@@ -9,6 +9,11 @@
 //! On TCP, E is not armed and K is zero. The outcome goes to the caller as soon
 //! as it is known; the task then lingers for K only to keep the key registered,
 //! so retransmitted responses are recognised and dropped.
+//!
+//! [`ClientOptions::max_transmissions`] is Yate's per-request transmission count
+//! (`xsip_trans_count`): once that many copies are out and no provisional answer
+//! came, the next E firing ends the transaction with a local 408 instead of a
+//! further copy, as Yate's transaction does; after a 1xx only F is left.
 
 use super::endpoint::Forget;
 use super::key::ClientKey;
@@ -64,6 +69,28 @@ pub enum RequestError {
     Aborted,
 }
 
+/// Where the Via the transaction layer adds puts `rport` (RFC 3581).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rport {
+    /// `;rport;branch=…`, as Yate sends by default.
+    #[default]
+    BeforeBranch,
+    /// `;branch=…;rport`, for peers that want the branch first (Yate's `RportAfterBranch`).
+    AfterBranch,
+    /// No `rport` (Yate's `NotReqRport`).
+    Omit,
+}
+
+/// Per-request settings of a client transaction; the default is RFC 3261's behaviour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Most copies of the request sent over UDP, the first included; `None`
+    /// leaves it to timers E and F. Values below 1 count as 1.
+    pub max_transmissions: Option<u32>,
+    /// The `rport` of the Via added when the request has none.
+    pub rport: Rport,
+}
+
 /// A running client transaction.
 pub(super) struct ClientTask {
     pub(super) timers: Timers,
@@ -74,6 +101,8 @@ pub(super) struct ClientTask {
     pub(super) flow: Flow,
     /// The caller sent the first transmission already (see `Endpoint::request_udp_now`).
     pub(super) first_sent: bool,
+    /// See [`ClientOptions::max_transmissions`].
+    pub(super) max_transmissions: Option<u32>,
     pub(super) responses: mpsc::Receiver<Box<Response>>,
     pub(super) shutdown: Shutdown,
     pub(super) _forget: Forget<ClientKey>,
@@ -103,6 +132,9 @@ impl ClientTask {
         let f_timer = sleep(self.timers.f());
         tokio::pin!(e_timer, f_timer);
         let mut proceeding = false;
+        // The first copy counts even when its send failed: that was the attempt.
+        let mut sent: u32 = 1;
+        let limit = self.max_transmissions.map(|n| n.max(1));
         loop {
             tokio::select! {
                 // Messages before timers: a response or retransmission that
@@ -114,8 +146,15 @@ impl ClientTask {
                     None => return self.local(503, Origin::Transport, &"response channel closed"),
                 },
                 () = &mut e_timer, if !reliable => {
-                    if let Err(e) = self.flow.send(self.bytes.clone()).await {
-                        return self.local(503, Origin::Transport, &e);
+                    let spent = limit.is_some_and(|n| sent >= n);
+                    if spent && !proceeding {
+                        return self.local(408, Origin::Timeout, &"transmissions exhausted");
+                    }
+                    if !spent {
+                        if let Err(e) = self.flow.send(self.bytes.clone()).await {
+                            return self.local(503, Origin::Transport, &e);
+                        }
+                        sent = sent.saturating_add(1);
                     }
                     interval = self.timers.e_next(interval, proceeding);
                     // From the deadline, not from now: a late wake-up does not

@@ -9,7 +9,7 @@
 //! the tables are cleaned by the transactions' own timers, never by a sweep.
 
 use super::admit::{self, Decision};
-use super::client::{ClientTask, Outcome, RequestError};
+use super::client::{ClientOptions, ClientTask, Outcome, RequestError, Rport};
 use super::key::{ClientKey, ServerKey};
 use super::server::ServerTask;
 use super::{Config, TransactionUser};
@@ -199,13 +199,46 @@ impl Endpoint {
     /// when absent. Over TCP an open connection to `dest` is reused, else one
     /// is opened. Dropping the returned future does not stop the transaction.
     pub async fn request(&self, req: Request, dest: SocketAddr, kind: TransportKind) -> Result<Outcome, RequestError> {
+        self.request_with(req, dest, kind, ClientOptions::default()).await
+    }
+
+    /// [`request`](Self::request) with per-request settings.
+    pub async fn request_with(
+        &self,
+        req: Request,
+        dest: SocketAddr,
+        kind: TransportKind,
+        opts: ClientOptions,
+    ) -> Result<Outcome, RequestError> {
+        self.ready(&req)?;
+        let flow = self.inner.transports.flow_to(dest, kind, Arc::new(self.clone())).await?;
+        self.run_on(req, flow, opts).await
+    }
+
+    /// The flow named `flow_id` (Yate's `connection_id`, see [`Flow::id`]): a TCP
+    /// connection while it still reads, or one of our UDP sockets towards `dest`.
+    pub fn flow(&self, flow_id: &str, dest: SocketAddr) -> io::Result<Flow> {
+        self.inner.transports.flow_by_id(flow_id, dest)
+    }
+
+    /// [`request_with`](Self::request_with) on a given flow (from [`flow`](Self::flow)),
+    /// whatever its peer: a TCP connection closed meanwhile gives a local `503`.
+    pub async fn request_on(&self, req: Request, flow: Flow, opts: ClientOptions) -> Result<Outcome, RequestError> {
+        self.ready(&req)?;
+        self.run_on(req, flow, opts).await
+    }
+
+    /// Refuses a request that cannot start a transaction, before any connecting.
+    fn ready(&self, req: &Request) -> Result<(), RequestError> {
         if self.inner.lifecycle.phase() != Phase::Running {
             return Err(RequestError::ShuttingDown);
         }
-        // Checked before connecting: the key needs the CSeq method.
-        req.headers.cseq().map_err(RequestError::BadRequest)?;
-        let flow = self.inner.transports.flow_to(dest, kind, Arc::new(self.clone())).await?;
-        let (task, outcome) = self.client_task(req, flow)?;
+        // The key needs the CSeq method.
+        req.headers.cseq().map(drop).map_err(RequestError::BadRequest)
+    }
+
+    async fn run_on(&self, req: Request, flow: Flow, opts: ClientOptions) -> Result<Outcome, RequestError> {
+        let (task, outcome) = self.client_task(req, flow, opts)?;
         tokio::spawn(task.run(outcome.0));
         outcome.1.await.map_err(|_| RequestError::Aborted)
     }
@@ -219,12 +252,20 @@ impl Endpoint {
         dest: SocketAddr,
         runtime: &tokio::runtime::Handle,
     ) -> Result<oneshot::Receiver<Outcome>, RequestError> {
-        if self.inner.lifecycle.phase() != Phase::Running {
-            return Err(RequestError::ShuttingDown);
-        }
-        req.headers.cseq().map_err(RequestError::BadRequest)?;
+        self.request_udp_now_with(req, dest, runtime, ClientOptions::default())
+    }
+
+    /// [`request_udp_now`](Self::request_udp_now) with per-request settings.
+    pub fn request_udp_now_with(
+        &self,
+        req: Request,
+        dest: SocketAddr,
+        runtime: &tokio::runtime::Handle,
+        opts: ClientOptions,
+    ) -> Result<oneshot::Receiver<Outcome>, RequestError> {
+        self.ready(&req)?;
         let flow = self.inner.transports.udp_flow_to(dest)?;
-        let (mut task, (done, outcome)) = self.client_task(req, flow)?;
+        let (mut task, (done, outcome)) = self.client_task(req, flow, opts)?;
         task.first_sent = task.flow.try_send(task.bytes.clone()).is_ok();
         runtime.spawn(task.run(done));
         Ok(outcome)
@@ -236,8 +277,9 @@ impl Endpoint {
         &self,
         mut req: Request,
         flow: Flow,
+        opts: ClientOptions,
     ) -> Result<(ClientTask, (oneshot::Sender<Outcome>, oneshot::Receiver<Outcome>)), RequestError> {
-        self.prepare(&mut req, &flow);
+        self.prepare(&mut req, &flow, opts.rport);
         let key = ClientKey::for_request(&req).map_err(RequestError::BadRequest)?;
         let (tx, rx) = mpsc::channel(RESPONSE_QUEUE);
         let forget = {
@@ -258,6 +300,7 @@ impl Endpoint {
             skeleton: admit::skeleton(&req),
             flow,
             first_sent: false,
+            max_transmissions: opts.max_transmissions,
             responses: rx,
             shutdown: self.inner.lifecycle.listener(Group::Transactions),
             _forget: forget,
@@ -266,10 +309,15 @@ impl Endpoint {
     }
 
     /// Adds the headers the transaction layer needs (RFC 3261 §8.1.1).
-    fn prepare(&self, req: &mut Request, flow: &Flow) {
+    fn prepare(&self, req: &mut Request, flow: &Flow, rport: Rport) {
         if !req.headers.contains("Via") {
-            let branch = format!("{BRANCH_COOKIE}{}", new_tag());
-            let via = format!("SIP/2.0/{} {};rport;branch={branch}", flow.kind().name(), self.sent_by(flow));
+            let branch = format!("branch={BRANCH_COOKIE}{}", new_tag());
+            let params = match rport {
+                Rport::BeforeBranch => format!("rport;{branch}"),
+                Rport::AfterBranch => format!("{branch};rport"),
+                Rport::Omit => branch,
+            };
+            let via = format!("SIP/2.0/{} {};{params}", flow.kind().name(), self.sent_by(flow));
             req.headers.insert(0, Header::new("Via", via));
         }
         if !req.headers.contains("Max-Forwards") {

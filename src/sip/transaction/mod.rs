@@ -34,7 +34,7 @@ mod endpoint;
 mod key;
 mod server;
 
-pub use client::{Origin, Outcome, RequestError};
+pub use client::{ClientOptions, Origin, Outcome, RequestError, Rport};
 pub use endpoint::Endpoint;
 pub use key::{ClientKey, ServerKey};
 pub use server::{Gone, ServerRequest, ServerTx};

@@ -352,6 +352,20 @@ impl Transports {
     }
 }
 
+impl Transports {
+    /// The flow named `id` ([`Flow::id`]): the TCP connection `tcp:<n>` while it is
+    /// still reading, or our UDP socket `udp:<local>` towards `dest`.
+    pub fn flow_by_id(&self, id: &str, dest: SocketAddr) -> io::Result<Flow> {
+        let unknown = || io::Error::new(io::ErrorKind::NotFound, format!("no transport `{id}`"));
+        if let Some(n) = id.strip_prefix("tcp:").and_then(|n| n.parse::<u64>().ok()) {
+            return self.shared.conns.find_id(n).map(Flow::Tcp).ok_or_else(unknown);
+        }
+        let local = id.strip_prefix("udp:").and_then(|a| a.parse::<SocketAddr>().ok()).ok_or_else(unknown)?;
+        let socket = self.shared.udp.iter().find(|s| s.local_addr().ok() == Some(local)).ok_or_else(unknown)?;
+        Ok(Flow::Udp(udp::UdpFlow::new(socket.clone(), dest)?))
+    }
+}
+
 fn no_transport(kind: TransportKind) -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, format!("no {kind} transport is configured"))
 }

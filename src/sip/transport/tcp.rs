@@ -108,6 +108,15 @@ impl Registry {
         Some(TcpFlow { id: e.id, peer, local: e.local, tx: e.tx.upgrade()? })
     }
 
+    /// The connection numbered `id`, if it still reads. A scan: looking a
+    /// connection up by id is rare (a bus handler naming one), lookups by peer
+    /// are per request, so only the latter gets an index.
+    pub(super) fn find_id(&self, id: u64) -> Option<TcpFlow> {
+        let map = self.map();
+        let (peer, e) = map.iter().find(|(_, e)| e.id == id)?;
+        Some(TcpFlow { id, peer: *peer, local: e.local, tx: e.tx.upgrade()? })
+    }
+
     fn register(&self, flow: &TcpFlow) {
         let entry = Entry { id: flow.id, local: flow.local, tx: flow.tx.downgrade() };
         self.map().insert(flow.peer, entry);
