@@ -26,7 +26,7 @@ use crate::sip::msg::{reason_phrase, Request, Response};
 use crate::sip::transport::{Flow, Phase, Shutdown, TransportKind};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::mpsc;
 use tokio::time::sleep;
 
@@ -69,6 +69,16 @@ struct Direct {
     /// A final answer was handed over: later ones are refused here, since one
     /// sent directly would otherwise reach the wire before the task could ignore it.
     answered: AtomicBool,
+    /// The bytes of a final answer sent directly, set before they go on the wire: the
+    /// client may retransmit before the task has them from its queue, and must get
+    /// this answer again, not a `100`.
+    sent_final: OnceLock<Arc<[u8]>>,
+}
+
+/// The transaction's end of a [`ServerTx`].
+pub(super) struct Answers {
+    rx: mpsc::Receiver<Box<Answer>>,
+    direct: Arc<Direct>,
 }
 
 impl ServerTx {
@@ -100,6 +110,7 @@ impl ServerTx {
         }
         decorate(&mut resp, &self.direct.config);
         let bytes: Arc<[u8]> = Arc::from(resp.to_bytes());
+        let _ = self.direct.sent_final.set(bytes.clone());
         let sent = flow.try_send(bytes.clone()).is_ok();
         permit.send(Box::new(Answer::Sent { bytes, sent }));
         Ok(())
@@ -171,28 +182,27 @@ impl ServerTask {
     /// The request as the user gets it, with the receiving end of its answers.
     /// Called before the task runs when no `100` has to go first, so that the
     /// request reaches the user without waiting for this task to be scheduled.
-    pub(super) fn for_user(&self, request: Request) -> (ServerRequest, mpsc::Receiver<Box<Answer>>) {
+    pub(super) fn for_user(&self, request: Request) -> (ServerRequest, Answers) {
         let (tx, rx) = mpsc::channel(TU_QUEUE);
+        let direct = Arc::new(Direct {
+            flow: (!self.flow.kind().is_reliable()).then(|| self.flow.clone()),
+            config: self.config.clone(),
+            answered: AtomicBool::new(false),
+            sent_final: OnceLock::new(),
+        });
         let sr = ServerRequest {
             request,
             source: self.flow.peer(),
             kind: self.flow.kind(),
             flow_id: self.flow.id(),
             local: self.flow.local(),
-            tx: ServerTx {
-                tx,
-                direct: Arc::new(Direct {
-                    flow: (!self.flow.kind().is_reliable()).then(|| self.flow.clone()),
-                    config: self.config.clone(),
-                    answered: AtomicBool::new(false),
-                }),
-            },
+            tx: ServerTx { tx, direct: direct.clone() },
         };
-        (sr, rx)
+        (sr, Answers { rx, direct })
     }
 
     /// Runs a transaction whose request [`for_user`](Self::for_user) handed over.
-    pub(super) async fn run_handed_over(mut self, rx: mpsc::Receiver<Box<Answer>>) {
+    pub(super) async fn run_handed_over(mut self, rx: Answers) {
         if let Some(last) = self.proceed(rx, None).await {
             self.complete(last).await;
         }
@@ -200,11 +210,8 @@ impl ServerTask {
 
     /// Trying and Proceeding: waits for the final response. `None` when the
     /// transaction user ran out of time or the server is stopping.
-    async fn proceed(
-        &mut self,
-        mut user: mpsc::Receiver<Box<Answer>>,
-        mut last: Option<Arc<[u8]>>,
-    ) -> Option<Arc<[u8]>> {
+    async fn proceed(&mut self, user: Answers, mut last: Option<Arc<[u8]>>) -> Option<Arc<[u8]>> {
+        let Answers { rx: mut user, direct } = user;
         let deadline = sleep(self.config.tu_timeout);
         tokio::pin!(deadline);
         loop {
@@ -228,6 +235,10 @@ impl ServerTask {
                 },
                 Some(flow) = self.retransmissions.recv() => {
                     self.flow = *flow;
+                    if let Some(bytes) = direct.sent_final.get() {
+                        self.resend(bytes).await;
+                        continue;
+                    }
                     match &last {
                         Some(bytes) => self.resend(bytes).await,
                         // Yate's lazy100: a retransmission before the answer earns a 100.
