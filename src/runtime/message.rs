@@ -134,6 +134,13 @@ impl Base {
         let (Ok(name_end), Ok(value_end)) = (u32::try_from(name_end), u32::try_from(value_end)) else {
             return false;
         };
+        if self.hashes.capacity() == 0 {
+            // Messages carry tens of parameters: room for a typical one at once, not
+            // a doubling of each vector every few parameters.
+            self.hashes.reserve(32);
+            self.ends.reserve(32);
+            self.bytes.reserve(1024);
+        }
         self.bytes.extend_from_slice(name);
         self.bytes.extend_from_slice(value);
         self.hashes.push(h);
@@ -149,7 +156,7 @@ impl Base {
 
     /// Grows the slot table to a power of two at least twice the entries.
     fn rebuild(&mut self) {
-        let size = (2 * self.hashes.len()).next_power_of_two().max(16);
+        let size = (2 * self.hashes.len()).next_power_of_two().max(64);
         self.slots.clear();
         self.slots.resize(size, 0);
         for pos in 0..self.hashes.len() {
