@@ -90,6 +90,8 @@ fn general(key: &str, value: &str) -> (Support, String) {
             differs("generic requests are always answered off the socket thread; the value has no effect")
         }
         "addr" | "port" | "type" => same("the default listener"),
+        "max_transactions" => same("rexroute's own option: cap on live transactions"),
+        "udp_rcvbuf" => same("rexroute's own option: UDP socket receive buffer (bytes, 0 = system default)"),
         _ => ignored("ysipchan option rexroute does not read"),
     }
 }

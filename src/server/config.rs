@@ -10,7 +10,7 @@ use crate::ir::Ir;
 use crate::lateroute::LateRoute;
 use crate::runtime::num::{int_auto, to_boolean};
 use crate::sip::auth::{Algorithm, AuthConfig};
-use crate::sip::consts::Timers;
+use crate::sip::consts::{self, Timers};
 use crate::sip::generic::GenericConfig;
 use crate::sip::regfile::Users;
 use crate::sip::registrar;
@@ -237,6 +237,9 @@ fn read_sip(doc: &Document, errors: &mut Vec<String>, warnings: &mut Vec<String>
     let tcp_maxpkt = positive(doc, g, "tcp_maxpkt", 4096);
     endpoint.transport.max_message = maxpkt as usize;
     endpoint.transport.max_stream_message = tcp_maxpkt as usize;
+    // Ours: 0 keeps the system default.
+    endpoint.transport.udp_receive_buffer =
+        u32::try_from(integer(doc, g, "udp_rcvbuf", consts::UDP_RECEIVE_BUFFER as i32)).map_or(0, |v| v as usize);
     let t1 = Duration::from_millis(u64::from(positive(doc, g, "t1", 500)));
     let t4 = Duration::from_millis(u64::from(positive(doc, g, "t4", 5000)));
     endpoint.timers = Timers { t1, t4, ..Timers::default() };

@@ -47,6 +47,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// peer that stops reading cannot hold a connection task forever.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// UDP receive buffer asked for (ysipchan.conf `[general] udp_rcvbuf`, ours): 4 MiB
+/// holds about a second of requests at 8,000/s.
+pub const UDP_RECEIVE_BUFFER: usize = 4 << 20;
+
 /// Capacity of a TCP flow's outgoing queue; senders wait when it is full.
 pub const FLOW_QUEUE: usize = 64;
 

@@ -135,6 +135,8 @@ pub struct TransportConfig {
     pub connect_timeout: Duration,
     /// How long one TCP write may block before the connection is dropped.
     pub write_timeout: Duration,
+    /// Receive buffer asked for each UDP socket, in bytes; 0 keeps the system's.
+    pub udp_receive_buffer: usize,
 }
 
 impl Default for TransportConfig {
@@ -147,6 +149,7 @@ impl Default for TransportConfig {
             idle_timeout: consts::IDLE_TIMEOUT,
             connect_timeout: consts::CONNECT_TIMEOUT,
             write_timeout: consts::WRITE_TIMEOUT,
+            udp_receive_buffer: consts::UDP_RECEIVE_BUFFER,
         }
     }
 }
@@ -284,7 +287,11 @@ impl Transports {
         let mut listeners = Vec::new();
         for l in &config.listen {
             match l.kind {
-                TransportKind::Udp => udp.push(Arc::new(UdpSocket::bind(l.addr).await?)),
+                TransportKind::Udp => {
+                    let socket = UdpSocket::bind(l.addr).await?;
+                    receive_buffer(&socket, config.udp_receive_buffer);
+                    udp.push(Arc::new(socket));
+                }
                 TransportKind::Tcp => listeners.push(TcpListener::bind(l.addr).await?),
             }
         }
@@ -388,5 +395,25 @@ mod tests {
         assert_eq!(c.listen.len(), 2);
         c.override_listen(one);
         assert_eq!(c.listen.len(), 1);
+    }
+}
+
+/// Asks for a larger receive buffer: a burst that arrives while the reading task
+/// waits for a core would otherwise overflow the system's default (about 200 KB,
+/// some 400 requests) and be dropped, to come back half a second later as
+/// retransmissions. The kernel caps the size at `net.core.rmem_max`.
+fn receive_buffer(socket: &UdpSocket, bytes: usize) {
+    if bytes == 0 {
+        return;
+    }
+    let sock = socket2::SockRef::from(socket);
+    if let Err(e) = sock.set_recv_buffer_size(bytes) {
+        tracing::warn!(error = %e, "UDP receive buffer not enlarged");
+        return;
+    }
+    // Linux reports twice the usable size it granted.
+    let got = sock.recv_buffer_size().unwrap_or(0);
+    if got < bytes {
+        tracing::info!(asked = bytes, got, "UDP receive buffer capped by the system (net.core.rmem_max)");
     }
 }
