@@ -390,5 +390,18 @@ mod tests {
         assert_eq!(s.endpoint.allow, ["OPTIONS", "MESSAGE", "INFO"]);
         assert_eq!(s.listeners[0].addr.to_string(), "udp:0.0.0.0:0");
         assert_eq!(l.state_file, Some(PathBuf::from("/s/st.json")));
+        assert_eq!(s.endpoint.transport.udp_receive_buffer, 4 << 20, "the default");
+    }
+
+    #[test]
+    fn udp_receive_buffer_option() {
+        let read = |v: &str| {
+            let fs = MemFs::default().with("/c/ysipchan.conf", format!("[general]\nudp_rcvbuf={v}\n"));
+            load_from(&Source::Dir("/c".into()), &fs).unwrap().sip.endpoint.transport.udp_receive_buffer
+        };
+        assert_eq!(read("1048576"), 1 << 20);
+        assert_eq!(read("0"), 0, "the system default");
+        assert_eq!(read("-5"), 0);
+        assert_eq!(read("x"), 4 << 20, "not a number: the default");
     }
 }

@@ -377,27 +377,6 @@ fn no_transport(kind: TransportKind) -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, format!("no {kind} transport is configured"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn listen_syntax() {
-        let both = parse_listen("127.0.0.1:5060").unwrap();
-        assert_eq!(both.len(), 2);
-        assert_eq!(both[1].to_string(), "tcp:127.0.0.1:5060");
-        let one = parse_listen("UDP:[::1]:5070").unwrap();
-        assert_eq!(one, [ListenAddr { kind: TransportKind::Udp, addr: "[::1]:5070".parse().unwrap() }]);
-        assert!(parse_listen("sctp:1.2.3.4:5").is_err());
-        assert!(parse_listen("udp:nowhere").is_err());
-        let mut c = TransportConfig { listen: both, ..Default::default() };
-        c.override_listen(Vec::new());
-        assert_eq!(c.listen.len(), 2);
-        c.override_listen(one);
-        assert_eq!(c.listen.len(), 1);
-    }
-}
-
 /// Asks for a larger receive buffer: a burst that arrives while the reading task
 /// waits for a core would otherwise overflow the system's default (about 200 KB,
 /// some 400 requests) and be dropped, to come back half a second later as
@@ -415,5 +394,40 @@ fn receive_buffer(socket: &UdpSocket, bytes: usize) {
     let got = sock.recv_buffer_size().unwrap_or(0);
     if got < bytes {
         tracing::info!(asked = bytes, got, "UDP receive buffer capped by the system (net.core.rmem_max)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn udp_sockets_get_the_receive_buffer_asked_for() {
+        let size = |s: &UdpSocket| socket2::SockRef::from(s).recv_buffer_size().unwrap();
+        let plain = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let system = size(&plain);
+        receive_buffer(&plain, 0);
+        assert_eq!(size(&plain), system, "0 leaves the system's size");
+        let big = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        receive_buffer(&big, 1 << 20);
+        // The kernel grants at most net.core.rmem_max (and reports double what it grants).
+        let cap = std::fs::read_to_string("/proc/sys/net/core/rmem_max").unwrap().trim().parse::<usize>().unwrap();
+        assert!(size(&big) >= (1 << 20).min(cap), "{} < min(1 MiB, {cap})", size(&big));
+    }
+
+    #[test]
+    fn listen_syntax() {
+        let both = parse_listen("127.0.0.1:5060").unwrap();
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[1].to_string(), "tcp:127.0.0.1:5060");
+        let one = parse_listen("UDP:[::1]:5070").unwrap();
+        assert_eq!(one, [ListenAddr { kind: TransportKind::Udp, addr: "[::1]:5070".parse().unwrap() }]);
+        assert!(parse_listen("sctp:1.2.3.4:5").is_err());
+        assert!(parse_listen("udp:nowhere").is_err());
+        let mut c = TransportConfig { listen: both, ..Default::default() };
+        c.override_listen(Vec::new());
+        assert_eq!(c.listen.len(), 2);
+        c.override_listen(one);
+        assert_eq!(c.listen.len(), 1);
     }
 }
