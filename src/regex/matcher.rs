@@ -12,7 +12,7 @@ const FAST_SIZE_LIMIT: usize = 1 << 20;
 /// Largest fully built DFA kept for a fast path. Small patterns (most non-literal rule
 /// regexes) fit; a DFA answers without the `regex` crate's per-search setup, which
 /// costs more than the search itself on a phone number.
-const DFA_SIZE_LIMIT: usize = 64 << 10;
+const DFA_SIZE_LIMIT: usize = 16 << 10;
 
 /// A yes/no matcher for a translated pattern.
 pub(crate) enum Fast {
