@@ -255,7 +255,7 @@ pub fn expand_planned(plan: &Plan, text: &[u8], backrefs: bool, caps: &Captures,
             }
             Piece::Func(inner) => inner,
         };
-        // The call's text goes where its result will be: `out` has room for all of it.
+        // The call's text is built where its result will go, in `out` itself.
         let (start, first) = (out.len(), vi);
         render(inner, values, &mut vi, &mut out);
         let len = out.len() - start;

@@ -880,6 +880,12 @@ To: <sip:h>\nCall-ID: …@127.0.0.1\nCSeq: 3 OPTIONS\nContent-Length: 0\n\n\n"
         (addr, rx, task)
     }
 
+    /// A generator sending over a UDP endpoint on 127.0.0.1.
+    async fn udp_generator() -> Arc<Generator> {
+        let sender = Arc::new(EndpointSender::new(udp_endpoint().await, tokio::runtime::Handle::current()));
+        Arc::new(Generator::new(GenerateConfig::default(), sender))
+    }
+
     async fn udp_endpoint() -> Endpoint {
         use crate::sip::transaction::Config;
         use crate::sip::transport::ListenAddr;
@@ -918,9 +924,7 @@ To: <sip:h>\nCall-ID: …@127.0.0.1\nCSeq: 3 OPTIONS\nContent-Length: 0\n\n\n"
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_challenge_is_answered_once_with_credentials() {
         let (uas, mut seen, uas_task) = challenging_uas(false).await;
-        let server = udp_endpoint().await;
-        let sender = Arc::new(EndpointSender::new(server.clone(), tokio::runtime::Handle::current()));
-        let gen = Arc::new(Generator::new(GenerateConfig::default(), sender));
+        let gen = udp_generator().await;
 
         let (sent, m) =
             generate_blocking(&gen, params(uas, &[("wait", "true"), ("xsip_type", "text/plain"), ("xsip_body", "hi")]))
@@ -960,9 +964,7 @@ To: <sip:h>\nCall-ID: …@127.0.0.1\nCSeq: 3 OPTIONS\nContent-Length: 0\n\n\n"
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_second_challenge_is_the_final_answer() {
         let (uas, mut seen, uas_task) = challenging_uas(true).await;
-        let server = udp_endpoint().await;
-        let sender = Arc::new(EndpointSender::new(server.clone(), tokio::runtime::Handle::current()));
-        let gen = Arc::new(Generator::new(GenerateConfig::default(), sender));
+        let gen = udp_generator().await;
         let (sent, m) = generate_blocking(&gen, params(uas, &[("wait", "true")])).await;
         assert!(sent);
         assert_eq!(m.get(b"code"), Some(&b"401"[..]));
