@@ -271,3 +271,43 @@ async fn a_final_answer_sent_directly_is_kept_for_retransmissions() {
     }
     assert!(peer.silent().await, "the second final answer never left");
 }
+
+/// With lazy100, a user that answers while it is handed the request (as
+/// `serve` does when it routes on the receiving thread) completes the
+/// transaction before its task would run: the answer is kept in the table for
+/// retransmissions, the user is not asked again, and timer J still ends it.
+#[tokio::test(start_paused = true)]
+async fn an_answer_given_on_delivery_is_kept_without_a_task_until_timer_j() {
+    let mut c = config();
+    c.lazy100 = true;
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = asked.clone();
+    let user = move |req: ServerRequest| {
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _ = req.tx.try_respond(Response::for_request(&req.request, 202, "Taken"));
+    };
+    let endpoint = Endpoint::bind(c, user).await.expect("bind");
+    endpoint.start();
+    let peer = UdpPeer::to(&endpoint).await;
+    let msg = request("MESSAGE", "z9hG4bKinline", 1, "x");
+    peer.send(&msg).await;
+    let ok = peer.recv().await;
+    assert_eq!(response(&ok).code, 202);
+    step(Duration::from_secs(31)).await;
+    for _ in 0..2 {
+        peer.send(&msg).await;
+        assert_eq!(peer.recv().await, ok, "the same bytes, from the table");
+    }
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(endpoint.transactions(), (1, 0));
+    step(Duration::from_millis(1100)).await;
+    assert_eq!(endpoint.transactions(), (0, 0), "J = 32 s elapsed: the table is empty");
+    peer.send(&msg).await;
+    let again = peer.recv().await;
+    assert_eq!(response(&again).code, 202);
+    assert_ne!(again, ok, "after J the same request is new: a new answer (another To tag)");
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // Draining ends the kept answers at once, as it cuts a task's J short.
+    assert!(endpoint.shutdown().await);
+    assert_eq!(endpoint.transactions(), (0, 0));
+}

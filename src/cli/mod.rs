@@ -58,7 +58,10 @@ pub fn main() -> ExitCode {
     };
     // Routing recurses (goto/include up to `maxdepth`, nested `dispatch`), and a
     // configuration decides how deep: run the command on a thread with room for it.
-    let worker = std::thread::Builder::new().name("rexroute".into()).stack_size(STACK_BYTES).spawn(move || run(cli));
+    let worker = std::thread::Builder::new()
+        .name("rexroute".into())
+        .stack_size(crate::runtime::STACK_BYTES)
+        .spawn(move || run(cli));
     match worker.map(|w| w.join()) {
         Ok(Ok(code)) => code,
         _ => {
@@ -67,9 +70,6 @@ pub fn main() -> ExitCode {
         }
     }
 }
-
-/// Stack for the command thread: reserved address space, used only as deep as routing goes.
-const STACK_BYTES: usize = 512 << 20;
 
 fn run(cli: Cli) -> ExitCode {
     match cli.command {

@@ -1,5 +1,6 @@
 //! The interpreter: messages, substitution, functions and the rule walk.
 
+pub mod blocking;
 pub mod captures;
 pub mod env;
 pub mod funcs;
@@ -8,3 +9,8 @@ pub mod num;
 pub mod router;
 pub mod subst;
 pub mod vm;
+
+/// Stack for a thread that routes: reserved address space, used only as deep as
+/// routing goes. Routing recurses (goto/include up to `maxdepth`, nested
+/// `dispatch`), and a configuration decides how deep.
+pub const STACK_BYTES: usize = 512 << 20;

@@ -561,7 +561,8 @@ impl<'a, 'b> Vm<'a, 'b> {
                 Flow::Next
             }
             Keyword::Msleep(ms) => {
-                std::thread::sleep(std::time::Duration::from_millis(ms.min(MAX_SLEEP_MS)));
+                let ms = ms.min(MAX_SLEEP_MS);
+                super::blocking::wait(|| std::thread::sleep(std::time::Duration::from_millis(ms)));
                 Flow::Next
             }
             Keyword::Target(t) => {

@@ -1,32 +1,35 @@
 //! `rexroute serve`: the SIP endpoint wired to the routing runtime, with reload and graceful exit.
 //!
 //! ```text
-//!  sockets ─▶ Endpoint (tokio: transports, transactions, admission 400/501/OPTIONS)
-//!                │ TransactionUser: REGISTER, [methods] requests
-//!                ▼ Work + Reply (try_send; full queue → 503; the answer goes straight to the transaction)
-//!  routing thread (routing::Actor): Bus + Router + Registrar, one item at a time
+//!  UDP: receive threads (one per core) ─┐   TCP: tokio tasks ─┐
+//!                                       ▼                     ▼
+//!  Endpoint (transactions, admission 400/501/OPTIONS) ── TransactionUser: REGISTER, [methods]
+//!                │ Routing::submit: inline on this thread when the actor is free
+//!                │ (a lock; waits ≤ 2 ms), else queued for the routing thread (full → 503)
+//!                ▼
+//!  routing::Actor: Bus + Router + Registrar, one item at a time
 //!                │ REGISTER → Registrar::handle_register (user.auth / user.register on the bus)
 //!                │ generic  → sip::generic::handle_generic: digest check, sip.<method>, response
-//!                │ expiry timer → user.unregister; state file saved on change and at exit
+//!                │ routing thread: queued items, expiry → user.unregister, state file saves
 //!                └ Reload(config) swaps Bus + Router between two items
 //!  main task: signals (SIGINT/SIGTERM → drain, save, exit 0; SIGHUP → reload),
 //!             one-second poll of the loaded files' mtimes → reload
 //! ```
 //!
-//! Threads: the tokio runtime (sockets, transaction tasks, signals, the file
-//! poll) and one routing thread. Only the routing thread touches the bus, the
-//! router and the registrar, so none of them is behind a lock held across a
-//! dispatch, and a reload is atomic: the swap happens between two messages, so
-//! none is lost or handled twice. A reload loads and lints the new files on a
-//! blocking task first; errors keep the running configuration.
+//! Threads: the UDP receive threads, the tokio runtime (TCP, transaction
+//! timers, signals, the file poll) and the routing thread. The bus, the router
+//! and the registrar are touched only under the actor's lock, so a reload is
+//! atomic: the swap happens between two messages, none lost or handled twice.
+//! A reload loads and lints the new files on a blocking task first; errors
+//! keep the running configuration.
 //!
 //! Generic methods: `sip::generic::handle_generic` runs for requests of
-//! `[methods]` methods (and native MESSAGE) on the routing thread, and
-//! [`methods::install_senders`] installs `sip::generate`'s handlers, which send
-//! SIP requests through an [`Outbound`]: a handle on the endpoint's client
-//! transactions, set once the endpoint is bound. Without `wait`, sending spawns
-//! the transaction on the runtime and returns; `wait=true` blocks the routing
-//! thread until the final answer (as Yate's handler blocks its thread).
+//! `[methods]` methods (and native MESSAGE), and [`methods::install_senders`]
+//! installs `sip::generate`'s handlers, which send SIP requests through an
+//! [`Outbound`]: a handle on the endpoint's client transactions, set once the
+//! endpoint is bound. Without `wait`, sending starts the transaction and
+//! returns; `wait=true` blocks the routing caller until the final answer (as
+//! Yate's handler blocks its thread).
 
 pub mod config;
 pub mod methods;
@@ -131,7 +134,7 @@ fn listeners_for(listen: &[ListenAddr]) -> Vec<Listener> {
         .collect()
 }
 
-/// The endpoint's transaction user: everything goes to the routing thread.
+/// The endpoint's transaction user: everything goes to routing.
 struct Tu {
     routing: Routing,
     names: Arc<OnceLock<Names>>,
@@ -149,7 +152,7 @@ impl TransactionUser for Tu {
     }
 }
 
-/// Hands a request to the routing thread, which answers through the transaction itself.
+/// Hands a request to routing (inline or queued), which answers through the transaction itself.
 fn hand_over(routing: &Routing, names: &OnceLock<Names>, sr: ServerRequest) {
     let connection_id = names.get().map_or_else(|| sr.flow_id.clone(), |n| n.connection_id(&sr));
     let ServerRequest { request, source, kind, tx, .. } = sr;
@@ -168,11 +171,11 @@ fn hand_over(routing: &Routing, names: &OnceLock<Names>, sr: ServerRequest) {
     }
 }
 
-/// The way back to a request's transaction, used from the routing thread.
+/// The way back to a request's transaction, used by whoever routes it.
 ///
 /// Answering straight into the transaction's queue (instead of through a
 /// task waiting on a oneshot) saves a task wake-up per request. A reply
-/// dropped unanswered (the routing thread failed) sends `500`, so the client
+/// dropped unanswered (routing failed) sends `500`, so the client
 /// is never left to time out.
 pub struct Reply {
     tx: ServerTx,
@@ -203,7 +206,13 @@ impl Drop for Reply {
 /// Runs the server until SIGINT or SIGTERM. Exit status: 0 after a clean stop,
 /// 2 when the configuration or the sockets are unusable.
 pub fn run(opts: Options) -> std::process::ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("sip").build() {
+    // TCP requests are routed on the worker that read them: it needs a routing thread's stack.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("sip")
+        .thread_stack_size(crate::runtime::STACK_BYTES)
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("cannot start the runtime: {e}");

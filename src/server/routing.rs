@@ -1,9 +1,15 @@
-//! The routing thread: one actor owning the bus, the router and the registrar, fed by a channel.
+//! Routing: one actor owning the bus, the router and the registrar, run inline or by its thread.
 //!
-//! SIP tasks never touch routing state: they send a [`Work`] item with the
-//! [`Reply`] handle of its transaction ([`Routing::submit`] never blocks; a
-//! full queue is a `503`). Everything the bus sees therefore happens on this one thread, in
-//! arrival order, and a reload is a swap between two items.
+//! SIP tasks hand a [`Work`] item with the [`Reply`] handle of its transaction
+//! to [`Routing::submit`], which never waits. When the actor is idle and nothing
+//! is queued, the item is handled at once on the caller's thread: a request is
+//! routed and its relayed request sent without waking another thread, which is
+//! what keeps relay latency at one scheduling delay. Otherwise it is queued for
+//! the routing thread (a full queue is a `503`). One lock serialises both ways,
+//! so the bus still sees one item at a time, in arrival order, and a reload is a
+//! swap between two items. A handler that may block (`msleep`, `wait=true`)
+//! runs through [`crate::runtime::blocking`], which moves the runtime's other
+//! tasks off an inline caller's thread first.
 //!
 //! regfile's `call.route` handler reads a copy of the registrar
 //! ([`Registrar::route_view`]) refreshed after every change, never the registrar
@@ -21,8 +27,11 @@ use crate::sip::auth::Peer;
 use crate::sip::generic;
 use crate::sip::msg::{Request, Response};
 use crate::sip::registrar::{self, Registrar, RouteHandler, RouteView};
+use crate::sip::transport::HeldSends;
+use parking_lot::{Mutex, MutexGuard};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
@@ -35,11 +44,11 @@ const QUEUE: usize = 1024;
 /// enqueues forever must not stall every other request.
 const MAX_QUEUED: usize = 1000;
 
+/// How long a receiver waits for another one's routing before queueing its item.
+const INLINE_WAIT: Duration = Duration::from_millis(2);
+
 /// How long after a change the registrations are saved.
 const SAVE_DELAY: Duration = Duration::from_secs(1);
-
-/// Stack of the routing thread: reserved address space, used as deep as routing goes.
-const STACK_BYTES: usize = 512 << 20;
 
 /// Something for the routing thread to do.
 pub enum Work {
@@ -67,12 +76,30 @@ pub enum Work {
     Reload(Box<Loaded>),
     /// Save the registrations and stop.
     Stop(oneshot::Sender<()>),
+    /// An inline item moved the registrar's next timer earlier: the thread
+    /// recomputes its wait (not counted as queued; it handles nothing).
+    Tick,
 }
 
-/// The handle SIP tasks use to reach the routing thread.
+/// The handle SIP tasks use to reach the routing actor.
 #[derive(Clone)]
 pub struct Routing {
     tx: SyncSender<Work>,
+    shared: Arc<Shared>,
+}
+
+/// What callers and the routing thread share.
+struct Shared {
+    actor: Mutex<Actor>,
+    /// Items sent to the thread and not yet handled: while any is, new items
+    /// queue behind them instead of overtaking them inline.
+    queued: AtomicUsize,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Actor> {
+        self.actor.lock()
+    }
 }
 
 /// The routing thread is gone or its queue is full.
@@ -87,23 +114,111 @@ impl Routing {
             Some(p) => Some(std::fs::OpenOptions::new().create(true).append(true).open(p)?),
             None => None,
         };
-        std::thread::Builder::new().name("routing".into()).stack_size(STACK_BYTES).spawn(move || {
-            let mut actor = Actor::new(config, outbound, log);
-            actor.run(rx);
-        })?;
-        Ok(Routing { tx })
+        let shared =
+            Arc::new(Shared { actor: Mutex::new(Actor::new(config, outbound, log)), queued: AtomicUsize::new(0) });
+        let thread = shared.clone();
+        std::thread::Builder::new()
+            .name("routing".into())
+            .stack_size(crate::runtime::STACK_BYTES)
+            .spawn(move || run(&thread, rx))?;
+        Ok(Routing { tx, shared })
     }
 
-    /// Queues `work` without waiting; a full queue or a stopped thread gives it back.
+    /// Handles `work` now on this thread when the actor is idle and nothing is
+    /// queued, else queues it without waiting; a full queue or a stopped thread
+    /// gives it back.
+    ///
+    /// Inline handling needs a deep stack (routing recurses up to `maxdepth`
+    /// contexts in 16 nested dispatches): callers run on the routing thread's
+    /// stack size ([`crate::runtime::STACK_BYTES`]), as `serve`'s runtime workers do.
     pub fn submit(&self, work: Work) -> Result<(), Box<Work>> {
-        self.tx.try_send(work).map_err(|e| match e {
-            TrySendError::Full(w) | TrySendError::Disconnected(w) => Box::new(w),
+        if matches!(work, Work::Register { .. } | Work::Generic { .. } | Work::ConnectionClosed(_))
+            && self.shared.queued.load(Ordering::Acquire) == 0
+        {
+            // Another receiver routing now is done within microseconds; one in
+            // `msleep` or a `wait=true` request is not, and this item queues instead.
+            if let Some(mut actor) = self.shared.actor.try_lock_for(INLINE_WAIT) {
+                let held = HeldSends::start();
+                crate::runtime::blocking::inline(|| {
+                    actor.handle(work);
+                    // Saving (a file sync) is left to the thread, woken below when due.
+                    actor.expire();
+                });
+                if let Some(at) = actor.next_timer().filter(|&at| actor.wakes_at.map_or(true, |w| at < w)) {
+                    actor.wakes_at = Some(at);
+                    // Full: the thread has items to wake it anyway.
+                    let _ = self.tx.try_send(Work::Tick);
+                }
+                // Unlocked first: the sends run while another thread may route.
+                drop(actor);
+                drop(held);
+                return Ok(());
+            }
+        }
+        self.enqueue(work, |tx, w| {
+            tx.try_send(w).map_err(|e| match e {
+                TrySendError::Full(w) | TrySendError::Disconnected(w) => Box::new(w),
+            })
         })
     }
 
     /// Queues `work`, waiting for room (reloads and the stop, which must not be lost).
     pub fn send(&self, work: Work) -> Result<(), Busy> {
-        self.tx.send(work).map_err(|_| Busy)
+        self.enqueue(work, |tx, w| tx.send(w).map_err(|e| Box::new(e.0))).map_err(|_| Busy)
+    }
+
+    fn enqueue(
+        &self,
+        work: Work,
+        send: impl FnOnce(&SyncSender<Work>, Work) -> Result<(), Box<Work>>,
+    ) -> Result<(), Box<Work>> {
+        // Counted before it is visible to the thread, which counts it down once handled.
+        self.shared.queued.fetch_add(1, Ordering::AcqRel);
+        send(&self.tx, work).inspect_err(|_| {
+            self.shared.queued.fetch_sub(1, Ordering::AcqRel);
+        })
+    }
+}
+
+/// The routing thread: queued items in order, and the registrar's timers.
+fn run(shared: &Shared, rx: Receiver<Work>) {
+    loop {
+        let next = {
+            let mut actor = shared.lock();
+            actor.wakes_at = actor.next_timer();
+            actor.wakes_at
+        };
+        let item = match next {
+            // Whole seconds are the registrar's resolution; a little slack avoids waking early.
+            Some(at) => {
+                rx.recv_timeout(at.duration_since(SystemTime::now()).unwrap_or_default() + Duration::from_millis(50))
+            }
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        let held = HeldSends::start();
+        let mut actor = shared.lock();
+        match item {
+            Ok(Work::Stop(done)) => {
+                actor.expire();
+                actor.save();
+                shared.queued.fetch_sub(1, Ordering::AcqRel);
+                let _ = done.send(());
+                return;
+            }
+            Ok(Work::Tick) => {}
+            Ok(work) => {
+                actor.handle(work);
+                shared.queued.fetch_sub(1, Ordering::AcqRel);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                actor.save();
+                return;
+            }
+        }
+        actor.tick();
+        drop(actor);
+        drop(held);
     }
 }
 
@@ -117,6 +232,8 @@ struct Actor {
     log: Option<std::fs::File>,
     /// When the registrations must be saved next, if they changed since the last save.
     save_due: Option<SystemTime>,
+    /// When the routing thread wakes next on its own (`None`: only for an item).
+    wakes_at: Option<SystemTime>,
 }
 
 impl Actor {
@@ -141,38 +258,21 @@ impl Actor {
         env.engine.run_params.push((b"configpath".to_vec(), config.configpath.clone().into_bytes()));
         let env = Arc::new(env);
         let bus = build_bus(&config, &env, &view, &outbound);
-        let mut actor = Actor { bus, env, registrar, view, config, outbound, log, save_due: None };
+        let mut actor = Actor { bus, env, registrar, view, config, outbound, log, save_due: None, wakes_at: None };
         actor.publish();
         actor
     }
 
-    fn run(&mut self, rx: Receiver<Work>) {
-        loop {
-            let now = SystemTime::now();
-            let next = [self.registrar.next_expiry(), self.save_due].into_iter().flatten().min();
-            let item = match next {
-                // Whole seconds are the registrar's resolution; a little slack avoids waking early.
-                Some(at) => rx.recv_timeout(at.duration_since(now).unwrap_or_default() + Duration::from_millis(50)),
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
-            match item {
-                Ok(Work::Stop(done)) => {
-                    self.expire();
-                    self.save();
-                    let _ = done.send(());
-                    return;
-                }
-                Ok(work) => self.handle(work),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.save();
-                    return;
-                }
-            }
-            self.expire();
-            if self.save_due.is_some_and(|at| at <= SystemTime::now()) {
-                self.save();
-            }
+    /// When the registrar next needs the thread: an expiry or a pending save.
+    fn next_timer(&self) -> Option<SystemTime> {
+        [self.registrar.next_expiry(), self.save_due].into_iter().flatten().min()
+    }
+
+    /// Expires lapsed registrations and saves when due.
+    fn tick(&mut self) {
+        self.expire();
+        if self.save_due.is_some_and(|at| at <= SystemTime::now()) {
+            self.save();
         }
     }
 
@@ -197,7 +297,7 @@ impl Actor {
                 self.publish();
             }
             Work::Reload(config) => self.reload(*config),
-            Work::Stop(_) => {}
+            Work::Stop(_) | Work::Tick => {}
         }
     }
 

@@ -390,8 +390,9 @@ pub fn absorb_answer(msg: &mut Message, resp: &Response) {
 
 /// [`RequestSender`] over the transaction layer's client transactions.
 ///
-/// `send` with `wait` blocks the calling thread on the answer: call it from the
-/// routing thread, never from a tokio worker.
+/// `send` with `wait` blocks the calling thread on the answer, through
+/// [`crate::runtime::blocking::wait`]: on a tokio worker, only inside
+/// [`crate::runtime::blocking::inline`].
 pub struct EndpointSender {
     endpoint: Endpoint,
     runtime: tokio::runtime::Handle,
@@ -410,11 +411,12 @@ fn resolve(dest: &Destination) -> Result<(SocketAddr, TransportKind), SendError>
         Transport::Tcp => TransportKind::Tcp,
         Transport::Tls => return Err(SendError::NoTransport),
     };
-    let addr = (dest.host.as_str(), dest.port)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or(SendError::NoTransport)?;
+    let lookup = || (dest.host.as_str(), dest.port).to_socket_addrs().ok().and_then(|mut a| a.next());
+    let addr = match dest.host.parse::<std::net::IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, dest.port),
+        // A name is a DNS query, which blocks.
+        Err(_) => crate::runtime::blocking::wait(lookup).ok_or(SendError::NoTransport)?,
+    };
     Ok((addr, kind))
 }
 
@@ -477,7 +479,7 @@ impl EndpointSender {
             // The receiver is gone only if the waiting thread died; nothing to tell then.
             let _ = tx.send(task.await);
         });
-        match rx.recv() {
+        match crate::runtime::blocking::wait(|| rx.recv()) {
             Ok(Ok(outcome)) => Ok(Some(outcome.response)),
             Ok(Err(e)) => Err(send_error(&e)),
             Err(_) => Err(SendError::Failure),

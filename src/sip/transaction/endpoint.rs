@@ -16,7 +16,7 @@ use super::{Config, TransactionUser};
 use crate::sip::consts::BRANCH_COOKIE;
 use crate::sip::msg::{new_tag, Header, Message, Request, Response};
 use crate::sip::transport::{
-    reject, Flow, Group, Incoming, Lifecycle, ListenAddr, Phase, Sink, TransportKind, Transports,
+    reject, Flow, Group, Incoming, Lifecycle, ListenAddr, Phase, Shutdown, Sink, TransportKind, Transports,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -84,12 +84,43 @@ pub(super) struct Forget<K: Send + 'static> {
     table: Arc<dyn Remove<K>>,
     key: K,
     id: u64,
+    armed: bool,
+}
+
+impl<K: Send + Clone + 'static> Forget<K> {
+    /// Leaves the entry in place; the caller removes it (by key and id) later.
+    pub(super) fn disarm(mut self) -> (K, u64) {
+        self.armed = false;
+        (self.key.clone(), self.id)
+    }
 }
 
 impl<K: Send + 'static> Drop for Forget<K> {
     fn drop(&mut self) {
-        self.table.remove(&self.key, self.id);
+        if self.armed {
+            self.table.remove(&self.key, self.id);
+        }
     }
+}
+
+/// A server transaction's table entry.
+pub(super) enum ServerSlot {
+    /// Its task's retransmission channel.
+    Task(mpsc::Sender<Box<Flow>>),
+    /// Completed over UDP with this final answer, which the receiving thread
+    /// sends again to a retransmission, until [`Completed`] lets it go.
+    Completed(Arc<[u8]>),
+}
+
+/// Server transactions completed without a task, in completion order. Timer J
+/// is the same for all of them (64·T1 over UDP), so the order of completion is
+/// the order of expiry and one task sleeping until the oldest one ends them
+/// all: no task, no timer and no wake-up per request.
+#[derive(Default)]
+struct Completed {
+    queue: Mutex<std::collections::VecDeque<(tokio::time::Instant, ServerKey, u64)>>,
+    /// Set when the queue goes from empty to not empty.
+    more: tokio::sync::Notify,
 }
 
 /// Inserts `value` under `key`, returning the guard that will remove it.
@@ -100,7 +131,7 @@ where
 {
     let id = table.next_id.fetch_add(1, Ordering::Relaxed);
     map.insert(key.clone(), Slot { id, value });
-    Forget { table: table.clone(), key, id }
+    Forget { table: table.clone(), key, id, armed: true }
 }
 
 struct Inner {
@@ -110,8 +141,9 @@ struct Inner {
     user: Arc<dyn TransactionUser>,
     // Boxed items: a tokio channel allocates a block of 32 slots when it is made, and
     // a transaction lives 32 s after its answer, so slot size is memory per request.
-    servers: Arc<Table<ServerKey, mpsc::Sender<Box<Flow>>>>,
+    servers: Arc<Table<ServerKey, ServerSlot>>,
     clients: Arc<Table<ClientKey, mpsc::Sender<Box<Response>>>>,
+    completed: Completed,
 }
 
 /// A SIP endpoint: transports plus the non-INVITE transaction layer.
@@ -139,6 +171,7 @@ impl Endpoint {
             user: Arc::new(user),
             servers: Arc::new(Table::new()),
             clients: Arc::new(Table::new()),
+            completed: Completed::default(),
         };
         Ok(Endpoint { inner: Arc::new(inner) })
     }
@@ -170,6 +203,8 @@ impl Endpoint {
 
     /// Starts reading the sockets.
     pub fn start(&self) {
+        let shutdown = self.inner.lifecycle.listener(Group::Io);
+        tokio::spawn(reap_completed(self.inner.clone(), shutdown));
         self.inner.transports.start(Arc::new(self.clone()));
     }
 
@@ -363,10 +398,18 @@ impl Endpoint {
         let table = &self.inner.servers;
         let mut map = table.lock();
         if let Some(slot) = map.get(&key) {
-            match slot.value.try_send(Box::new(flow.clone())) {
-                Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => return,
-                // The task is ending; this request starts a new transaction.
-                Err(mpsc::error::TrySendError::Closed(_)) => drop(map.remove(&key)),
+            match &slot.value {
+                ServerSlot::Completed(bytes) => {
+                    let bytes = bytes.clone();
+                    drop(map);
+                    let _ = flow.try_send(bytes);
+                    return;
+                }
+                ServerSlot::Task(tx) => match tx.try_send(Box::new(flow.clone())) {
+                    Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => return,
+                    // The task is ending; this request starts a new transaction.
+                    Err(mpsc::error::TrySendError::Closed(_)) => drop(map.remove(&key)),
+                },
             }
         }
         if self.inner.lifecycle.phase() != Phase::Running || map.len() >= self.inner.config.max_transactions {
@@ -375,7 +418,7 @@ impl Endpoint {
             return;
         }
         let (tx, rx) = mpsc::channel(RETRANSMIT_QUEUE);
-        let forget = insert(table, &mut map, key, tx);
+        let forget = insert(table, &mut map, key, ServerSlot::Task(tx));
         drop(map);
         let task = ServerTask {
             config: self.inner.config.clone(),
@@ -389,11 +432,51 @@ impl Endpoint {
         let user = self.inner.user.clone();
         if decision == Decision::User && self.inner.config.lazy100 {
             let (sr, rx) = task.for_user(req);
-            tokio::spawn(task.run_handed_over(rx));
+            // The user first: it may answer (and route, and relay) on this thread,
+            // and the spawn may wake another worker, which the answer need not wait for.
+            // Its answer and any retransmission wait in the task's channels meanwhile.
             user.request(sr);
+            match rx.sent_final() {
+                Some(bytes) if !task.flow.kind().is_reliable() => self.completed(task, bytes),
+                _ => drop(tokio::spawn(task.run_handed_over(rx))),
+            }
             return;
         }
         tokio::spawn(task.run(decision, req, move |r| user.request(r)));
+    }
+
+    /// A UDP transaction whose final answer the user sent before its task ran:
+    /// its entry keeps the answer until timer J, without the task.
+    fn completed(&self, task: ServerTask, bytes: Arc<[u8]>) {
+        let ((key, id), mut retransmissions) = task.into_completed();
+        let servers = &self.inner.servers;
+        let done = &self.inner.completed;
+        let keep = self.inner.lifecycle.phase() == Phase::Running;
+        {
+            let mut map = servers.lock();
+            if let Some(slot) = map.get_mut(&key).filter(|s| s.id == id) {
+                if keep {
+                    slot.value = ServerSlot::Completed(bytes.clone());
+                } else {
+                    // Draining ends timer J at once, as it does for a task.
+                    map.remove(&key);
+                }
+            }
+        }
+        // Those that came before the entry changed; later ones find the answer in it.
+        while let Ok(flow) = retransmissions.try_recv() {
+            let _ = flow.try_send(bytes.clone());
+        }
+        if keep {
+            let at = tokio::time::Instant::now() + self.inner.config.timers.j(false);
+            let mut queue = done.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let was_empty = queue.is_empty();
+            queue.push_back((at, key, id));
+            drop(queue);
+            if was_empty {
+                done.more.notify_one();
+            }
+        }
     }
 
     fn on_response(&self, resp: Response) {
@@ -417,6 +500,44 @@ impl Sink for Endpoint {
 
     fn closed(&self, flow_id: &str) {
         self.inner.user.connection_closed(flow_id);
+    }
+}
+
+/// Ends completed transactions at their timer J, oldest first; at `Draining`, all
+/// of them at once (a task's timer J is cut short there too).
+async fn reap_completed(inner: Arc<Inner>, mut shutdown: Shutdown) {
+    let done = &inner.completed;
+    loop {
+        let head = done.queue.lock().unwrap_or_else(|e| e.into_inner()).front().map(|e| e.0);
+        let now = tokio::time::Instant::now();
+        match head {
+            Some(at) if at <= now => {
+                let mut queue = done.queue.lock().unwrap_or_else(|e| e.into_inner());
+                let mut map = inner.servers.lock();
+                while let Some((_, key, id)) = queue.front().filter(|e| e.0 <= now).cloned() {
+                    queue.pop_front();
+                    if map.get(&key).is_some_and(|s| s.id == id) {
+                        map.remove(&key);
+                    }
+                }
+                continue;
+            }
+            Some(at) => tokio::select! {
+                () = tokio::time::sleep_until(at) => {}
+                () = shutdown.reached(Phase::Draining) => break,
+            },
+            None => tokio::select! {
+                () = done.more.notified() => {}
+                () = shutdown.reached(Phase::Draining) => break,
+            },
+        }
+    }
+    let mut queue = done.queue.lock().unwrap_or_else(|e| e.into_inner());
+    let mut map = inner.servers.lock();
+    for (_, key, id) in queue.drain(..) {
+        if map.get(&key).is_some_and(|s| s.id == id) {
+            map.remove(&key);
+        }
     }
 }
 

@@ -101,9 +101,13 @@ impl Config {
 
 /// What the endpoint hands new requests to (the router, the registrar, …).
 ///
-/// `request` is called from a transaction task and must not block: spawn, or
-/// queue with `try_send`. The request is answered through
-/// [`ServerRequest::tx`]; retransmissions never reach the user.
+/// `request` is called on the thread that received the request (a UDP receive
+/// thread, a runtime worker for TCP) or from a transaction task. It may do short
+/// work there (`serve` routes inline), but must not wait long: queue with
+/// `try_send` otherwise. The request is answered through [`ServerRequest::tx`];
+/// retransmissions never reach the user. An answer given with
+/// [`ServerTx::try_respond`] before `request` returns (UDP, `lazy100`) completes
+/// the transaction without a task.
 pub trait TransactionUser: Send + Sync + 'static {
     /// A new request (its `100 Trying` is already out unless `lazy100`).
     fn request(&self, request: ServerRequest);

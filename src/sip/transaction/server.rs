@@ -81,6 +81,14 @@ pub(super) struct Answers {
     direct: Arc<Direct>,
 }
 
+impl Answers {
+    /// The final answer, if the user already sent it from its own thread (UDP):
+    /// the transaction then has nothing left to do but absorb retransmissions.
+    pub(super) fn sent_final(&self) -> Option<Arc<[u8]>> {
+        self.direct.sent_final.get().cloned()
+    }
+}
+
 impl ServerTx {
     /// Sends `resp` through the transaction.
     pub async fn respond(&self, resp: Response) -> Result<(), Gone> {
@@ -199,6 +207,13 @@ impl ServerTask {
             tx: ServerTx { tx, direct: direct.clone() },
         };
         (sr, Answers { rx, direct })
+    }
+
+    /// Ends the task before it ran, for a transaction completed without it:
+    /// its table entry (no longer removed when this is dropped) and the
+    /// retransmissions that arrived meanwhile.
+    pub(super) fn into_completed(self) -> ((super::key::ServerKey, u64), mpsc::Receiver<Box<Flow>>) {
+        (self._forget.disarm(), self.retransmissions)
     }
 
     /// Runs a transaction whose request [`for_user`](Self::for_user) handed over.

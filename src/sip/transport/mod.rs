@@ -28,6 +28,7 @@ mod udp;
 
 pub use shutdown::{Group, Lifecycle, Phase, Shutdown};
 pub use stateless::{answerable, reject, salvage_head, stamp_via};
+pub use udp::HeldSends;
 
 use crate::sip::consts;
 use crate::sip::msg::Message;
@@ -38,7 +39,10 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
+
+/// Receive threads per UDP socket at most (one per core).
+const MAX_UDP_THREADS: usize = 8;
 
 /// UDP or TCP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -259,7 +263,7 @@ pub trait Sink: Send + Sync + 'static {
 struct Shared {
     config: TransportConfig,
     lifecycle: Lifecycle,
-    udp: Vec<Arc<UdpSocket>>,
+    udp: Vec<Arc<udp::Bound>>,
     tcp_local: Vec<SocketAddr>,
     /// Bound listeners waiting for [`Transports::start`] to take them.
     listeners: Mutex<Vec<TcpListener>>,
@@ -288,9 +292,9 @@ impl Transports {
         for l in &config.listen {
             match l.kind {
                 TransportKind::Udp => {
-                    let socket = UdpSocket::bind(l.addr).await?;
-                    receive_buffer(&socket, config.udp_receive_buffer);
-                    udp.push(Arc::new(socket));
+                    let bound = udp::Bound::bind(l.addr)?;
+                    receive_buffer(bound.socket(), config.udp_receive_buffer);
+                    udp.push(Arc::new(bound));
                 }
                 TransportKind::Tcp => listeners.push(TcpListener::bind(l.addr).await?),
             }
@@ -305,7 +309,7 @@ impl Transports {
 
     /// The addresses actually bound (with the ports the OS picked for `:0`).
     pub fn local_addrs(&self) -> Vec<ListenAddr> {
-        let udp = self.shared.udp.iter().filter_map(|s| s.local_addr().ok());
+        let udp = self.shared.udp.iter().map(|b| b.local());
         let udp = udp.map(|addr| ListenAddr { kind: TransportKind::Udp, addr });
         let tcp = self.shared.tcp_local.iter().map(|&addr| ListenAddr { kind: TransportKind::Tcp, addr });
         udp.chain(tcp).collect()
@@ -332,9 +336,13 @@ impl Transports {
         if self.shared.started.swap(true, Ordering::SeqCst) {
             return;
         }
-        for socket in &self.shared.udp {
-            let shutdown = self.shared.lifecycle.listener(Group::Io);
-            tokio::spawn(udp::serve(socket.clone(), self.shared.clone(), sink.clone(), shutdown));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_UDP_THREADS);
+        let max = self.shared.config.max_message;
+        for bound in &self.shared.udp {
+            let lifecycle = &self.shared.lifecycle;
+            if let Err(e) = udp::start(bound, max, &sink, lifecycle, threads) {
+                tracing::error!(error = %e, local = %bound.local(), "cannot start the UDP receive threads");
+            }
         }
         let listeners = std::mem::take(&mut *self.shared.listeners.lock().unwrap_or_else(|e| e.into_inner()));
         for listener in listeners {
@@ -345,8 +353,8 @@ impl Transports {
 
     /// The UDP flow to `dest`, on our first UDP socket: no connection to wait for.
     pub fn udp_flow_to(&self, dest: SocketAddr) -> io::Result<Flow> {
-        let socket = self.shared.udp.first().ok_or_else(|| no_transport(TransportKind::Udp))?;
-        Ok(Flow::Udp(udp::UdpFlow::new(socket.clone(), dest)?))
+        let bound = self.shared.udp.first().ok_or_else(|| no_transport(TransportKind::Udp))?;
+        Ok(Flow::Udp(udp::UdpFlow::new(bound.clone(), dest)))
     }
 
     /// A flow to `dest` for a client transaction: our first UDP socket, or an
@@ -368,8 +376,8 @@ impl Transports {
             return self.shared.conns.find_id(n).map(Flow::Tcp).ok_or_else(unknown);
         }
         let local = id.strip_prefix("udp:").and_then(|a| a.parse::<SocketAddr>().ok()).ok_or_else(unknown)?;
-        let socket = self.shared.udp.iter().find(|s| s.local_addr().ok() == Some(local)).ok_or_else(unknown)?;
-        Ok(Flow::Udp(udp::UdpFlow::new(socket.clone(), dest)?))
+        let bound = self.shared.udp.iter().find(|b| b.local() == local).ok_or_else(unknown)?;
+        Ok(Flow::Udp(udp::UdpFlow::new(bound.clone(), dest)))
     }
 }
 
@@ -381,7 +389,7 @@ fn no_transport(kind: TransportKind) -> io::Error {
 /// waits for a core would otherwise overflow the system's default (about 200 KB,
 /// some 400 requests) and be dropped, to come back half a second later as
 /// retransmissions. The kernel caps the size at `net.core.rmem_max`.
-fn receive_buffer(socket: &UdpSocket, bytes: usize) {
+fn receive_buffer(socket: &std::net::UdpSocket, bytes: usize) {
     if bytes == 0 {
         return;
     }
@@ -401,14 +409,15 @@ fn receive_buffer(socket: &UdpSocket, bytes: usize) {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn udp_sockets_get_the_receive_buffer_asked_for() {
+    #[test]
+    fn udp_sockets_get_the_receive_buffer_asked_for() {
+        use std::net::UdpSocket;
         let size = |s: &UdpSocket| socket2::SockRef::from(s).recv_buffer_size().unwrap();
-        let plain = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let plain = UdpSocket::bind("127.0.0.1:0").unwrap();
         let system = size(&plain);
         receive_buffer(&plain, 0);
         assert_eq!(size(&plain), system, "0 leaves the system's size");
-        let big = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let big = UdpSocket::bind("127.0.0.1:0").unwrap();
         receive_buffer(&big, 1 << 20);
         // The kernel grants at most net.core.rmem_max (and reports double what it grants).
         let cap = std::fs::read_to_string("/proc/sys/net/core/rmem_max").unwrap().trim().parse::<usize>().unwrap();

@@ -1,70 +1,270 @@
-//! The UDP transport: one receive loop per socket, datagram → message → sink.
+//! The UDP transport: receive threads per socket, datagram → message → sink.
 //!
 //! Each datagram is one message (RFC 3261 §18.3). The receive buffer is one byte
 //! larger than `max_message`, so a datagram that fills it is known to be too
 //! large (the kernel truncates silently) and is answered `513` rather than
 //! processed with a cut body, which is what Yate's `maxpkt` does.
+//!
+//! Receiving is done by plain threads blocked in `recvfrom` on the shared
+//! socket, as many as there are cores: the kernel wakes one of them per
+//! datagram, and that thread parses it, runs the transaction layer and the
+//! transaction user (which may route and relay) before reading again. An async
+//! receive loop would see a datagram only when its worker next polls for events,
+//! after whatever task it is running, and would handle a burst on one core.
+//! Sends never block: `MSG_DONTWAIT` on the same socket, so the receivers can
+//! keep it in blocking mode.
 
 use super::shutdown::{Phase, Shutdown};
 use super::stateless::{reject, salvage_head, stamp_via};
-use super::{Flow, Incoming, Shared, Sink, TransportKind};
+use super::{Flow, Incoming, Sink, TransportKind};
 use crate::sip::msg::{is_keepalive, parse, ErrorKind, Message};
+use socket2::SockRef;
+use std::cell::RefCell;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use tokio::net::UdpSocket;
+use std::time::Duration;
 
 /// Pause after a failed receive.
-const RECV_BACKOFF: std::time::Duration = std::time::Duration::from_millis(10);
+const RECV_BACKOFF: Duration = Duration::from_millis(10);
 
 /// The largest UDP payload there can be (65 535 minus the 8-byte UDP header).
 const MAX_DATAGRAM: usize = 65_527;
 
+/// Attempts of an async send while the socket's send buffer is full, a
+/// millisecond apart; after them the datagram counts as lost, which the
+/// transaction layer's retransmissions are there for.
+const SEND_ATTEMPTS: u32 = 20;
+
+/// A bound UDP socket (blocking, for the receive threads) and its address.
+#[derive(Debug)]
+pub struct Bound {
+    socket: UdpSocket,
+    local: SocketAddr,
+}
+
+impl Bound {
+    /// Binds `addr`.
+    pub(super) fn bind(addr: SocketAddr) -> io::Result<Bound> {
+        let socket = UdpSocket::bind(addr)?;
+        let local = socket.local_addr()?;
+        Ok(Bound { socket, local })
+    }
+
+    /// The address bound (with the port the OS picked for `:0`).
+    pub(super) fn local(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub(super) fn socket(&self) -> &UdpSocket {
+        &self.socket
+    }
+
+    /// Sends without blocking: a full send buffer is `WouldBlock`.
+    fn send_now(&self, bytes: &[u8], peer: SocketAddr) -> io::Result<()> {
+        SockRef::from(&self.socket).send_to_with_flags(bytes, &peer.into(), libc::MSG_DONTWAIT).map(drop)
+    }
+
+    /// Wakes the receive threads for good (at the `Stopped` phase): a read
+    /// shutdown makes every blocked `recvfrom` return. On an unconnected UDP
+    /// socket Linux reports `ENOTCONN` yet still marks the socket and wakes its
+    /// readers, which is all this is for.
+    fn wake_receivers(&self) {
+        let _ = SockRef::from(&self.socket).shutdown(std::net::Shutdown::Read);
+    }
+}
+
 /// A peer reached through one of our UDP sockets.
 #[derive(Clone, Debug)]
 pub struct UdpFlow {
-    socket: Arc<UdpSocket>,
+    bound: Arc<Bound>,
     pub(super) peer: SocketAddr,
     pub(super) local: SocketAddr,
 }
 
 impl UdpFlow {
-    pub(super) fn new(socket: Arc<UdpSocket>, peer: SocketAddr) -> io::Result<UdpFlow> {
-        let local = socket.local_addr()?;
-        Ok(UdpFlow { socket, peer, local })
+    pub(super) fn new(bound: Arc<Bound>, peer: SocketAddr) -> UdpFlow {
+        let local = bound.local;
+        UdpFlow { bound, peer, local }
     }
 
     pub(super) async fn send(&self, bytes: &[u8]) -> io::Result<()> {
-        self.socket.send_to(bytes, self.peer).await.map(drop)
+        let mut attempt = 1;
+        loop {
+            match self.bound.send_now(bytes, self.peer) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && attempt < SEND_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                r => return r,
+            }
+        }
     }
 
-    pub(super) fn try_send(&self, bytes: &[u8]) -> io::Result<()> {
-        self.socket.try_send_to(bytes, self.peer).map(drop)
+    pub(super) fn try_send(&self, bytes: &Arc<[u8]>) -> io::Result<()> {
+        let held = HELD.with(|h| match h.borrow_mut().as_mut() {
+            Some(list) => {
+                list.push((self.clone(), bytes.clone()));
+                true
+            }
+            None => false,
+        });
+        if held {
+            return Ok(());
+        }
+        self.bound.send_now(bytes, self.peer)
     }
 }
 
-/// Reads datagrams until the `Stopped` phase. It keeps reading while draining:
-/// responses to client transactions and request retransmissions still arrive here.
-pub(super) async fn serve(socket: Arc<UdpSocket>, shared: Arc<Shared>, sink: Arc<dyn Sink>, mut shutdown: Shutdown) {
-    let max = shared.config.max_message;
+/// A datagram held back, and where it goes.
+type Held = (UdpFlow, Arc<[u8]>);
+
+thread_local! {
+    /// Datagrams this thread holds back (see [`HeldSends`]), in sending order.
+    static HELD: RefCell<Option<Vec<Held>>> = const { RefCell::new(None) };
+}
+
+/// While alive, UDP sends without waiting ([`UdpFlow::try_send`]) from this
+/// thread are held back; dropping it sends them, in order.
+///
+/// Routing holds a lock for its whole item, and a send on loopback runs the
+/// receiver's entire delivery path in the system call: held back, those sends
+/// happen after the lock is released, while another thread routes. A held send
+/// counts as sent; one that then fails is lost like any datagram, and the
+/// transaction layer's retransmissions are there for that.
+#[must_use = "dropping it sends what was held"]
+pub struct HeldSends {
+    /// Only the outermost holder sends: an inner one ends inside the lock.
+    outermost: bool,
+}
+
+impl HeldSends {
+    /// Starts holding this thread's UDP sends.
+    pub fn start() -> HeldSends {
+        let outermost = HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            let fresh = h.is_none();
+            if fresh {
+                *h = Some(Vec::new());
+            }
+            fresh
+        });
+        HeldSends { outermost }
+    }
+
+    /// Sends what this thread holds now and goes on holding (before it blocks:
+    /// a request whose answer it waits for must be on the wire).
+    pub fn flush() {
+        let list = HELD.with(|h| h.borrow_mut().as_mut().map(std::mem::take));
+        send_all(list.unwrap_or_default());
+    }
+}
+
+impl Drop for HeldSends {
+    fn drop(&mut self) {
+        if self.outermost {
+            let list = HELD.with(|h| h.borrow_mut().take());
+            send_all(list.unwrap_or_default());
+        }
+    }
+}
+
+fn send_all(list: Vec<Held>) {
+    for (flow, bytes) in list {
+        if let Err(e) = flow.bound.send_now(&bytes, flow.peer) {
+            tracing::debug!(peer = %flow.peer, error = %e, "held datagram not sent");
+        }
+    }
+}
+
+/// Starts `threads` receive threads on `bound`, each holding an I/O count of
+/// `lifecycle` until it ends at the `Stopped` phase. They run inside the
+/// current runtime's context, so what they deliver can spawn tasks and start
+/// timers. On a current-thread runtime, one async receive loop instead.
+pub(super) fn start(
+    bound: &Arc<Bound>,
+    max: usize,
+    sink: &Arc<dyn Sink>,
+    lifecycle: &super::Lifecycle,
+    threads: usize,
+) -> io::Result<()> {
+    let runtime = tokio::runtime::Handle::current();
+    if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
+        // One thread for everything (tests, small tools): a receive loop on it
+        // keeps paused test time in step with what arrives.
+        let clone = bound.socket.try_clone()?;
+        clone.set_nonblocking(true)?;
+        let socket = tokio::net::UdpSocket::from_std(clone)?;
+        let shutdown = lifecycle.listener(super::Group::Io);
+        runtime.spawn(serve(socket, bound.clone(), max, sink.clone(), shutdown));
+        return Ok(());
+    }
+    let mut stop = lifecycle.listener(super::Group::Io);
+    let b = bound.clone();
+    runtime.spawn(async move {
+        stop.reached(Phase::Stopped).await;
+        b.wake_receivers();
+    });
+    for _ in 0..threads {
+        let (bound, sink, runtime) = (bound.clone(), sink.clone(), runtime.clone());
+        let guard = lifecycle.listener(super::Group::Io);
+        std::thread::Builder::new().name("sip-udp".into()).stack_size(crate::runtime::STACK_BYTES).spawn(
+            move || {
+                let _context = runtime.enter();
+                receive(&bound, max, sink.as_ref(), &guard);
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// [`receive`] as an async loop, for a current-thread runtime.
+async fn serve(
+    socket: tokio::net::UdpSocket,
+    bound: Arc<Bound>,
+    max: usize,
+    sink: Arc<dyn Sink>,
+    mut shutdown: Shutdown,
+) {
     let mut buf = vec![0u8; max.saturating_add(1).min(MAX_DATAGRAM)];
-    let Ok(local) = socket.local_addr() else { return };
     loop {
         let received = tokio::select! {
             r = socket.recv_from(&mut buf) => r,
             () = shutdown.reached(Phase::Stopped) => return,
         };
         match received {
-            Ok((n, peer)) => {
-                let flow = UdpFlow { socket: socket.clone(), peer, local };
-                handle(&buf[..n], n > max, flow, sink.as_ref());
+            Ok((n, peer)) => handle(&buf[..n], n > max, UdpFlow::new(bound.clone(), peer), sink.as_ref()),
+            Err(e) => {
+                tracing::warn!(error = %e, local = %bound.local, "UDP receive failed");
+                tokio::time::sleep(RECV_BACKOFF).await;
             }
+        }
+    }
+}
+
+/// Reads datagrams until the `Stopped` phase. It keeps reading while draining:
+/// responses to client transactions and request retransmissions still arrive here.
+fn receive(bound: &Arc<Bound>, max: usize, sink: &dyn Sink, shutdown: &Shutdown) {
+    let mut buf = vec![0u8; max.saturating_add(1).min(MAX_DATAGRAM)];
+    loop {
+        match bound.socket.recv_from(&mut buf) {
+            Ok((n, peer)) => {
+                // After the read shutdown, reads return at once with nothing.
+                if shutdown.phase() == Phase::Stopped {
+                    return;
+                }
+                handle(&buf[..n], n > max, UdpFlow::new(bound.clone(), peer), sink);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             // An unconnected UDP socket reports only local trouble (e.g. a
             // buffer shortage); the next datagram may well be fine. The pause
             // keeps a lasting error from spinning the loop.
             Err(e) => {
-                tracing::warn!(error = %e, %local, "UDP receive failed");
-                tokio::time::sleep(RECV_BACKOFF).await;
+                if shutdown.phase() == Phase::Stopped {
+                    return;
+                }
+                tracing::warn!(error = %e, local = %bound.local, "UDP receive failed");
+                std::thread::sleep(RECV_BACKOFF);
             }
         }
     }
@@ -119,13 +319,55 @@ mod tests {
         }
     }
 
-    async fn pair() -> (UdpFlow, UdpSocket) {
-        let ours = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
-        let theirs = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        // Stateless answers use `try_send_to`, which needs the writable
-        // readiness a serving socket has long had; a fresh one must learn it.
-        ours.writable().await.unwrap();
-        (UdpFlow::new(ours, theirs.local_addr().unwrap()).unwrap(), theirs)
+    async fn pair() -> (UdpFlow, tokio::net::UdpSocket) {
+        let ours = Arc::new(Bound::bind("127.0.0.1:0".parse().unwrap()).unwrap());
+        let theirs = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        (UdpFlow::new(ours, theirs.local_addr().unwrap()), theirs)
+    }
+
+    async fn recv(theirs: &tokio::net::UdpSocket) -> Vec<u8> {
+        let mut buf = [0u8; 1500];
+        let n = tokio::time::timeout(Duration::from_secs(5), theirs.recv(&mut buf)).await.unwrap().unwrap();
+        buf[..n].to_vec()
+    }
+
+    #[tokio::test]
+    async fn held_sends_leave_in_order_when_the_holder_ends() {
+        let (flow, theirs) = pair().await;
+        let held = HeldSends::start();
+        let inner = HeldSends::start();
+        flow.try_send(&Arc::from(&b"one"[..])).unwrap();
+        drop(inner);
+        flow.try_send(&Arc::from(&b"two"[..])).unwrap();
+        let mut buf = [0u8; 16];
+        assert!(theirs.try_recv(&mut buf).is_err(), "nothing leaves while held, even past an inner holder");
+        HeldSends::flush();
+        assert_eq!(recv(&theirs).await, b"one");
+        assert_eq!(recv(&theirs).await, b"two");
+        flow.try_send(&Arc::from(&b"three"[..])).unwrap();
+        drop(held);
+        assert_eq!(recv(&theirs).await, b"three");
+        flow.try_send(&Arc::from(&b"now"[..])).unwrap();
+        assert_eq!(recv(&theirs).await, b"now", "not held once the holder is gone");
+    }
+
+    /// The receive threads deliver, and end at `Stopped` although they are
+    /// blocked in `recvfrom`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn receive_threads_deliver_and_stop() {
+        let bound = Arc::new(Bound::bind("127.0.0.1:0".parse().unwrap()).unwrap());
+        let record = Arc::new(Record::default());
+        let sink: Arc<dyn Sink> = record.clone();
+        let lifecycle = super::super::Lifecycle::new();
+        start(&bound, 1500, &sink, &lifecycle, 2).unwrap();
+        let peer = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        peer.send_to(REQ, bound.local()).await.unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while record.0.lock().unwrap().is_empty() {
+            assert!(tokio::time::Instant::now() < deadline, "the request was not delivered");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(lifecycle.stop(Duration::from_secs(5)).await, "the threads did not end");
     }
 
     const REQ: &[u8] =
@@ -150,9 +392,7 @@ mod tests {
         handle(b"", false, flow.clone(), &sink);
         handle(REQ, true, flow, &sink);
         assert!(sink.0.lock().unwrap().is_empty());
-        let mut buf = [0u8; 1500];
-        let n = theirs.recv(&mut buf).await.unwrap();
-        assert!(buf[..n].starts_with(b"SIP/2.0 513 Message Too Large\r\n"));
+        assert!(recv(&theirs).await.starts_with(b"SIP/2.0 513 Message Too Large\r\n"));
     }
 
     #[tokio::test]
