@@ -113,14 +113,18 @@ fn plain_regexroute_dir_is_supported() {
 fn sip_files_are_reported_option_by_option() {
     let (dir, yate, out) = plain_dir("sip");
     write(&yate.join("regfile.conf"), "[general]\nfile=/var/lib/yate/reg.conf\n[alice]\npassword=secret\n");
-    write(&yate.join("ysipchan.conf"), "[general]\nmaxpkt=4096\nauth_copy_headers=X-A\n[methods]\nmessage=yes\n");
+    write(
+        &yate.join("ysipchan.conf"),
+        "[general]\nmaxpkt=4096\nauth_copy_headers=X-A\n[listener secure]\ntype=tls\n[methods]\nmessage=yes\n",
+    );
     write(&yate.join("lateroute.conf"), "[general]\ntypes=lateroute\n");
     let o = migrate(&yate, &out);
-    assert_eq!(o.status.code(), Some(1), "auth_copy_headers is not supported");
+    assert_eq!(o.status.code(), Some(1), "a TLS listener is not supported");
     let md = read(&out.join("MIGRATION.md"));
     let same = group(&md, "Runs as in Yate");
     assert!(has(&same, "regfile.conf:3", "`[alice]`"), "{same:?}");
-    assert!(has(&same, "ysipchan.conf:5", "MESSAGE handled as `sip.message`, digest-challenged"), "{same:?}");
+    assert!(has(&same, "ysipchan.conf:7", "MESSAGE handled as `sip.message`, digest-challenged"), "{same:?}");
+    assert!(has(&same, "ysipchan.conf:3", "`[general] auth_copy_headers`"), "{same:?}");
     assert!(has(&same, "lateroute.conf:2", "`[general] types`"), "{same:?}");
     let differs = group(&md, "Read differently");
     assert!(has(&differs, "regfile.conf:2", "own JSON state file"), "{differs:?}");
@@ -128,7 +132,7 @@ fn sip_files_are_reported_option_by_option() {
     assert!(has(&differs, "lateroute.conf:1", "set `msg_route=call.route`"), "{differs:?}");
     let unsupported = group(&md, "Not supported yet");
     assert_eq!(unsupported.len(), 1, "{unsupported:?}");
-    assert!(has(&unsupported, "ysipchan.conf:3", "`[general] auth_copy_headers`"), "{unsupported:?}");
+    assert!(has(&unsupported, "ysipchan.conf:5", "`[listener secure] type`"), "{unsupported:?}");
     for f in ["regfile.conf", "ysipchan.conf", "lateroute.conf"] {
         assert_eq!(read(&out.join(f)), read(&yate.join(f)), "{f} is copied for rexroute serve");
     }

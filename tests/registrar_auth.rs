@@ -340,3 +340,25 @@ To: <sip:alice@h>\r\nCall-ID: c2\r\nCSeq: 2 REGISTER\r\nContact: <sip:alice@h>\r
         }
     }
 }
+
+/// `Security-*` headers always reach `user.auth` as `sip_<name>`, and so do the
+/// headers `[general] auth_copy_headers` lists (any case), in request order.
+#[test]
+fn user_auth_gets_security_and_listed_headers() {
+    let mut cfg = Config::default();
+    cfg.auth.copy_headers = vec!["x-tenant".into(), "p-asserted-identity".into()];
+    let mut reg = registrar_with(cfg, USERS);
+    let mut alice = Ua::new("alice", "secret", 5077);
+    let mut req = alice.register_request(&format!("<{}>", alice.contact()), Some(600));
+    req.headers.push(rexroute::sip::msg::Header::new("Security-Client", "digest"));
+    req.headers.push(rexroute::sip::msg::Header::new("X-Tenant", "acme"));
+    req.headers.push(rexroute::sip::msg::Header::new("X-Other", "no"));
+    let out = reg.handle_register(&req, &alice.peer(), t(0), &mut |_| false);
+    let auth = sent(&out, "user.auth");
+    let sip: Vec<(String, String)> = auth
+        .iter()
+        .filter(|(k, _)| k.starts_with(b"sip_"))
+        .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(v).into_owned()))
+        .collect();
+    assert_eq!(sip, [("sip_security-client".to_owned(), "digest".to_owned()), ("sip_x-tenant".into(), "acme".into())]);
+}

@@ -71,7 +71,7 @@ fn general(key: &str, value: &str) -> (Support, String) {
         "auth_foreign" => differs(
             "authentication headers are exported as `sip_*`; nonces made elsewhere are challenged, never checked",
         ),
-        "auth_copy_headers" => unsupported("only `Security-*` headers are copied into `user.auth`"),
+        "auth_copy_headers" => same("these headers (and `Security-*`) copied into `user.auth` as `sip_<name>`"),
         "initial_headers" => same("Via, CSeq, … also exported as `sipheader_*`"),
         "maxforwards" => same("cap of `antiloop` and Max-Forwards of generated requests"),
         "lazy100" => same(if on(false) { "100 Trying only on a retransmission" } else { "100 Trying at once" }),
@@ -189,7 +189,7 @@ mod tests {
             [
                 ("[general] maxpkt".into(), Support::Differs),
                 ("[general] generate".into(), Support::Same),
-                ("[general] auth_copy_headers".into(), Support::Unsupported),
+                ("[general] auth_copy_headers".into(), Support::Same),
                 ("[general] foo".into(), Support::Ignored),
                 ("[general] foo".into(), Support::Ignored),
                 ("[listener t] type".into(), Support::Unsupported),

@@ -216,6 +216,12 @@ fn value<'a>(doc: &'a Document, section: &str, key: &str) -> Option<&'a str> {
     doc.value(section, key)
 }
 
+/// `auth_copy_headers`: a comma-separated list of header names, matched without case.
+fn copy_headers(list: Option<&str>) -> Vec<String> {
+    let names = list.unwrap_or_default().split(',').map(str::trim).filter(|n| !n.is_empty());
+    names.map(str::to_ascii_lowercase).collect()
+}
+
 fn boolean(doc: &Document, section: &str, key: &str, default: bool) -> bool {
     value(doc, section, key).map_or(default, |v| to_boolean(v.as_bytes(), default))
 }
@@ -267,7 +273,12 @@ fn read_sip(doc: &Document, errors: &mut Vec<String>, warnings: &mut Vec<String>
     let r = "registrar";
     let defaults = registrar::Config::default();
     let registrar = registrar::Config {
-        auth: AuthConfig { realm, algorithms, ..AuthConfig::default() },
+        auth: AuthConfig {
+            realm,
+            algorithms,
+            copy_headers: copy_headers(value(doc, g, "auth_copy_headers")),
+            ..AuthConfig::default()
+        },
         auth_required: boolean(doc, r, "auth_required", true),
         expires_min: positive(doc, r, "expires_min", defaults.expires_min),
         expires_def: positive(doc, r, "expires_def", defaults.expires_def),

@@ -61,6 +61,9 @@ pub struct AuthConfig {
     /// Answer a wrong password on our fresh nonce with 403 (default true). Yate
     /// challenges again with 401 instead; RFC 3261 §22.1 allows either.
     pub reject_wrong_password: bool,
+    /// Headers copied into `user.auth` as `sip_<name>` besides `Security-*`
+    /// (`[general] auth_copy_headers`), lower-cased.
+    pub copy_headers: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -75,6 +78,7 @@ impl Default for AuthConfig {
             max_tracked_nonces: 4096,
             secret: None,
             reject_wrong_password: true,
+            copy_headers: Vec::new(),
         }
     }
 }

@@ -278,8 +278,11 @@ impl Authenticator {
         if let Some(ua) = req.headers.value("User-Agent") {
             m.add(b"device", ua);
         }
-        for h in req.headers.iter().filter(|h| h.full_name().to_ascii_lowercase().starts_with("security-")) {
-            m.add(format!("sip_{}", h.full_name().to_ascii_lowercase()).as_bytes(), h.value());
+        for h in req.headers.iter() {
+            let name = h.full_name().to_ascii_lowercase();
+            if name.starts_with("security-") || self.cfg.copy_headers.contains(&name) {
+                m.add(format!("sip_{name}").as_bytes(), h.value());
+            }
         }
         for key in ["id", "number", "caller", "called", "billid", "expires"] {
             if let Some(v) = context.get(key.as_bytes()) {
