@@ -363,3 +363,50 @@ async fn a_request_started_now_is_on_the_wire_at_once_and_retransmitted_on_e() {
     assert_eq!((out.response.code, out.origin), (200, Origin::Peer));
     assert!(t0.elapsed() < Duration::from_secs(1));
 }
+
+/// A request started now and answered before timer E is completed on the
+/// receiving side, without a task: the outcome comes at once, a retransmitted
+/// answer is absorbed, no copy is sent again, and timer K ends the entry.
+#[tokio::test(start_paused = true)]
+async fn a_request_answered_before_e_completes_without_retransmission_and_lingers_for_k() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    let handle = tokio::runtime::Handle::current();
+    let outcome = endpoint.request_udp_now(message("c-quick"), far.addr(), &handle).expect("started");
+    let first = far.recv().await;
+    let ok = Response::for_request(&as_request(&first), 200, "OK").to_bytes();
+    far.send(&ok).await;
+    let out = outcome.await.expect("outcome");
+    assert_eq!((out.response.code, out.origin), (200, Origin::Peer));
+    assert_eq!(endpoint.transactions(), (0, 1), "kept for timer K");
+    far.send(&ok).await;
+    step(Duration::from_secs(4)).await;
+    assert!(far.silent().await, "no retransmission after the answer");
+    assert_eq!(endpoint.transactions(), (0, 1));
+    step(Duration::from_millis(1100)).await;
+    assert_eq!(endpoint.transactions(), (0, 0), "K = T4 elapsed: the table is empty");
+}
+
+/// A provisional answer before timer E moves it to Proceeding: from the first
+/// E on, copies follow every T2, and the final answer still reaches the caller.
+#[tokio::test(start_paused = true)]
+async fn a_provisional_answer_before_e_means_proceeding_from_the_first_e() {
+    let (endpoint, _rx) = start(config()).await;
+    let far = far_end(&endpoint).await;
+    let handle = tokio::runtime::Handle::current();
+    let t0 = Instant::now();
+    let outcome = endpoint.request_udp_now(message("c-slow"), far.addr(), &handle).expect("started");
+    let first = far.recv().await;
+    let req = as_request(&first);
+    far.send(&Response::for_request(&req, 100, "Trying").to_bytes()).await;
+    step(Duration::from_millis(600)).await;
+    assert_eq!(far.recv().await, first, "the first E still sends a copy");
+    step(Duration::from_millis(3000)).await;
+    assert!(far.silent().await, "next copy only T2 (4 s) later, not at 2·T1");
+    step(Duration::from_millis(1000)).await;
+    assert_eq!(far.recv().await, first);
+    far.send(&Response::for_request(&req, 202, "Accepted").to_bytes()).await;
+    let out = outcome.await.expect("outcome");
+    assert_eq!((out.response.code, out.origin), (202, Origin::Peer));
+    assert!(t0.elapsed() < Duration::from_secs(6));
+}

@@ -67,6 +67,22 @@ mod tests {
         });
     }
 
+    /// A plain thread inside the runtime's context (a UDP receive thread) is no
+    /// worker: it simply blocks.
+    #[test]
+    fn on_a_thread_that_entered_the_runtime_wait_just_blocks() {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let handle = rt.handle().clone();
+        let got = std::thread::spawn(move || {
+            let _context = handle.enter();
+            inline(|| wait(|| std::thread::sleep(Duration::from_millis(1))));
+            inline(|| wait(|| 5))
+        })
+        .join()
+        .unwrap();
+        assert_eq!(got, 5);
+    }
+
     #[test]
     fn outside_a_runtime_wait_just_runs() {
         assert_eq!(inline(|| wait(|| 3)), 3);

@@ -1,8 +1,8 @@
 //! Routing: one actor owning the bus, the router and the registrar, run inline or by its thread.
 //!
 //! SIP tasks hand a [`Work`] item with the [`Reply`] handle of its transaction
-//! to [`Routing::submit`], which never waits. When the actor is idle and nothing
-//! is queued, the item is handled at once on the caller's thread: a request is
+//! to [`Routing::submit`], which waits at most a moment for the actor. When the
+//! actor is free and nothing is queued, the item is handled at once on the caller's thread: a request is
 //! routed and its relayed request sent without waking another thread, which is
 //! what keeps relay latency at one scheduling delay. Otherwise it is queued for
 //! the routing thread (a full queue is a `503`). One lock serialises both ways,
@@ -124,9 +124,9 @@ impl Routing {
         Ok(Routing { tx, shared })
     }
 
-    /// Handles `work` now on this thread when the actor is idle and nothing is
-    /// queued, else queues it without waiting; a full queue or a stopped thread
-    /// gives it back.
+    /// Handles `work` now on this thread when the actor is free (within
+    /// [`INLINE_WAIT`]) and nothing is queued, else queues it without waiting; a
+    /// full queue or a stopped thread gives it back.
     ///
     /// Inline handling needs a deep stack (routing recurses up to `maxdepth`
     /// contexts in 16 nested dispatches): callers run on the routing thread's

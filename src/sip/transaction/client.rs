@@ -23,7 +23,7 @@ use crate::sip::transport::{Flow, Phase, Shutdown};
 use std::io;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{sleep, Instant};
+use tokio::time::{sleep, sleep_until, Instant};
 
 /// Where a client transaction's final response came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +105,14 @@ pub(super) struct ClientTask {
     pub(super) max_transmissions: Option<u32>,
     pub(super) responses: mpsc::Receiver<Box<Response>>,
     pub(super) shutdown: Shutdown,
-    pub(super) _forget: Forget<ClientKey>,
+    /// Removes the key when the task ends; `None` while the transaction waits
+    /// in its table entry without a task (see `endpoint::ClientSlot::Pending`).
+    pub(super) forget: Option<Forget<ClientKey>>,
+    /// When the first copy went out: timers E and F count from here, also for a
+    /// task started only when E first fired.
+    pub(super) started: Instant,
+    /// A provisional response came before the task started.
+    pub(super) proceeding: bool,
 }
 
 impl ClientTask {
@@ -128,10 +135,10 @@ impl ClientTask {
             }
         }
         let mut interval = self.timers.e_initial();
-        let e_timer = sleep(interval);
-        let f_timer = sleep(self.timers.f());
+        let e_timer = sleep_until(self.started + interval);
+        let f_timer = sleep_until(self.started + self.timers.f());
         tokio::pin!(e_timer, f_timer);
-        let mut proceeding = false;
+        let mut proceeding = self.proceeding;
         // The first copy counts even when its send failed: that was the attempt.
         let mut sent: u32 = 1;
         let limit = self.max_transmissions.map(|n| n.max(1));
@@ -192,7 +199,7 @@ impl ClientTask {
         }
     }
 
-    fn local(&self, code: u16, origin: Origin, why: &dyn std::fmt::Display) -> Outcome {
+    pub(super) fn local(&self, code: u16, origin: Origin, why: &dyn std::fmt::Display) -> Outcome {
         tracing::debug!(code, peer = %self.flow.peer(), %why, request = %self.skeleton.start_line(), "client transaction failed");
         let response = Response::for_request(&self.skeleton, code, reason_phrase(code));
         Outcome { response, origin }

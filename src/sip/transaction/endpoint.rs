@@ -9,7 +9,7 @@
 //! the tables are cleaned by the transactions' own timers, never by a sweep.
 
 use super::admit::{self, Decision};
-use super::client::{ClientOptions, ClientTask, Outcome, RequestError, Rport};
+use super::client::{ClientOptions, ClientTask, Origin, Outcome, RequestError, Rport};
 use super::key::{ClientKey, ServerKey};
 use super::server::ServerTask;
 use super::{Config, TransactionUser};
@@ -112,15 +112,86 @@ pub(super) enum ServerSlot {
     Completed(Arc<[u8]>),
 }
 
-/// Server transactions completed without a task, in completion order. Timer J
-/// is the same for all of them (64·T1 over UDP), so the order of completion is
-/// the order of expiry and one task sleeping until the oldest one ends them
-/// all: no task, no timer and no wake-up per request.
+/// A client transaction's table entry.
+pub(super) enum ClientSlot {
+    /// Its task's response channel.
+    Task(mpsc::Sender<Box<Response>>),
+    /// Over UDP, first copy out, no task yet: the receiving thread completes it
+    /// if the final response comes before timer E first fires; otherwise the
+    /// task starts then.
+    Pending(Box<PendingClient>),
+    /// Answered before timer E: kept without a task until timer K, so that a
+    /// retransmitted response is recognised and dropped.
+    Completed,
+}
+
+/// A client transaction waiting in its table entry (see [`ClientSlot::Pending`]).
+pub(super) struct PendingClient {
+    task: ClientTask,
+    tx: mpsc::Sender<Box<Response>>,
+    done: oneshot::Sender<Outcome>,
+}
+
+/// Keys in the order their timer was set, with that timer's expiry. All the
+/// timers of one queue have the same length (J, K, the first E over UDP), so
+/// this order is the order of expiry.
+struct Fifo<K> {
+    queue: Mutex<std::collections::VecDeque<(tokio::time::Instant, K, u64)>>,
+}
+
+impl<K> Default for Fifo<K> {
+    fn default() -> Self {
+        Fifo { queue: Mutex::new(std::collections::VecDeque::new()) }
+    }
+}
+
+impl<K> Fifo<K> {
+    fn lock(&self) -> MutexGuard<'_, std::collections::VecDeque<(tokio::time::Instant, K, u64)>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds `key` to expire after `after`; true if the queue was empty.
+    fn push(&self, after: Duration, key: K, id: u64) -> bool {
+        let mut q = self.lock();
+        q.push_back((tokio::time::Instant::now() + after, key, id));
+        q.len() == 1
+    }
+
+    fn head(&self) -> Option<tokio::time::Instant> {
+        self.lock().front().map(|e| e.0)
+    }
+
+    /// The entries due at `now` (all of them with `None`), oldest first.
+    fn take_due(&self, now: Option<tokio::time::Instant>) -> Vec<(K, u64)> {
+        let mut q = self.lock();
+        let n = q.iter().take_while(|e| now.map_or(true, |now| e.0 <= now)).count();
+        q.drain(..n).map(|(_, k, id)| (k, id)).collect()
+    }
+}
+
+/// Transactions kept in their table entry without a task, and the one task
+/// that ends them: no task, no timer and no wake-up per request.
 #[derive(Default)]
-struct Completed {
-    queue: Mutex<std::collections::VecDeque<(tokio::time::Instant, ServerKey, u64)>>,
-    /// Set when the queue goes from empty to not empty.
+struct Lingering {
+    /// Server transactions answered on delivery over UDP, until timer J.
+    servers: Fifo<ServerKey>,
+    /// Client transactions answered before timer E, until timer K.
+    clients: Fifo<ClientKey>,
+    /// Client transactions waiting for their first timer E.
+    pending: Fifo<ClientKey>,
+    /// Set when a queue goes from empty to not empty.
     more: tokio::sync::Notify,
+    /// The task is running (one per endpoint, however often it starts).
+    reaping: std::sync::atomic::AtomicBool,
+}
+
+/// The guard removing `key` (if still entry `id`) from `table` when dropped.
+fn forget_for<K, V>(table: &Arc<Table<K, V>>, key: K, id: u64) -> Forget<K>
+where
+    K: Hash + Eq + Send + 'static,
+    V: Send + 'static,
+{
+    Forget { table: table.clone(), key, id, armed: true }
 }
 
 /// Inserts `value` under `key`, returning the guard that will remove it.
@@ -142,8 +213,8 @@ struct Inner {
     // Boxed items: a tokio channel allocates a block of 32 slots when it is made, and
     // a transaction lives 32 s after its answer, so slot size is memory per request.
     servers: Arc<Table<ServerKey, ServerSlot>>,
-    clients: Arc<Table<ClientKey, mpsc::Sender<Box<Response>>>>,
-    completed: Completed,
+    clients: Arc<Table<ClientKey, ClientSlot>>,
+    lingering: Lingering,
 }
 
 /// A SIP endpoint: transports plus the non-INVITE transaction layer.
@@ -171,7 +242,7 @@ impl Endpoint {
             user: Arc::new(user),
             servers: Arc::new(Table::new()),
             clients: Arc::new(Table::new()),
-            completed: Completed::default(),
+            lingering: Lingering::default(),
         };
         Ok(Endpoint { inner: Arc::new(inner) })
     }
@@ -203,8 +274,10 @@ impl Endpoint {
 
     /// Starts reading the sockets.
     pub fn start(&self) {
-        let shutdown = self.inner.lifecycle.listener(Group::Io);
-        tokio::spawn(reap_completed(self.inner.clone(), shutdown));
+        if !self.inner.lingering.reaping.swap(true, Ordering::SeqCst) {
+            let shutdown = self.inner.lifecycle.listener(Group::Io);
+            tokio::spawn(reap(self.inner.clone(), shutdown));
+        }
         self.inner.transports.start(Arc::new(self.clone()));
     }
 
@@ -302,8 +375,92 @@ impl Endpoint {
         let flow = self.inner.transports.udp_flow_to(dest)?;
         let (mut task, (done, outcome)) = self.client_task(req, flow, opts)?;
         task.first_sent = task.flow.try_send(task.bytes.clone()).is_ok();
-        runtime.spawn(task.run(done));
+        let reaping = self.inner.lingering.reaping.load(Ordering::SeqCst);
+        if task.first_sent && reaping && self.inner.lifecycle.phase() == Phase::Running {
+            if let Err((task, done)) = self.park(task, done) {
+                runtime.spawn(task.run(done));
+            }
+        } else {
+            runtime.spawn(task.run(done));
+        }
         Ok(outcome)
+    }
+
+    /// Leaves a UDP client transaction whose first copy is out in its table
+    /// entry, without a task, until timer E; most are answered before, on the
+    /// receiving thread. Gives the task back if its entry is not as expected.
+    #[allow(clippy::result_large_err)]
+    fn park(
+        &self,
+        mut task: ClientTask,
+        done: oneshot::Sender<Outcome>,
+    ) -> Result<(), (ClientTask, oneshot::Sender<Outcome>)> {
+        let Some(forget) = task.forget.take() else { return Err((task, done)) };
+        let (key, id) = forget.disarm();
+        let clients = &self.inner.clients;
+        let mut map = clients.lock();
+        let Some(slot) = map.get_mut(&key).filter(|s| s.id == id) else {
+            drop(map);
+            task.forget = Some(forget_for(clients, key, id));
+            return Err((task, done));
+        };
+        let tx = match std::mem::replace(&mut slot.value, ClientSlot::Completed) {
+            ClientSlot::Task(tx) => tx,
+            other => {
+                slot.value = other;
+                drop(map);
+                task.forget = Some(forget_for(clients, key, id));
+                return Err((task, done));
+            }
+        };
+        // Responses that came before the entry changed are in the task's channel.
+        let mut answer = None;
+        while let Ok(resp) = task.responses.try_recv() {
+            if resp.code < 200 {
+                task.proceeding = true;
+            } else {
+                answer = Some(*resp);
+                break;
+            }
+        }
+        match answer {
+            Some(resp) => {
+                drop(map);
+                self.client_answered(key, id, done, resp, task);
+            }
+            None => {
+                slot.value = ClientSlot::Pending(Box::new(PendingClient { task, tx, done }));
+                drop(map);
+                let e = self.inner.config.timers.e_initial();
+                if self.inner.lingering.pending.push(e, key, id) {
+                    self.inner.lingering.more.notify_one();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A final response for a client transaction without a task: the outcome
+    /// goes to the caller now, and the entry (already `Completed`) stays until timer K.
+    fn client_answered(
+        &self,
+        key: ClientKey,
+        id: u64,
+        done: oneshot::Sender<Outcome>,
+        resp: Response,
+        task: ClientTask,
+    ) {
+        let _ = done.send(Outcome { response: resp, origin: Origin::Peer });
+        // Its count of transactions in flight ends here, as the task's would.
+        drop(task);
+        let k = self.inner.config.timers.k(false);
+        if self.inner.lifecycle.phase() == Phase::Running && !k.is_zero() {
+            if self.inner.lingering.clients.push(k, key, id) {
+                self.inner.lingering.more.notify_one();
+            }
+        } else {
+            self.inner.clients.remove(&key, id);
+        }
     }
 
     /// A client transaction for `req` on `flow`, registered in the table.
@@ -327,7 +484,7 @@ impl Endpoint {
             if map.contains_key(&key) {
                 return Err(RequestError::DuplicateBranch);
             }
-            insert(table, &mut map, key, tx)
+            insert(table, &mut map, key, ClientSlot::Task(tx))
         };
         let task = ClientTask {
             timers: self.inner.config.timers,
@@ -338,7 +495,9 @@ impl Endpoint {
             max_transmissions: opts.max_transmissions,
             responses: rx,
             shutdown: self.inner.lifecycle.listener(Group::Transactions),
-            _forget: forget,
+            forget: Some(forget),
+            started: tokio::time::Instant::now(),
+            proceeding: false,
         };
         Ok((task, oneshot::channel()))
     }
@@ -450,7 +609,6 @@ impl Endpoint {
     fn completed(&self, task: ServerTask, bytes: Arc<[u8]>) {
         let ((key, id), mut retransmissions) = task.into_completed();
         let servers = &self.inner.servers;
-        let done = &self.inner.completed;
         let keep = self.inner.lifecycle.phase() == Phase::Running;
         {
             let mut map = servers.lock();
@@ -467,25 +625,32 @@ impl Endpoint {
         while let Ok(flow) = retransmissions.try_recv() {
             let _ = flow.try_send(bytes.clone());
         }
-        if keep {
-            let at = tokio::time::Instant::now() + self.inner.config.timers.j(false);
-            let mut queue = done.queue.lock().unwrap_or_else(|e| e.into_inner());
-            let was_empty = queue.is_empty();
-            queue.push_back((at, key, id));
-            drop(queue);
-            if was_empty {
-                done.more.notify_one();
-            }
+        if keep && self.inner.lingering.servers.push(self.inner.config.timers.j(false), key, id) {
+            self.inner.lingering.more.notify_one();
         }
     }
 
     fn on_response(&self, resp: Response) {
         let Some(key) = ClientKey::for_response(&resp) else { return };
-        let map = self.inner.clients.lock();
-        match map.get(&key) {
+        let mut map = self.inner.clients.lock();
+        let Some(slot) = map.get_mut(&key) else {
+            tracing::debug!(code = resp.code, "response matches no client transaction; dropped");
+            return;
+        };
+        match &mut slot.value {
             // Full: a burst of retransmitted responses; one is enough.
-            Some(slot) => drop(slot.value.try_send(Box::new(resp))),
-            None => tracing::debug!(code = resp.code, "response matches no client transaction; dropped"),
+            ClientSlot::Task(tx) => drop(tx.try_send(Box::new(resp))),
+            // A retransmitted final response: nothing more to do with it.
+            ClientSlot::Completed => {}
+            ClientSlot::Pending(p) if resp.code < 200 => p.task.proceeding = true,
+            ClientSlot::Pending(_) => {
+                let id = slot.id;
+                if let ClientSlot::Pending(p) = std::mem::replace(&mut slot.value, ClientSlot::Completed) {
+                    drop(map);
+                    let PendingClient { task, done, .. } = *p;
+                    self.client_answered(key, id, done, resp, task);
+                }
+            }
         }
     }
 }
@@ -503,42 +668,106 @@ impl Sink for Endpoint {
     }
 }
 
-/// Ends completed transactions at their timer J, oldest first; at `Draining`, all
-/// of them at once (a task's timer J is cut short there too).
-async fn reap_completed(inner: Arc<Inner>, mut shutdown: Shutdown) {
-    let done = &inner.completed;
+/// Runs the timers of [`Lingering`]: J and K end entries, the first E starts
+/// the task of a client transaction still unanswered. At `Draining`, J and K
+/// end at once (as a task's are cut short); at `Stopped`, waiting client
+/// transactions end with a local 503, as a task's would.
+async fn reap(inner: Arc<Inner>, mut shutdown: Shutdown) {
+    let l = &inner.lingering;
+    let mut drained = false;
     loop {
-        let head = done.queue.lock().unwrap_or_else(|e| e.into_inner()).front().map(|e| e.0);
-        let now = tokio::time::Instant::now();
-        match head {
-            Some(at) if at <= now => {
-                let mut queue = done.queue.lock().unwrap_or_else(|e| e.into_inner());
-                let mut map = inner.servers.lock();
-                while let Some((_, key, id)) = queue.front().filter(|e| e.0 <= now).cloned() {
-                    queue.pop_front();
-                    if map.get(&key).is_some_and(|s| s.id == id) {
-                        map.remove(&key);
-                    }
+        let phase = shutdown.phase();
+        if phase >= Phase::Draining && !drained {
+            drained = true;
+            remove_all(&inner.servers, l.servers.take_due(None));
+            remove_all(&inner.clients, l.clients.take_due(None));
+        }
+        if phase == Phase::Stopped {
+            for (key, id) in l.pending.take_due(None) {
+                if let Some((task, _tx, done)) = take_pending(&inner, &key, id) {
+                    let _ = done.send(task.local(503, Origin::Transport, &"endpoint stopped"));
+                    inner.clients.remove(&key, id);
                 }
-                continue;
             }
-            Some(at) => tokio::select! {
-                () = tokio::time::sleep_until(at) => {}
-                () = shutdown.reached(Phase::Draining) => break,
-            },
-            None => tokio::select! {
-                () = done.more.notified() => {}
-                () = shutdown.reached(Phase::Draining) => break,
-            },
+            return;
+        }
+        let now = tokio::time::Instant::now();
+        for (key, id) in l.pending.take_due(Some(now)) {
+            // Still unanswered at the first E: from here on the task runs it.
+            if let Some((mut task, done)) = start_pending(&inner, &key, id) {
+                task.forget = Some(forget_for(&inner.clients, key, id));
+                tokio::spawn(task.run(done));
+            }
+        }
+        remove_all(&inner.servers, l.servers.take_due(Some(now)));
+        remove_all(&inner.clients, l.clients.take_due(Some(now)));
+        let next = [l.pending.head(), l.servers.head(), l.clients.head()].into_iter().flatten().min();
+        let until = if drained { Phase::Stopped } else { Phase::Draining };
+        tokio::select! {
+            () = async { if let Some(at) = next { tokio::time::sleep_until(at).await } else { std::future::pending().await } } => {}
+            () = l.more.notified() => {}
+            () = shutdown.reached(until) => {}
         }
     }
-    let mut queue = done.queue.lock().unwrap_or_else(|e| e.into_inner());
-    let mut map = inner.servers.lock();
-    for (_, key, id) in queue.drain(..) {
-        if map.get(&key).is_some_and(|s| s.id == id) {
-            map.remove(&key);
+}
+
+/// Takes a waiting client transaction out of its entry (left `Completed`).
+fn take_pending(
+    inner: &Inner,
+    key: &ClientKey,
+    id: u64,
+) -> Option<(ClientTask, mpsc::Sender<Box<Response>>, oneshot::Sender<Outcome>)> {
+    let mut map = inner.clients.lock();
+    let slot = map.get_mut(key).filter(|s| s.id == id)?;
+    if !matches!(slot.value, ClientSlot::Pending(_)) {
+        return None;
+    }
+    match std::mem::replace(&mut slot.value, ClientSlot::Completed) {
+        ClientSlot::Pending(p) => {
+            drop(map);
+            let PendingClient { task, tx, done } = *p;
+            Some((task, tx, done))
+        }
+        _ => None,
+    }
+}
+
+/// Turns a waiting client transaction's entry back into a task's, in one
+/// step (a response arriving meanwhile must find one or the other).
+fn start_pending(inner: &Inner, key: &ClientKey, id: u64) -> Option<(ClientTask, oneshot::Sender<Outcome>)> {
+    let mut map = inner.clients.lock();
+    let slot = map.get_mut(key).filter(|s| s.id == id)?;
+    if !matches!(slot.value, ClientSlot::Pending(_)) {
+        return None;
+    }
+    match std::mem::replace(&mut slot.value, ClientSlot::Completed) {
+        ClientSlot::Pending(p) => {
+            let PendingClient { task, tx, done } = *p;
+            slot.value = ClientSlot::Task(tx);
+            Some((task, done))
+        }
+        other => {
+            slot.value = other;
+            None
         }
     }
+}
+
+/// Removes the entries `(key, id)` still there (a key may have been reused since).
+fn remove_all<K: Hash + Eq, V>(table: &Table<K, V>, entries: Vec<(K, u64)>) {
+    if entries.is_empty() {
+        return;
+    }
+    let mut map = table.lock();
+    let mut gone = Vec::new();
+    for (k, id) in entries {
+        if map.get(&k).is_some_and(|s| s.id == id) {
+            gone.extend(map.remove(&k).map(|s| s.value));
+        }
+    }
+    drop(map);
+    // Dropped unlocked: a value may hold a guard that takes the lock.
+    drop(gone);
 }
 
 /// The local IP the kernel would use to reach `dest` (a connected UDP socket
