@@ -1,10 +1,14 @@
-//! The non-INVITE client transaction (RFC 3261 §17.1.2), one tokio task each.
+//! The non-INVITE client transaction (RFC 3261 §17.1.2), a tokio task each once timer E fires.
 //!
 //! ```text
 //!  send ──▶ Trying ──1xx──▶ Proceeding ──final──▶ Completed ──timer K──▶ Terminated
 //!            │ E: resend, E = min(2E, T2)  │ E: resend, E = T2
 //!            └──────── F (64·T1): 408 to the user ────────▶ Terminated
 //! ```
+//!
+//! A UDP request started with `Endpoint::request_udp_now` waits in its table
+//! entry until its first E, and most are answered before (`endpoint::ClientSlot`);
+//! the task starts only for those that are not, from the same schedule.
 //!
 //! On TCP, E is not armed and K is zero. The outcome goes to the caller as soon
 //! as it is known; the task then lingers for K only to keep the key registered,

@@ -5,8 +5,9 @@
 //! lock followed by a `try_send` or a `tokio::spawn`. Both tables are
 //! `HashMap`s keyed as RFC 3261 §17 says (Yate scans one list per packet).
 //! Their size is capped (`max_transactions`, beyond which new requests get
-//! `503`), and every entry belongs to a running task whose guard removes it, so
-//! the tables are cleaned by the transactions' own timers, never by a sweep.
+//! `503`). An entry belongs to a running task whose guard removes it, or, for
+//! UDP transactions answered without one, to a `Lingering` queue whose task
+//! removes it at its timer: the tables are cleaned by timers, never by a sweep.
 
 use super::admit::{self, Decision};
 use super::client::{ClientOptions, ClientTask, Origin, Outcome, RequestError, Rport};

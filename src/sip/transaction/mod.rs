@@ -8,7 +8,8 @@
 //!  TransactionUser ──ServerTx::respond──▶ ServerTask ──Flow::send──▶ transport
 //!                  ──ServerTx::try_respond (final, UDP)──▶ transport, bytes to the ServerTask
 //!  caller ──Endpoint::request──▶ ClientTask (timers E, F, K) ──▶ Outcome
-//!  caller ──Endpoint::request_udp_now──▶ transport, then its ClientTask keeps the timers
+//!  caller ──Endpoint::request_udp_now──▶ transport; answered before the first E:
+//!            done in the table entry (no task), else its ClientTask from then on
 //! ```
 //!
 //! Design choices (the full record is `docs/sip-transactions.md`):
@@ -18,7 +19,9 @@
 //!   it. Tokio's timer wheel is the same structure `tokio_util`'s `DelayQueue`
 //!   uses, without a single owner task that every packet would queue behind,
 //!   and the task's end *is* the cleanup (a guard removes the key). No loop
-//!   ever polls.
+//!   ever polls. The UDP common case (answered on delivery; relayed and
+//!   answered before timer E) runs without a task, its J, K or first E in a
+//!   queue of equal timers (`docs/sip-transactions.md`).
 //! * **Bounded everything.** Tables are capped (`max_transactions`), every
 //!   channel is bounded and fed with `try_send` from the socket loop, and a
 //!   transaction user that never answers is abandoned after `tu_timeout`.

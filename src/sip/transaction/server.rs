@@ -1,4 +1,4 @@
-//! The non-INVITE server transaction (RFC 3261 §17.2.2), one tokio task each.
+//! The non-INVITE server transaction (RFC 3261 §17.2.2), one tokio task each unless answered on delivery.
 //!
 //! ```text
 //!            request

@@ -330,7 +330,7 @@ impl Transports {
         self.shared.conns.open()
     }
 
-    /// Spawns the UDP receive loops and the TCP accept loops, delivering to
+    /// Starts the UDP receive threads and the TCP accept loops, delivering to
     /// `sink`. Only the first call does anything.
     pub fn start(&self, sink: Arc<dyn Sink>) {
         if self.shared.started.swap(true, Ordering::SeqCst) {
