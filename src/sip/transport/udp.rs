@@ -22,6 +22,7 @@ use socket2::SockRef;
 use std::cell::RefCell;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -253,7 +254,13 @@ fn receive(bound: &Arc<Bound>, max: usize, sink: &dyn Sink, shutdown: &Shutdown)
                 if shutdown.phase() == Phase::Stopped {
                     return;
                 }
-                handle(&buf[..n], n > max, UdpFlow::new(bound.clone(), peer), sink);
+                // A bug met while handling one datagram must not stop this
+                // socket's reader: the datagram is lost, the next one is read.
+                let flow = UdpFlow::new(bound.clone(), peer);
+                let handled = std::panic::catch_unwind(AssertUnwindSafe(|| handle(&buf[..n], n > max, flow, sink)));
+                if handled.is_err() {
+                    tracing::error!(%peer, local = %bound.local, "a datagram's handling panicked; it is dropped");
+                }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             // An unconnected UDP socket reports only local trouble (e.g. a
