@@ -685,7 +685,7 @@ async fn reap(inner: Arc<Inner>, mut shutdown: Shutdown) {
         }
         if phase == Phase::Stopped {
             for (key, id) in l.pending.take_due(None) {
-                if let Some((task, _tx, done)) = take_pending(&inner, &key, id) {
+                if let Some((task, done)) = take_pending(&inner, &key, id, false) {
                     let _ = done.send(task.local(503, Origin::Transport, &"endpoint stopped"));
                     inner.clients.remove(&key, id);
                 }
@@ -695,7 +695,7 @@ async fn reap(inner: Arc<Inner>, mut shutdown: Shutdown) {
         let now = tokio::time::Instant::now();
         for (key, id) in l.pending.take_due(Some(now)) {
             // Still unanswered at the first E: from here on the task runs it.
-            if let Some((mut task, done)) = start_pending(&inner, &key, id) {
+            if let Some((mut task, done)) = take_pending(&inner, &key, id, true) {
                 task.forget = Some(forget_for(&inner.clients, key, id));
                 tokio::spawn(task.run(done));
             }
@@ -712,39 +712,23 @@ async fn reap(inner: Arc<Inner>, mut shutdown: Shutdown) {
     }
 }
 
-/// Takes a waiting client transaction out of its entry (left `Completed`).
+/// Takes a waiting client transaction out of its entry, in one step (a
+/// response arriving meanwhile must find one state or the other): the entry
+/// becomes its task's when `to_task`, else `Completed`.
 fn take_pending(
     inner: &Inner,
     key: &ClientKey,
     id: u64,
-) -> Option<(ClientTask, mpsc::Sender<Box<Response>>, oneshot::Sender<Outcome>)> {
+    to_task: bool,
+) -> Option<(ClientTask, oneshot::Sender<Outcome>)> {
     let mut map = inner.clients.lock();
     let slot = map.get_mut(key).filter(|s| s.id == id)?;
-    if !matches!(slot.value, ClientSlot::Pending(_)) {
-        return None;
-    }
-    match std::mem::replace(&mut slot.value, ClientSlot::Completed) {
-        ClientSlot::Pending(p) => {
-            drop(map);
-            let PendingClient { task, tx, done } = *p;
-            Some((task, tx, done))
-        }
-        _ => None,
-    }
-}
-
-/// Turns a waiting client transaction's entry back into a task's, in one
-/// step (a response arriving meanwhile must find one or the other).
-fn start_pending(inner: &Inner, key: &ClientKey, id: u64) -> Option<(ClientTask, oneshot::Sender<Outcome>)> {
-    let mut map = inner.clients.lock();
-    let slot = map.get_mut(key).filter(|s| s.id == id)?;
-    if !matches!(slot.value, ClientSlot::Pending(_)) {
-        return None;
-    }
     match std::mem::replace(&mut slot.value, ClientSlot::Completed) {
         ClientSlot::Pending(p) => {
             let PendingClient { task, tx, done } = *p;
-            slot.value = ClientSlot::Task(tx);
+            if to_task {
+                slot.value = ClientSlot::Task(tx);
+            }
             Some((task, done))
         }
         other => {
