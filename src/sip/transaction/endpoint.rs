@@ -142,7 +142,7 @@ pub(super) enum ServerSlot {
     /// Its task's retransmission channel.
     Task(mpsc::Sender<Box<Flow>>),
     /// Completed over UDP with this final answer, which the receiving thread
-    /// sends again to a retransmission, until [`Completed`] lets it go.
+    /// sends again to a retransmission, until timer J (see [`Lingering`]).
     Completed(Arc<[u8]>),
 }
 
@@ -184,11 +184,16 @@ impl<K> Fifo<K> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds `key` to expire after `after`; true if the queue was empty.
-    fn push(&self, after: Duration, key: K, id: u64) -> bool {
+    /// Adds `key` to expire after `after`, waking `reaper` if the queue was
+    /// empty (else its head, which expires first, is already awaited).
+    fn push(&self, after: Duration, key: K, id: u64, reaper: &tokio::sync::Notify) {
         let mut q = self.lock();
         q.push_back((tokio::time::Instant::now() + after, key, id));
-        q.len() == 1
+        let first = q.len() == 1;
+        drop(q);
+        if first {
+            reaper.notify_one();
+        }
     }
 
     fn head(&self) -> Option<tokio::time::Instant> {
@@ -468,9 +473,8 @@ impl Endpoint {
                 slot.value = ClientSlot::Pending(Box::new(PendingClient { task, tx, done }));
                 drop(map);
                 let e = self.inner.config.timers.e_initial();
-                if self.inner.lingering.pending.push(e, key, id) {
-                    self.inner.lingering.more.notify_one();
-                }
+                let l = &self.inner.lingering;
+                l.pending.push(e, key, id, &l.more);
             }
         }
         Ok(())
@@ -491,9 +495,8 @@ impl Endpoint {
         drop(task);
         let k = self.inner.config.timers.k(false);
         if self.inner.lifecycle.phase() == Phase::Running && !k.is_zero() {
-            if self.inner.lingering.clients.push(k, key, id) {
-                self.inner.lingering.more.notify_one();
-            }
+            let l = &self.inner.lingering;
+            l.clients.push(k, key, id, &l.more);
         } else {
             self.inner.clients.remove(&key, id);
         }
@@ -661,8 +664,9 @@ impl Endpoint {
         while let Ok(flow) = retransmissions.try_recv() {
             let _ = flow.try_send(bytes.clone());
         }
-        if keep && self.inner.lingering.servers.push(self.inner.config.timers.j(false), key, id) {
-            self.inner.lingering.more.notify_one();
+        if keep {
+            let l = &self.inner.lingering;
+            l.servers.push(self.inner.config.timers.j(false), key, id, &l.more);
         }
     }
 
