@@ -126,7 +126,8 @@ thread_local! {
 }
 
 /// While alive, UDP sends without waiting ([`UdpFlow::try_send`]) from this
-/// thread are held back; dropping it sends them, in order.
+/// thread are held back; dropping it sends them, requests first (see
+/// [`send_all`]), each peer's in the order they were made.
 ///
 /// Routing holds a lock for its whole item, and a send on loopback runs the
 /// receiver's entire delivery path in the system call: held back, those sends
@@ -170,12 +171,39 @@ impl Drop for HeldSends {
     }
 }
 
+/// Sends held datagrams, requests before responses while each peer still gets
+/// its own in order.
+///
+/// A request held beside a response is usually the one the response's request
+/// caused (a relayed MESSAGE and the 200 that ends the sender's transaction):
+/// the next hop is waiting on it, the sender is not, and a send on loopback runs
+/// the receiver before it returns.
 fn send_all(list: Vec<Held>) {
-    for (flow, bytes) in list {
-        if let Err(e) = flow.bound.send_now(&bytes, flow.peer) {
-            tracing::debug!(peer = %flow.peer, error = %e, "held datagram not sent");
+    sending_order(list).into_iter().for_each(send_held);
+}
+
+fn sending_order(list: Vec<Held>) -> Vec<Held> {
+    let mut now = Vec::with_capacity(list.len());
+    let mut later: Vec<Held> = Vec::new();
+    for held in list {
+        if is_response(&held.1) || later.iter().any(|(f, _)| f.peer == held.0.peer) {
+            later.push(held);
+        } else {
+            now.push(held);
         }
     }
+    now.append(&mut later);
+    now
+}
+
+fn send_held((flow, bytes): Held) {
+    if let Err(e) = flow.bound.send_now(&bytes, flow.peer) {
+        tracing::debug!(peer = %flow.peer, error = %e, "held datagram not sent");
+    }
+}
+
+fn is_response(datagram: &[u8]) -> bool {
+    datagram.starts_with(b"SIP/")
 }
 
 /// Starts `threads` receive threads on `bound`, each holding an I/O count of
@@ -356,6 +384,32 @@ mod tests {
         assert_eq!(recv(&theirs).await, b"three");
         flow.try_send(&Arc::from(&b"now"[..])).unwrap();
         assert_eq!(recv(&theirs).await, b"now", "not held once the holder is gone");
+    }
+
+    #[test]
+    fn held_requests_leave_before_responses_and_each_peer_keeps_its_order() {
+        let ours = Arc::new(Bound::bind("127.0.0.1:0".parse().unwrap()).unwrap());
+        let to = |port: u16| UdpFlow::new(ours.clone(), SocketAddr::from(([127, 0, 0, 1], port)));
+        let held = |port: u16, text: &str| (to(port), Arc::<[u8]>::from(text.as_bytes()));
+        let list = vec![
+            held(1, "SIP/2.0 200 OK\r\n"),
+            held(2, "MESSAGE sip:b SIP/2.0\r\n"),
+            held(1, "NOTIFY sip:a SIP/2.0\r\n"),
+            held(3, "SIP/2.0 100 Trying\r\n"),
+            held(2, "OPTIONS sip:b SIP/2.0\r\n"),
+        ];
+        let order: Vec<(u16, String)> = sending_order(list)
+            .into_iter()
+            .map(|(f, b)| (f.peer.port(), String::from_utf8_lossy(&b).lines().next().unwrap_or("").to_string()))
+            .collect();
+        let want = [
+            (2, "MESSAGE sip:b SIP/2.0"),
+            (2, "OPTIONS sip:b SIP/2.0"),
+            (1, "SIP/2.0 200 OK"),
+            (1, "NOTIFY sip:a SIP/2.0"),
+            (3, "SIP/2.0 100 Trying"),
+        ];
+        assert_eq!(order, want.map(|(p, t)| (p, t.to_string())));
     }
 
     /// The receive threads deliver, and end at `Stopped` although they are
