@@ -157,16 +157,15 @@ fn hand_over(routing: &Routing, names: &OnceLock<Names>, sr: ServerRequest) {
     let connection_id = names.get().map_or_else(|| sr.flow_id.clone(), |n| n.connection_id(&sr));
     let ServerRequest { request, source, kind, tx, .. } = sr;
     let peer = Peer { addr: source, transport: kind.into(), connection_id };
-    let busy = Response::for_request(&request, 503, reason_phrase(503));
-    let reply = Reply::new(tx, Response::for_request(&request, 500, reason_phrase(500)));
+    let reply = Reply { tx };
     let work = if request.method.is("REGISTER") {
         Work::Register { request, peer, reply }
     } else {
         Work::Generic { request, peer, reply }
     };
     if let Err(work) = routing.submit(work) {
-        if let Work::Register { reply, .. } | Work::Generic { reply, .. } = *work {
-            reply.send(busy);
+        if let Work::Register { request, reply, .. } | Work::Generic { request, reply, .. } = *work {
+            reply.send(Response::for_request(&request, 503, reason_phrase(503)));
         }
     }
 }
@@ -175,31 +174,17 @@ fn hand_over(routing: &Routing, names: &OnceLock<Names>, sr: ServerRequest) {
 ///
 /// Answering straight into the transaction's queue (instead of through a
 /// task waiting on a oneshot) saves a task wake-up per request. A reply
-/// dropped unanswered (routing failed) sends `500`, so the client
-/// is never left to time out.
+/// dropped unanswered (routing failed) leaves the transaction to answer `500`
+/// itself, so the client is never left to time out.
 pub struct Reply {
     tx: ServerTx,
-    failed: Option<Response>,
 }
 
 impl Reply {
-    fn new(tx: ServerTx, failed: Response) -> Reply {
-        Reply { tx, failed: Some(failed) }
-    }
-
     /// Sends the final response.
-    pub fn send(mut self, response: Response) {
-        self.failed = None;
+    pub fn send(self, response: Response) {
         // Fails only when the transaction is gone (shutdown, tu_timeout).
         let _ = self.tx.try_respond(response);
-    }
-}
-
-impl Drop for Reply {
-    fn drop(&mut self) {
-        if let Some(r) = self.failed.take() {
-            let _ = self.tx.try_respond(r);
-        }
     }
 }
 

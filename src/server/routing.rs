@@ -319,10 +319,13 @@ impl Actor {
     fn generic(&mut self, req: &Request, peer: &Peer) -> (Response, Outcome) {
         let mut out = Outcome::default();
         let mut seen = Vec::new();
+        let recording = self.recording();
         let (bus, registrar, users) = (&self.bus, &mut self.registrar, &self.config.users);
         let mut dispatch = |m: &mut Message| {
             let handled = bus.dispatch(m, &mut out) || (m.name == b"user.auth" && users.answer_auth(m));
-            seen.push((m.clone(), handled));
+            if recording {
+                seen.push((m.clone(), handled));
+            }
             handled
         };
         let cfg = &self.config.sip.generic;
@@ -364,8 +367,17 @@ impl Actor {
         }
     }
 
+    /// Whether [`Actor::record`] has anywhere to write: copies of the messages
+    /// it would log are made only then.
+    fn recording(&self) -> bool {
+        self.log.is_some() || tracing::enabled!(tracing::Level::DEBUG)
+    }
+
     /// Logs one dispatched message (tracing at debug, and the bus log if any).
     fn record(&mut self, msg: &Message, handled: bool, phase: Phase) {
+        if !self.recording() {
+            return;
+        }
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         tracing::debug!(name = %text(&msg.name), handled, retvalue = %text(&msg.retvalue), "bus message");
         let Some(log) = &mut self.log else { return };

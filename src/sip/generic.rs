@@ -205,12 +205,9 @@ pub fn sip_message(req: &Request, peer: &Peer, auth: Option<&AuthInfo>, dlgtag: 
     add_nonempty(&mut m, b"sip_uri", req.uri.as_bytes());
     add_nonempty(&mut m, b"sip_callid", req.headers.call_id().unwrap_or_default().as_bytes());
     add_nonempty(&mut m, b"xsip_dlgtag", dlgtag.as_bytes());
-    let sipmsg = crate::sip::msg::Message::Request(req.clone());
     let opts = cfg.export();
-    for (k, v) in sipmsg.yate_params_with(&opts) {
-        m.add(k.as_bytes(), &v);
-    }
-    for (k, v) in sipmsg.yate_body_params(&opts) {
+    crate::sip::msg::header_params(&req.headers, &opts, |k, v| m.add(k.as_bytes(), v));
+    for (k, v) in crate::sip::msg::body_params_of(&req.headers, &req.body, &opts) {
         m.add(k.as_bytes(), &v);
     }
     m

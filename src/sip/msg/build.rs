@@ -158,11 +158,12 @@ impl Response {
 
 /// The request's To header, with `;tag=` appended unless it has a tag or this is a 100.
 fn with_tag(to: &Header, code: u16, tag: &str) -> Header {
-    let mut headers = Headers::new();
-    headers.push(to.clone());
-    let has_tag = headers.to_addr().map(|a| a.tag().is_some()).unwrap_or(false);
+    let has_tag = || {
+        let value = std::str::from_utf8(to.value()).ok();
+        value.and_then(|v| super::addr::NameAddr::parse(v).ok()).is_some_and(|a| a.tag().is_some())
+    };
     let mut out = to.clone();
-    if code != 100 && !has_tag {
+    if code != 100 && !has_tag() {
         let mut value = to.value().to_vec();
         value.extend_from_slice(b";tag=");
         value.extend_from_slice(tag.as_bytes());

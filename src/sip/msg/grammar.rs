@@ -52,10 +52,25 @@ impl Param {
 
     /// The wire form, `;name` or `;name=value` (re-quoted if it was quoted).
     pub fn to_wire(&self) -> String {
+        let mut out = String::new();
+        self.write_wire(&mut out);
+        out
+    }
+
+    /// Appends [`Param::to_wire`] to `out`.
+    pub fn write_wire(&self, out: &mut String) {
+        out.push(';');
+        out.push_str(&self.name);
         match (&self.value, self.quoted) {
-            (None, _) => format!(";{}", self.name),
-            (Some(v), false) => format!(";{}={}", self.name, v),
-            (Some(v), true) => format!(";{}={}", self.name, quote(v)),
+            (None, _) => {}
+            (Some(v), false) => {
+                out.push('=');
+                out.push_str(v);
+            }
+            (Some(v), true) => {
+                out.push('=');
+                out.push_str(&quote(v));
+            }
         }
     }
 }

@@ -36,10 +36,10 @@ pub const COMPACT_FORMS: [(char, &str); 20] = [
 
 /// The full name for `name`: a compact form is expanded, anything else is returned as is.
 pub fn full_name(name: &str) -> &str {
-    let mut chars = name.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) => {
-            let c = c.to_ascii_lowercase();
+    // Compact forms are single ASCII letters: any longer name is its own full name.
+    match name.as_bytes() {
+        &[b] => {
+            let c = char::from(b.to_ascii_lowercase());
             COMPACT_FORMS.iter().find(|(k, _)| *k == c).map_or(name, |(_, full)| full)
         }
         _ => name,

@@ -51,7 +51,7 @@ pub use parse::{is_keepalive, parse, parse_prefix};
 pub use typed::{CSeq, MediaType};
 pub use uri::{unescape, SipUri, Uri};
 pub use via::Via;
-pub use yate::ExportOptions;
+pub use yate::{body_params_of, header_params, ExportOptions};
 
 /// A request method: any RFC 3261 token, kept exactly as written.
 ///

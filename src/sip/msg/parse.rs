@@ -216,7 +216,11 @@ fn is_request_uri(uri: &[u8]) -> bool {
 
 /// Text already checked to be ASCII.
 fn ascii(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| b as char).collect()
+    match std::str::from_utf8(bytes) {
+        // Names and methods are tokens, ASCII already: one copy, not a char at a time.
+        Ok(s) if s.is_ascii() => s.to_owned(),
+        _ => bytes.iter().map(|&b| b as char).collect(),
+    }
 }
 
 /// Builds one header from its first line and continuation lines.
@@ -230,9 +234,8 @@ fn parse_header(data: &[u8], lines: &[Line]) -> Result<Header, ParseError> {
     if name.is_empty() || !name.iter().all(|&b| is_token_byte(b)) {
         return err(K::BadHeaderLine, first.start, first.start + colon);
     }
-    let mut pieces = vec![(first.start + colon + 1, first.end)];
-    pieces.extend(lines[1..].iter().map(|l| (l.start, l.end)));
-    let mut value = Vec::new();
+    let pieces = std::iter::once((first.start + colon + 1, first.end)).chain(lines[1..].iter().map(|l| (l.start, l.end)));
+    let mut value = Vec::with_capacity(first.end - (first.start + colon + 1));
     let mut value_span: Option<Span> = None;
     for (s, e) in pieces {
         let (s, e) = trim_range(data, s, e);

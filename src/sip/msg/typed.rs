@@ -160,6 +160,12 @@ impl Headers {
         self.list("Via", parse_vias)
     }
 
+    /// The Via values of one Via line, the header at `index` (`None` if there is none).
+    pub fn vias_of_line(&self, index: usize) -> Option<Result<Vec<Via>, ParseError>> {
+        let h = self.iter().nth(index)?;
+        Some(text(h).and_then(|t| parse_vias(t).map_err(|f| fail(h, "Via", f))))
+    }
+
     /// The topmost Via (required).
     pub fn top_via(&self) -> Result<Via, ParseError> {
         let h = self.get("Via").ok_or_else(|| ParseError::new(ErrorKind::MissingHeader("Via"), Default::default()))?;

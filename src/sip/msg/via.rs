@@ -4,6 +4,7 @@
 //! §3.1.1.1), unknown transports (`SIP/2.0/UNKNOWN`, §3.1.1.10) and IPv6 sent-by,
 //! and reads only the first value of a comma list.
 
+use std::fmt::Write as _;
 use super::grammar::{find, saturating_digits, split_commas, Cursor, Fail, Param, Res};
 use super::uri::host_port;
 
@@ -67,9 +68,15 @@ impl Via {
 
     /// The wire form, normalised (`SIP/2.0/UDP host:port;params`).
     pub fn to_wire(&self) -> String {
-        let mut out = format!("{}/{}/{} {}", self.protocol, self.version, self.transport, self.sent_by());
+        let mut out = String::with_capacity(64);
+        for piece in [&self.protocol, "/", &self.version, "/", &self.transport, " ", &self.host] {
+            out.push_str(piece);
+        }
+        if let Some(port) = self.port {
+            let _ = write!(out, ":{port}");
+        }
         for p in &self.params {
-            out.push_str(&p.to_wire());
+            p.write_wire(&mut out);
         }
         out
     }
@@ -162,3 +169,4 @@ mod tests {
         }
     }
 }
+

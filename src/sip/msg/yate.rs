@@ -52,34 +52,50 @@ impl Message {
 
     /// The `sip_*` parameters for this message's headers.
     pub fn yate_params_with(&self, opts: &ExportOptions) -> Vec<(String, Vec<u8>)> {
-        let skip = |name: &str| {
-            !opts.auth && AUTH.iter().any(|c| c.eq_ignore_ascii_case(name))
-                || !opts.from_to && (name.eq_ignore_ascii_case("From") || name.eq_ignore_ascii_case("To"))
-        };
-        let critical = |name: &str| CRITICAL.iter().any(|c| c.eq_ignore_ascii_case(name));
-        self.headers()
-            .iter()
-            .filter(|h| !skip(h.full_name()))
-            .filter_map(|h| {
-                let name = h.full_name();
-                let prefix = match critical(name) {
-                    false => "sip_",
-                    true if opts.initial_headers => "sipheader_",
-                    true => return None,
-                };
-                Some((format!("{prefix}{}", name.to_ascii_lowercase()), h.value().to_vec()))
-            })
-            .collect()
+        let mut out = Vec::new();
+        header_params(self.headers(), opts, |name, value| out.push((name.to_owned(), value.to_vec())));
+        out
     }
 
     /// The `xsip_type` / `xsip_body_encoding` / `xsip_body` parameters for the body
     /// (sip.md §1.4): nothing for SDP, an empty body or no Content-Type; multipart
     /// parts numbered `""`, `.1`, `.2`, … with part headers as `.header_<Name>`.
     pub fn yate_body_params(&self, opts: &ExportOptions) -> Vec<(String, Vec<u8>)> {
-        match self.headers().content_type() {
-            Ok(Some(ct)) => body_params(&ct, self.body(), opts.body_encoding),
-            _ => Vec::new(),
+        body_params_of(self.headers(), self.body(), opts)
+    }
+}
+
+/// Calls `f` with each `sip_*` parameter of `headers` (see
+/// [`Message::yate_params_with`]), in header order, without copying the message.
+pub fn header_params(headers: &Headers, opts: &ExportOptions, mut f: impl FnMut(&str, &[u8])) {
+    let skip = |name: &str| {
+        !opts.auth && AUTH.iter().any(|c| c.eq_ignore_ascii_case(name))
+            || !opts.from_to && (name.eq_ignore_ascii_case("From") || name.eq_ignore_ascii_case("To"))
+    };
+    let critical = |name: &str| CRITICAL.iter().any(|c| c.eq_ignore_ascii_case(name));
+    let mut key = String::new();
+    for h in headers.iter() {
+        let name = h.full_name();
+        if skip(name) {
+            continue;
         }
+        let prefix = match critical(name) {
+            false => "sip_",
+            true if opts.initial_headers => "sipheader_",
+            true => continue,
+        };
+        key.clear();
+        key.push_str(prefix);
+        key.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+        f(&key, h.value());
+    }
+}
+
+/// [`Message::yate_body_params`] for a message's headers and body.
+pub fn body_params_of(headers: &Headers, body: &[u8], opts: &ExportOptions) -> Vec<(String, Vec<u8>)> {
+    match headers.content_type() {
+        Ok(Some(ct)) => body_params(&ct, body, opts.body_encoding),
+        _ => Vec::new(),
     }
 }
 

@@ -91,9 +91,7 @@ pub fn reject(req: &Request, code: u16, flow: &Flow) -> bool {
 /// line of its own so the others keep their place.
 pub fn stamp_via(req: &mut Request, source: SocketAddr) {
     let Some(index) = req.headers.iter().position(|h| h.is("Via")) else { return };
-    let Some(line) = req.headers.iter().nth(index).cloned() else { return };
-    let single: crate::sip::msg::Headers = std::iter::once(line.clone()).collect();
-    let Ok(mut vias) = single.vias() else { return };
+    let Some(Ok(mut vias)) = req.headers.vias_of_line(index) else { return };
     if vias.is_empty() {
         return;
     }
@@ -112,8 +110,9 @@ pub fn stamp_via(req: &mut Request, source: SocketAddr) {
     let Some(slot) = req.headers.iter_mut().nth(index) else { return };
     slot.set_value(top.to_wire());
     if !vias.is_empty() {
+        let name = slot.name().to_owned();
         let rest: Vec<String> = vias.iter().map(|v| v.to_wire()).collect();
-        req.headers.insert(index + 1, Header::new(line.name().to_owned(), rest.join(", ")));
+        req.headers.insert(index + 1, Header::new(name, rest.join(", ")));
     }
 }
 
