@@ -308,8 +308,12 @@ pub fn encode_parts(parts: &[OutPart], boundary: &str) -> Option<(String, Vec<u8
     }
 }
 
-/// A boundary that cannot occur in the parts (checked, retried with another).
+/// A boundary that cannot occur in the parts (checked, retried with another);
+/// empty for fewer than two parts, which [`encode_parts`] sends without one.
 pub fn boundary_for(parts: &[OutPart]) -> String {
+    if parts.len() < 2 {
+        return String::new();
+    }
     loop {
         let b = format!("rexroute-{}", crate::sip::msg::new_tag());
         if !parts.iter().any(|p| p.body.windows(b.len()).any(|w| w == b.as_bytes())) {
