@@ -234,7 +234,8 @@ fn parse_header(data: &[u8], lines: &[Line]) -> Result<Header, ParseError> {
     if name.is_empty() || !name.iter().all(|&b| is_token_byte(b)) {
         return err(K::BadHeaderLine, first.start, first.start + colon);
     }
-    let pieces = std::iter::once((first.start + colon + 1, first.end)).chain(lines[1..].iter().map(|l| (l.start, l.end)));
+    let pieces =
+        std::iter::once((first.start + colon + 1, first.end)).chain(lines[1..].iter().map(|l| (l.start, l.end)));
     let mut value = Vec::with_capacity(first.end - (first.start + colon + 1));
     let mut value_span: Option<Span> = None;
     for (s, e) in pieces {

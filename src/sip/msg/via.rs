@@ -4,9 +4,9 @@
 //! §3.1.1.1), unknown transports (`SIP/2.0/UNKNOWN`, §3.1.1.10) and IPv6 sent-by,
 //! and reads only the first value of a comma list.
 
-use std::fmt::Write as _;
 use super::grammar::{find, saturating_digits, split_commas, Cursor, Fail, Param, Res};
 use super::uri::host_port;
+use std::fmt::Write as _;
 
 /// One Via value, e.g. `SIP/2.0/UDP 127.0.0.1:5060;rport;branch=z9hG4bK1`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,4 +169,3 @@ mod tests {
         }
     }
 }
-
