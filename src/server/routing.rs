@@ -278,16 +278,18 @@ impl Actor {
 
     fn handle(&mut self, work: Work) {
         match work {
-            // The answer goes out before what the rules enqueued runs, as in Yate.
+            // The answer is decided before what the rules enqueued runs, as in
+            // Yate; it is built and sent once that is done (or before anything
+            // waits), after the requests that work sends on.
             Work::Register { request, peer, reply } => {
                 let (response, out) = self.register(&request, &peer);
-                reply.send(response);
+                HeldSends::defer(move || reply.send(response));
                 self.finish(out);
                 self.publish();
             }
             Work::Generic { request, peer, reply } => {
                 let (response, out) = self.generic(&request, &peer);
-                reply.send(response);
+                HeldSends::defer(move || reply.send(response));
                 self.finish(out);
                 self.publish();
             }

@@ -120,9 +120,14 @@ impl UdpFlow {
 /// A datagram held back, and where it goes.
 type Held = (UdpFlow, Arc<[u8]>);
 
+/// Work put off until this thread's held datagrams go (see [`HeldSends::defer`]).
+type Deferred = Box<dyn FnOnce()>;
+
 thread_local! {
     /// Datagrams this thread holds back (see [`HeldSends`]), in sending order.
     static HELD: RefCell<Option<Vec<Held>>> = const { RefCell::new(None) };
+    /// What [`HeldSends::defer`] put off, in order.
+    static DEFERRED: RefCell<Vec<Deferred>> = const { RefCell::new(Vec::new()) };
 }
 
 /// While alive, UDP sends without waiting ([`UdpFlow::try_send`]) from this
@@ -154,9 +159,26 @@ impl HeldSends {
         HeldSends { outermost }
     }
 
+    /// Runs `work` when this thread's held datagrams are sent (at the end of the
+    /// outermost holder, or at a [`flush`](Self::flush)), before they are; at once
+    /// when nothing is held.
+    ///
+    /// For answers: a response handed over while routing goes on (what the rules
+    /// enqueued runs next) is built and sent after that work, so the requests
+    /// the work sends onwards are not kept waiting behind it. Anything that
+    /// blocks flushes first, which sends the answer before the wait.
+    pub fn defer(work: impl FnOnce() + 'static) {
+        if HELD.with(|h| h.borrow().is_some()) {
+            DEFERRED.with(|d| d.borrow_mut().push(Box::new(work)));
+        } else {
+            work();
+        }
+    }
+
     /// Sends what this thread holds now and goes on holding (before it blocks:
     /// a request whose answer it waits for must be on the wire).
     pub fn flush() {
+        run_deferred();
         let list = HELD.with(|h| h.borrow_mut().as_mut().map(std::mem::take));
         send_all(list.unwrap_or_default());
     }
@@ -165,9 +187,22 @@ impl HeldSends {
 impl Drop for HeldSends {
     fn drop(&mut self) {
         if self.outermost {
+            // Deferred work runs while sends are still held: what it sends joins
+            // the others, in the order below.
+            run_deferred();
             let list = HELD.with(|h| h.borrow_mut().take());
             send_all(list.unwrap_or_default());
         }
+    }
+}
+
+/// Runs the deferred work, including any that it defers in turn.
+fn run_deferred() {
+    while let Some(work) = DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        (!d.is_empty()).then(|| d.remove(0))
+    }) {
+        work();
     }
 }
 
@@ -384,6 +419,33 @@ mod tests {
         assert_eq!(recv(&theirs).await, b"three");
         flow.try_send(&Arc::from(&b"now"[..])).unwrap();
         assert_eq!(recv(&theirs).await, b"now", "not held once the holder is gone");
+    }
+
+    #[tokio::test]
+    async fn deferred_work_runs_when_the_holder_ends_or_flushes() {
+        let (flow, theirs) = pair().await;
+        let log = std::rc::Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        HeldSends::defer(move || l.borrow_mut().push("unheld"));
+        assert_eq!(*log.borrow(), ["unheld"], "nothing held: at once");
+        let held = HeldSends::start();
+        let (l, f) = (log.clone(), flow.clone());
+        HeldSends::defer(move || {
+            l.borrow_mut().push("answer");
+            f.try_send(&Arc::from(&b"SIP/2.0 200 OK"[..])).unwrap();
+        });
+        flow.try_send(&Arc::from(&b"MESSAGE sip:b SIP/2.0"[..])).unwrap();
+        assert_eq!(log.borrow().len(), 1, "put off while held");
+        drop(held);
+        assert_eq!(*log.borrow(), ["unheld", "answer"]);
+        assert_eq!(recv(&theirs).await, b"MESSAGE sip:b SIP/2.0", "the request first");
+        assert_eq!(recv(&theirs).await, b"SIP/2.0 200 OK");
+        let held = HeldSends::start();
+        let l = log.clone();
+        HeldSends::defer(move || l.borrow_mut().push("before a wait"));
+        HeldSends::flush();
+        assert_eq!(log.borrow().len(), 3, "a flush runs it");
+        drop(held);
     }
 
     #[test]
