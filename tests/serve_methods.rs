@@ -98,3 +98,47 @@ fn an_unchallenged_method_nobody_handles_gets_405() {
     assert!(server.bus_named("user.auth").is_empty());
     assert_eq!(server.bus_named("sip.message").len(), 1);
 }
+
+/// A request that arrives while another one sleeps in its rules is handled as
+/// soon as the sleeper is done, by whichever thread holds the routing, and
+/// nothing is dropped or answered out of its turn.
+#[test]
+fn a_request_behind_a_sleeping_one_is_answered_after_it() {
+    let dir = TempDir::new("sleeper");
+    dir.write("regfile.conf", REGFILE);
+    dir.write("ysipchan.conf", "[listener general]\naddr=127.0.0.1\nport=0\n[methods]\nmessage=no\n");
+    dir.write(
+        "regexroute.conf",
+        "[extra]\nsip.message=120\n[default]\n[sip.message]\n${caller}^slow$=msleep 400\n.*=;seen=yes\n.*=200\n",
+    );
+    let server = Server::start(dir.path());
+    let message = |client: &Client, user: &str| {
+        let port = client.port();
+        crlf(&format!(
+            "MESSAGE sip:bob@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{user}\n\
+From: <sip:{user}@127.0.0.1>;tag={user}\nTo: <sip:bob@127.0.0.1>\nCall-ID: {user}-{port}\nCSeq: 1 MESSAGE\n\
+Max-Forwards: 70\nContent-Type: text/plain\nContent-Length: 2\n\nhi"
+        ))
+    };
+    let (slow, fast) = (Client::new(server.udp), Client::new(server.udp));
+    let started = std::time::Instant::now();
+    slow.send_raw(message(&slow, "slow").as_bytes());
+    // The sleeper holds the routing by the time the second one arrives.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    fast.send_raw(message(&fast, "fast").as_bytes());
+    let fast_answer = fast.recv_final().expect("the second request is answered");
+    assert_eq!(fast_answer.code, 200, "{}", fast_answer.text);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400), "it waited for the sleeper");
+    let slow_answer = slow.recv_final().expect("the sleeper is answered");
+    assert_eq!(slow_answer.code, 200, "{}", slow_answer.text);
+    let callers: Vec<String> = server
+        .bus_named("sip.message")
+        .iter()
+        .filter_map(|m| {
+            let params = m["params"].as_array()?;
+            let caller = params.iter().find(|p| p[0] == "caller")?;
+            Some(caller[1].as_str()?.to_owned())
+        })
+        .collect();
+    assert_eq!(callers, ["slow", "fast"], "routed in arrival order");
+}
