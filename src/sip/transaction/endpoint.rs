@@ -510,8 +510,14 @@ impl Endpoint {
         flow: Flow,
         opts: ClientOptions,
     ) -> Result<(ClientTask, (oneshot::Sender<Outcome>, oneshot::Receiver<Outcome>)), RequestError> {
-        self.prepare(&mut req, &flow, opts.rport);
-        let key = ClientKey::for_request(&req).map_err(RequestError::BadRequest)?;
+        let key = match self.prepare(&mut req, &flow, opts.rport) {
+            // Our own Via: its branch is known without reading it back.
+            Some(branch) => {
+                let method = req.headers.cseq().map_err(RequestError::BadRequest)?.method.as_str().to_owned();
+                ClientKey { branch, method }
+            }
+            None => ClientKey::for_request(&req).map_err(RequestError::BadRequest)?,
+        };
         let (tx, rx) = mpsc::channel(RESPONSE_QUEUE);
         let forget = {
             let table = &self.inner.clients;
@@ -541,17 +547,20 @@ impl Endpoint {
         Ok((task, oneshot::channel()))
     }
 
-    /// Adds the headers the transaction layer needs (RFC 3261 §8.1.1).
-    fn prepare(&self, req: &mut Request, flow: &Flow, rport: Rport) {
+    /// Adds the headers the transaction layer needs (RFC 3261 §8.1.1); the
+    /// branch of the Via it added, if it added one.
+    fn prepare(&self, req: &mut Request, flow: &Flow, rport: Rport) -> Option<String> {
+        let mut added = None;
         if !req.headers.contains("Via") {
-            let branch = format!("branch={BRANCH_COOKIE}{}", new_tag());
+            let branch = format!("{BRANCH_COOKIE}{}", new_tag());
             let params = match rport {
-                Rport::BeforeBranch => format!("rport;{branch}"),
-                Rport::AfterBranch => format!("{branch};rport"),
-                Rport::Omit => branch,
+                Rport::BeforeBranch => format!("rport;branch={branch}"),
+                Rport::AfterBranch => format!("branch={branch};rport"),
+                Rport::Omit => format!("branch={branch}"),
             };
             let via = format!("SIP/2.0/{} {};{params}", flow.kind().name(), self.sent_by(flow));
             req.headers.insert(0, Header::new("Via", via));
+            added = Some(branch);
         }
         if !req.headers.contains("Max-Forwards") {
             req.headers.set("Max-Forwards", self.inner.config.max_forwards.to_string());
@@ -559,6 +568,7 @@ impl Endpoint {
         if !req.headers.contains("Content-Length") {
             req.headers.set("Content-Length", req.body.len().to_string());
         }
+        added
     }
 
     /// Our `host:port` for a Via on `flow`: the configured one, else the
