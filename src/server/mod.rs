@@ -161,7 +161,8 @@ fn hand_over(routing: &Routing, names: &OnceLock<Names>, sr: ServerRequest) {
     let work = if request.method.is("REGISTER") {
         Work::Register { request, peer, reply }
     } else {
-        Work::Generic { request, peer, reply }
+        let prepared = routing.prepare(&request, &peer);
+        Work::Generic { request, peer, reply, prepared }
     };
     if let Err(work) = routing.submit(work) {
         if let Work::Register { request, reply, .. } | Work::Generic { request, reply, .. } = *work {

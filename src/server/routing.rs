@@ -69,6 +69,8 @@ pub enum Work {
         peer: Peer,
         /// Where the final response goes.
         reply: Reply,
+        /// Its generic message, built before the routing lock ([`Routing::prepare`]).
+        prepared: Option<Box<generic::Prepared>>,
     },
     /// A TCP connection closed: drop the registrations made over it.
     ConnectionClosed(String),
@@ -94,6 +96,10 @@ struct Shared {
     /// Items sent to the thread and not yet handled: while any is, new items
     /// queue behind them instead of overtaking them inline.
     queued: AtomicUsize,
+    /// The generic-method settings in force, for building messages before the
+    /// lock (replaced at each reload; a message built with the old ones is
+    /// built again).
+    generic: RwLock<Arc<generic::GenericConfig>>,
 }
 
 impl Shared {
@@ -114,8 +120,12 @@ impl Routing {
             Some(p) => Some(std::fs::OpenOptions::new().create(true).append(true).open(p)?),
             None => None,
         };
-        let shared =
-            Arc::new(Shared { actor: Mutex::new(Actor::new(config, outbound, log)), queued: AtomicUsize::new(0) });
+        let generic = RwLock::new(Arc::new(config.sip.generic.clone()));
+        let shared = Arc::new(Shared {
+            actor: Mutex::new(Actor::new(config, outbound, log)),
+            queued: AtomicUsize::new(0),
+            generic,
+        });
         let thread = shared.clone();
         std::thread::Builder::new()
             .name("routing".into())
@@ -160,6 +170,16 @@ impl Routing {
                 TrySendError::Full(w) | TrySendError::Disconnected(w) => Box::new(w),
             })
         })
+    }
+
+    /// The generic message of `request`, built now (outside the routing lock)
+    /// when its handling needs nothing the lock guards (see [`generic::prepare`]).
+    pub fn prepare(&self, request: &Request, peer: &Peer) -> Option<Box<generic::Prepared>> {
+        let cfg = match self.shared.generic.read() {
+            Ok(c) => c.clone(),
+            Err(e) => e.into_inner().clone(),
+        };
+        generic::prepare(request, peer, &cfg).map(Box::new)
     }
 
     /// Queues `work`, waiting for room (reloads and the stop, which must not be lost).
@@ -207,7 +227,15 @@ fn run(shared: &Shared, rx: Receiver<Work>) {
             }
             Ok(Work::Tick) => {}
             Ok(work) => {
+                let reload = matches!(work, Work::Reload(_));
                 actor.handle(work);
+                if reload {
+                    let cfg = Arc::new(actor.config.sip.generic.clone());
+                    match shared.generic.write() {
+                        Ok(mut g) => *g = cfg,
+                        Err(e) => *e.into_inner() = cfg,
+                    }
+                }
                 shared.queued.fetch_sub(1, Ordering::AcqRel);
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -287,8 +315,8 @@ impl Actor {
                 self.finish(out);
                 self.publish();
             }
-            Work::Generic { request, peer, reply } => {
-                let (response, out) = self.generic(&request, &peer);
+            Work::Generic { request, peer, reply, prepared } => {
+                let (response, out) = self.generic(&request, &peer, prepared.map(|p| *p));
                 HeldSends::defer(move || reply.send(response));
                 self.finish(out);
                 self.publish();
@@ -318,7 +346,7 @@ impl Actor {
         (outcome.response, out)
     }
 
-    fn generic(&mut self, req: &Request, peer: &Peer) -> (Response, Outcome) {
+    fn generic(&mut self, req: &Request, peer: &Peer, prepared: Option<generic::Prepared>) -> (Response, Outcome) {
         let mut out = Outcome::default();
         let mut seen = Vec::new();
         let recording = self.recording();
@@ -331,8 +359,8 @@ impl Actor {
             handled
         };
         let cfg = &self.config.sip.generic;
-        let outcome =
-            generic::handle_generic(req, peer, cfg, registrar.authenticator_mut(), SystemTime::now(), &mut dispatch);
+        let auth = registrar.authenticator_mut();
+        let outcome = generic::handle_prepared(req, peer, cfg, auth, SystemTime::now(), &mut dispatch, prepared);
         for (m, handled) in &seen {
             self.record(m, *handled, Phase::Sync);
         }

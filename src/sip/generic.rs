@@ -18,6 +18,7 @@ use crate::runtime::message::Message;
 use crate::runtime::num::to_boolean;
 use crate::sip::auth::{error_code, AuthDecision, Authenticator, Peer};
 use crate::sip::msg::{reason_phrase, BodyEncoding, ExportOptions, Request, Response};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// ysipchan's `[general] maxforwards` default.
@@ -455,6 +456,45 @@ pub fn handle_generic(
     now: SystemTime,
     dispatch: &mut dyn FnMut(&mut Message) -> bool,
 ) -> GenericOutcome {
+    handle_prepared(req, peer, cfg, auth, now, dispatch, None)
+}
+
+/// A request's generic message built ahead of its handling (see [`prepare`]).
+#[derive(Debug)]
+pub struct Prepared {
+    /// The configuration it was built with: handling with another one builds again.
+    pub config: Arc<GenericConfig>,
+    /// The dialog tag its `xsip_dlgtag` carries (and the answer's To tag).
+    pub dlgtag: String,
+    /// The `sip.<method>` message.
+    pub message: Message,
+}
+
+/// Builds `req`'s generic message ahead, where its handling will need no
+/// state: a method listed without a digest challenge, outside the native
+/// MESSAGE path. `serve` does this before it takes the routing lock, so that
+/// the one serial section has less to do.
+pub fn prepare(req: &Request, peer: &Peer, cfg: &Arc<GenericConfig>) -> Option<Prepared> {
+    let native = cfg.message_enable && req.method.is("MESSAGE");
+    if native || cfg.auto_auth(req.method.as_str()) != Some(false) {
+        return None;
+    }
+    let dlgtag = crate::sip::msg::new_tag();
+    let message = sip_message(req, peer, None, &dlgtag, cfg);
+    Some(Prepared { config: cfg.clone(), dlgtag, message })
+}
+
+/// [`handle_generic`], with the generic message built ahead when `prepared`
+/// was made with the same configuration.
+pub fn handle_prepared(
+    req: &Request,
+    peer: &Peer,
+    cfg: &GenericConfig,
+    auth: &mut Authenticator,
+    now: SystemTime,
+    dispatch: &mut dyn FnMut(&mut Message) -> bool,
+    prepared: Option<Prepared>,
+) -> GenericOutcome {
     let native = cfg.message_enable && req.method.is("MESSAGE");
     let challenge = if native { Some(cfg.message_auth_required) } else { cfg.auto_auth(req.method.as_str()) };
     let Some(challenge) = challenge else {
@@ -470,8 +510,14 @@ pub fn handle_generic(
         outcome.enqueue.extend(enqueue);
         return outcome;
     }
-    let dlgtag = crate::sip::msg::new_tag();
-    let request_msg = sip_message(req, peer, info.as_ref(), &dlgtag, cfg);
+    let (dlgtag, request_msg) = match prepared.filter(|p| info.is_none() && *p.config == *cfg) {
+        Some(p) => (p.dlgtag, p.message),
+        None => {
+            let dlgtag = crate::sip::msg::new_tag();
+            let msg = sip_message(req, peer, info.as_ref(), &dlgtag, cfg);
+            (dlgtag, msg)
+        }
+    };
     let mut msg = request_msg.clone();
     let handled = dispatch(&mut msg);
     let response = generic_response(req, &request_msg, &msg, handled, &dlgtag);
@@ -810,6 +856,46 @@ Content-Disposition: attachment;filename=\"a.png\"\r\n\r\n\x00\xff\r\n--B--\r\n"
             return true;
         }
         false
+    }
+
+    #[test]
+    fn a_message_built_ahead_is_used_only_when_nothing_it_depends_on_changed() {
+        let mut auth = Authenticator::new(AuthConfig { qop: false, ..Default::default() });
+        let open = Arc::new(GenericConfig { methods: vec![("message".into(), false)], ..Default::default() });
+        let req = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", ""));
+        let challenged = Arc::new(GenericConfig { methods: vec![("message".into(), true)], ..Default::default() });
+        assert!(prepare(&req, &peer(), &challenged).is_none(), "a challenge needs the authenticator");
+        let native = Arc::new(GenericConfig { message_enable: true, ..(*open).clone() });
+        assert!(prepare(&req, &peer(), &native).is_none(), "the native path builds its own");
+        let ahead = prepare(&req, &peer(), &open).unwrap();
+        let (tag, built) = (ahead.dlgtag.clone(), ahead.message.clone());
+        assert_eq!(built.get(b"xsip_dlgtag"), Some(tag.as_bytes()));
+        let mut seen = Vec::new();
+        let mut dispatch = |m: &mut Message| {
+            seen.push(m.clone());
+            true
+        };
+        let now = SystemTime::now();
+        let out = handle_prepared(&req, &peer(), &open, &mut auth, now, &mut dispatch, Some(ahead));
+        assert_eq!(seen, std::slice::from_ref(&built), "the message built ahead is the one dispatched");
+        assert_eq!(out.response.headers.to_addr().unwrap().tag(), Some(tag.as_str()));
+        // The same request handled the ordinary way gets the same parameters but its own tag.
+        let fresh = handle_generic(&req, &peer(), &open, &mut auth, now, &mut |_| true).message.unwrap();
+        let strip = |m: &Message| {
+            m.iter().filter(|(k, _)| *k != b"xsip_dlgtag").map(|(k, v)| (k.to_vec(), v.to_vec())).collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&fresh), strip(&built));
+        // Built with settings since replaced: built again with the new ones.
+        let hex = GenericConfig { body_encoding: BodyEncoding::Hex, ..(*open).clone() };
+        let stale = prepare(&req, &peer(), &open).unwrap();
+        let stale_tag = stale.dlgtag.clone().into_bytes();
+        let mut got = None;
+        let mut record = |m: &mut Message| {
+            got = m.get(b"xsip_dlgtag").map(<[u8]>::to_vec);
+            true
+        };
+        handle_prepared(&req, &peer(), &hex, &mut auth, now, &mut record, Some(stale));
+        assert!(got.is_some_and(|t| t != stale_tag), "not the stale message");
     }
 
     #[test]
