@@ -360,7 +360,7 @@ impl Actor {
         };
         let cfg = &self.config.sip.generic;
         let auth = registrar.authenticator_mut();
-        let outcome = generic::handle_prepared(req, peer, cfg, auth, SystemTime::now(), &mut dispatch, prepared);
+        let outcome = generic::handle_generic(req, peer, cfg, auth, SystemTime::now(), &mut dispatch, prepared);
         for (m, handled) in &seen {
             self.record(m, *handled, Phase::Sync);
         }

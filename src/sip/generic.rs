@@ -443,22 +443,6 @@ pub struct GenericOutcome {
     pub enqueue: Vec<Message>,
 }
 
-/// Handles one admitted request whose method is not built in, end to end:
-/// `[methods]` lookup, authentication when asked for, `sip.<method>`, the
-/// response; MESSAGE with `[message] enable=yes` takes the native path instead
-/// ([`native_message`], challenged per `[message] auth_required`). `dispatch`
-/// sends a message to the bus and returns whether it was handled.
-pub fn handle_generic(
-    req: &Request,
-    peer: &Peer,
-    cfg: &GenericConfig,
-    auth: &mut Authenticator,
-    now: SystemTime,
-    dispatch: &mut dyn FnMut(&mut Message) -> bool,
-) -> GenericOutcome {
-    handle_prepared(req, peer, cfg, auth, now, dispatch, None)
-}
-
 /// A request's generic message built ahead of its handling (see [`prepare`]).
 #[derive(Debug)]
 pub struct Prepared {
@@ -484,9 +468,14 @@ pub fn prepare(req: &Request, peer: &Peer, cfg: &Arc<GenericConfig>) -> Option<P
     Some(Prepared { config: cfg.clone(), dlgtag, message })
 }
 
-/// [`handle_generic`], with the generic message built ahead when `prepared`
-/// was made with the same configuration.
-pub fn handle_prepared(
+/// Handles one admitted request whose method is not built in, end to end:
+/// `[methods]` lookup, authentication when asked for, `sip.<method>`, the
+/// response; MESSAGE with `[message] enable=yes` takes the native path instead
+/// ([`native_message`], challenged per `[message] auth_required`). `dispatch`
+/// sends a message to the bus and returns whether it was handled.
+/// `prepared`, built ahead with the same configuration, stands for the
+/// `sip.<method>` message it would build.
+pub fn handle_generic(
     req: &Request,
     peer: &Peer,
     cfg: &GenericConfig,
@@ -876,11 +865,11 @@ Content-Disposition: attachment;filename=\"a.png\"\r\n\r\n\x00\xff\r\n--B--\r\n"
             true
         };
         let now = SystemTime::now();
-        let out = handle_prepared(&req, &peer(), &open, &mut auth, now, &mut dispatch, Some(ahead));
+        let out = handle_generic(&req, &peer(), &open, &mut auth, now, &mut dispatch, Some(ahead));
         assert_eq!(seen, std::slice::from_ref(&built), "the message built ahead is the one dispatched");
         assert_eq!(out.response.headers.to_addr().unwrap().tag(), Some(tag.as_str()));
         // The same request handled the ordinary way gets the same parameters but its own tag.
-        let fresh = handle_generic(&req, &peer(), &open, &mut auth, now, &mut |_| true).message.unwrap();
+        let fresh = handle_generic(&req, &peer(), &open, &mut auth, now, &mut |_| true, None).message.unwrap();
         let strip = |m: &Message| {
             m.iter().filter(|(k, _)| *k != b"xsip_dlgtag").map(|(k, v)| (k.to_vec(), v.to_vec())).collect::<Vec<_>>()
         };
@@ -894,7 +883,7 @@ Content-Disposition: attachment;filename=\"a.png\"\r\n\r\n\x00\xff\r\n--B--\r\n"
             got = m.get(b"xsip_dlgtag").map(<[u8]>::to_vec);
             true
         };
-        handle_prepared(&req, &peer(), &hex, &mut auth, now, &mut record, Some(stale));
+        handle_generic(&req, &peer(), &hex, &mut auth, now, &mut record, Some(stale));
         assert!(got.is_some_and(|t| t != stale_tag), "not the stale message");
     }
 
@@ -904,7 +893,7 @@ Content-Disposition: attachment;filename=\"a.png\"\r\n\r\n\x00\xff\r\n--B--\r\n"
         let cfg = GenericConfig { methods: vec![("message".into(), true)], ..Default::default() };
         let now = SystemTime::now();
         let req = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", ""));
-        let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut users_auth);
+        let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut users_auth, None);
         assert_eq!(out.response.code, 401);
         let ch = out.response.headers.str("WWW-Authenticate").unwrap().to_owned();
         assert!(
@@ -937,28 +926,36 @@ response=\"{resp}\",algorithm=MD5\r\n"
             }
             users_auth(m)
         };
-        let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut dispatch);
+        let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut dispatch, None);
         assert_eq!(out.response.code, 200);
         let m = seen.unwrap();
         assert_eq!(m.iter().filter(|(k, _)| *k == b"username").count(), 2);
         assert_eq!(m.get(b"realm"), Some(&b"Yate"[..]));
         let open = GenericConfig { methods: vec![("message".into(), false)], ..Default::default() };
-        let out = handle_generic(&req, &peer(), &open, &mut auth, now, &mut |m: &mut Message| {
-            assert_eq!(m.get(b"username"), None, "no auth, no username");
-            m.name == b"sip.message"
-        });
+        let out = handle_generic(
+            &req,
+            &peer(),
+            &open,
+            &mut auth,
+            now,
+            &mut |m: &mut Message| {
+                assert_eq!(m.get(b"username"), None, "no auth, no username");
+                m.name == b"sip.message"
+            },
+            None,
+        );
         assert_eq!(out.response.code, 200);
         let mut refuse = |m: &mut Message| {
             m.set(b"error", b"forbidden");
             m.set(b"osip_Warning", b"399 yate \"blocked\"");
             false
         };
-        let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut refuse);
+        let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut refuse, None);
         assert_eq!(out.response.code, 403);
         assert_eq!(out.response.headers.str("Warning"), Some("399 yate \"blocked\""));
         let none = GenericConfig::default();
         assert_eq!(
-            handle_generic(&req, &peer(), &none, &mut auth, now, &mut |_: &mut Message| true).response.code,
+            handle_generic(&req, &peer(), &none, &mut auth, now, &mut |_: &mut Message| true, None).response.code,
             405
         );
     }
