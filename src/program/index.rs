@@ -58,77 +58,87 @@ struct Trie {
     flat: Option<Flat>,
 }
 
-/// The trie in flat arrays: a walk reads one node record and one run of edges per
-/// byte, and positions only at nodes that have some.
+/// The trie in one array of words, so that a walk reads one contiguous record per
+/// byte (with 10,000 prefixes the trie is larger than the CPU caches, and every
+/// separate array read on the way would be a miss of its own).
+///
+/// A node's record at word `o`: its edge count, its position count, then the
+/// positions, then its edge bytes packed four to a word, then its children's offsets
+/// in the same order. Nodes are laid out breadth first: the upper levels, which every
+/// walk visits, share a few cache lines.
 #[derive(Debug, Default)]
 struct Flat {
-    nodes: Vec<Node>,
-    /// `(byte, child)`, each node's run sorted by byte.
-    edges: Vec<(u8, u32)>,
-    ends: Vec<u32>,
-}
-
-/// Where a node's edges and positions are in [`Flat`].
-#[derive(Clone, Copy, Debug, Default)]
-struct Node {
-    edge: u32,
-    edge_count: u32,
-    end: u32,
-    end_count: u32,
+    words: Vec<u32>,
+    /// How many positions the trie holds (for the disassembly).
+    positions: usize,
 }
 
 impl Flat {
-    /// Nodes are laid out breadth first: the upper levels, which every walk visits,
-    /// share a few cache lines.
     fn of(children: &[Vec<(u8, u32)>], ends: &[Vec<u32>]) -> Flat {
         let mut order = vec![0usize];
-        let mut new_id = vec![0u32; children.len()];
         let mut i = 0;
         while let Some(&node) = order.get(i) {
-            for &(_, kid) in children.get(node).map_or(&[][..], Vec::as_slice) {
-                if let Some(id) = new_id.get_mut(kid as usize) {
-                    *id = order.len() as u32;
-                    order.push(kid as usize);
-                }
-            }
+            order.extend(children.get(node).map_or(&[][..], Vec::as_slice).iter().map(|&(_, kid)| kid as usize));
             i += 1;
         }
-        let mut f = Flat::default();
+        let size = |node: usize| {
+            let (kids, at) = (children[node].len(), ends[node].len());
+            2 + at + kids.div_ceil(4) + kids
+        };
+        let mut offset = vec![0u32; children.len()];
+        let mut total = 0usize;
+        for &node in &order {
+            offset[node] = total as u32;
+            total += size(node);
+        }
+        let mut words = Vec::with_capacity(total);
         for &node in &order {
             let (kids, at) = (&children[node], &ends[node]);
-            f.nodes.push(Node {
-                edge: f.edges.len() as u32,
-                edge_count: kids.len() as u32,
-                end: f.ends.len() as u32,
-                end_count: at.len() as u32,
-            });
-            f.edges.extend(kids.iter().map(|&(b, kid)| (b, new_id[kid as usize])));
-            f.ends.extend_from_slice(at);
+            words.push(kids.len() as u32);
+            words.push(at.len() as u32);
+            words.extend_from_slice(at);
+            for chunk in kids.chunks(4) {
+                words.push(chunk.iter().enumerate().fold(0u32, |w, (k, &(b, _))| w | u32::from(b) << (8 * k)));
+            }
+            words.extend(kids.iter().map(|&(_, kid)| offset[kid as usize]));
         }
-        f
+        Flat { words, positions: ends.iter().map(Vec::len).sum() }
     }
 
-    fn edges(&self, n: &Node) -> &[(u8, u32)] {
-        let a = n.edge as usize;
-        self.edges.get(a..a + n.edge_count as usize).unwrap_or_default()
-    }
-
-    fn ends(&self, n: &Node) -> &[u32] {
-        if n.end_count == 0 {
-            return &[];
-        }
-        let a = n.end as usize;
-        self.ends.get(a..a + n.end_count as usize).unwrap_or_default()
+    /// The children as `(byte, child)` and the positions of the node at `o`.
+    fn node(&self, o: usize) -> (Vec<(u8, u32)>, &[u32]) {
+        let (Some(&kids), Some(&at)) = (self.words.get(o), self.words.get(o + 1)) else { return (Vec::new(), &[]) };
+        let (kids, at) = (kids as usize, at as usize);
+        let ends = self.words.get(o + 2..o + 2 + at).unwrap_or_default();
+        let bytes = o + 2 + at;
+        let offs = bytes + kids.div_ceil(4);
+        let edges = (0..kids)
+            .filter_map(|k| {
+                let b = (self.words.get(bytes + k / 4)? >> (8 * (k % 4))) as u8;
+                Some((b, *self.words.get(offs + k)?))
+            })
+            .collect();
+        (edges, ends)
     }
 
     fn walk(&self, subject: &[u8], out: &mut Vec<u32>) {
-        let Some(mut node) = self.nodes.first() else { return };
-        out.extend_from_slice(self.ends(node));
-        for &b in subject {
-            let Some(&(_, kid)) = self.edges(node).iter().find(|e| e.0 == b) else { return };
-            let Some(next) = self.nodes.get(kid as usize) else { return };
-            node = next;
-            out.extend_from_slice(self.ends(node));
+        let words = &self.words[..];
+        let mut o = 0usize;
+        let mut rest = subject.iter();
+        loop {
+            let (Some(&kids), Some(&at)) = (words.get(o), words.get(o + 1)) else { return };
+            let (kids, at) = (kids as usize, at as usize);
+            if at > 0 {
+                out.extend_from_slice(words.get(o + 2..o + 2 + at).unwrap_or_default());
+            }
+            let Some(&b) = rest.next() else { return };
+            let bytes = o + 2 + at;
+            let Some(k) = (0..kids).find(|&k| words.get(bytes + k / 4).is_some_and(|w| (w >> (8 * (k % 4))) as u8 == b))
+            else {
+                return;
+            };
+            let Some(&next) = words.get(bytes + kids.div_ceil(4) + k) else { return };
+            o = next as usize;
         }
     }
 }
@@ -170,8 +180,29 @@ impl Trie {
 
     /// Back to the build form, for a late insertion.
     fn thaw(&mut self, flat: Flat) {
-        self.children = flat.nodes.iter().map(|n| flat.edges(n).to_vec()).collect();
-        self.ends = flat.nodes.iter().map(|n| flat.ends(n).to_vec()).collect();
+        // Walk the records in layout order, giving each node the next id.
+        let (mut children, mut ends) = (Vec::new(), Vec::new());
+        let mut queue = std::collections::VecDeque::from([0u32]);
+        let mut ids = std::collections::HashMap::new();
+        ids.insert(0u32, 0u32);
+        while let Some(o) = queue.pop_front() {
+            let (edges, at) = flat.node(o as usize);
+            let kids = edges
+                .iter()
+                .map(|&(b, child)| {
+                    let next = ids.len() as u32;
+                    let id = *ids.entry(child).or_insert_with(|| {
+                        queue.push_back(child);
+                        next
+                    });
+                    (b, id)
+                })
+                .collect();
+            children.push(kids);
+            ends.push(at.to_vec());
+        }
+        self.children = children;
+        self.ends = ends;
     }
 
     /// Every position whose prefix is a prefix of `subject`.
@@ -282,7 +313,7 @@ impl Index {
                     SubjectKey::Func(t) => String::from_utf8_lossy(t).into_owned(),
                 };
                 let prefixed = match &g.trie.flat {
-                    Some(f) => f.ends.len(),
+                    Some(f) => f.positions,
                     None => g.trie.ends.iter().map(Vec::len).sum(),
                 };
                 format!("{name}: {prefixed} by prefix, {} always", g.always.len())

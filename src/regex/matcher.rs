@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::posix::{CompileError, Flags, PosixRegex, Slots};
+use super::quick::Quick;
 use super::shape::Shape;
 use super::translate::translate;
 
@@ -67,6 +68,7 @@ impl Fast {
 /// they follow glibc's sub-match rules exactly.
 pub struct Regex {
     posix: PosixRegex,
+    quick: Option<Quick>,
     shape: Option<Shape>,
     fast: Option<Fast>,
     /// glibc's state cache only changes answers for patterns with word or buffer
@@ -89,15 +91,20 @@ impl Regex {
     /// Fails exactly when glibc's `regcomp` fails, or for the empty pattern.
     pub fn new(pattern: &[u8], flags: Flags) -> Result<Regex, CompileError> {
         let posix = PosixRegex::compile(pattern, flags)?;
-        let shape = super::syntax::parse(pattern, flags).ok().and_then(|ast| Shape::of(&ast));
-        // Shapes answer on their own: a second matcher would only cost memory.
-        let fast = if shape.is_some() { None } else { translate(pattern, flags).and_then(|t| Fast::new(&t)) };
+        let ast = super::syntax::parse(pattern, flags).ok();
+        let quick = ast.as_ref().and_then(Quick::of);
+        let shape = ast.as_ref().and_then(Shape::of);
+        // Quick forms and shapes answer on their own: a second matcher would only cost memory.
+        let fast = if shape.is_some() || quick.is_some() { None } else { translate(pattern, flags).and_then(|t| Fast::new(&t)) };
         let fresh = pattern.windows(2).any(|w| w[0] == b'\\' && b"<>bB`'".contains(&w[1]));
-        Ok(Regex { posix, shape, fast, fresh })
+        Ok(Regex { posix, quick, shape, fast, fresh })
     }
 
     /// Whether `pattern` matches somewhere in `subject` (cut at its first NUL).
     pub fn is_match(&self, subject: &[u8]) -> bool {
+        if let Some(q) = &self.quick {
+            return q.is_match(until_nul(subject));
+        }
         if let Some(shape) = &self.shape {
             return shape.is_match(until_nul(subject));
         }
@@ -121,7 +128,7 @@ impl Regex {
 
     /// Whether yes/no tests avoid calling glibc.
     pub fn has_fast_path(&self) -> bool {
-        self.shape.is_some() || self.fast.is_some()
+        self.quick.is_some() || self.shape.is_some() || self.fast.is_some()
     }
 
     /// Whether captures, too, avoid calling glibc.

@@ -5,6 +5,7 @@
 //!   back-references, anchoring, literal prefixes).
 //! * [`lint`]: Perl-isms and silently literal escapes.
 //! * [`translate`]: a provably equivalent `regex`-crate pattern for yes/no matching.
+//! * [`quick`]: plain-text patterns answered by comparing bytes.
 //! * [`shape`]: anchored patterns whose sub-matches are unique, matched directly.
 //! * [`Regex`]: the engines together, as the rule evaluator should use them.
 
@@ -14,6 +15,7 @@ pub mod byteset;
 pub mod lint;
 mod matcher;
 pub mod posix;
+mod quick;
 mod shape;
 pub mod syntax;
 mod token;

@@ -41,6 +41,20 @@ impl Captures {
     /// group did not participate. An end past `subject` is clamped to it and a start past
     /// the end gives empty text, as Yate's `substr` would, rather than a panic.
     pub fn from_slots(subject: &[u8], slots: &Slots) -> Self {
+        let mut caps = Captures::default();
+        caps.set(subject, slots);
+        caps
+    }
+
+    /// Back to [`none`](Self::none), keeping the buffer for the next match.
+    pub fn clear(&mut self) {
+        self.subject.clear();
+        self.spans = [(0, 0); 10];
+    }
+
+    /// [`from_slots`](Self::from_slots) into this value, reusing its buffer: routing
+    /// fills the same one for every rule that matches.
+    pub fn set(&mut self, subject: &[u8], slots: &Slots) {
         // Subjects longer than 4 GiB are cut there; no configuration or message reaches it.
         let subject = &subject[..subject.len().min(u32::MAX as usize)];
         let span = |slot: Option<(usize, usize)>| -> (u32, u32) {
@@ -49,17 +63,18 @@ impl Captures {
                 _ => (0, 0),
             }
         };
-        let mut caps = Captures { subject: subject.to_vec(), spans: [(0, 0); 10] };
-        caps.spans[0] = span(slots[0]);
+        self.subject.clear();
+        self.subject.extend_from_slice(subject);
+        self.spans = [(0, 0); 10];
+        self.spans[0] = span(slots[0]);
         let highest = (1..SLOTS).rev().find(|&i| slots[i].is_some()).unwrap_or(0);
         if highest == 0 {
-            caps.spans[1] = caps.spans[0];
-            return caps;
+            self.spans[1] = self.spans[0];
+            return;
         }
         for (i, slot) in slots.iter().enumerate().take(highest + 1).skip(1) {
-            caps.spans[i] = span(*slot);
+            self.spans[i] = span(*slot);
         }
-        caps
     }
 
     /// Capture `n` (`\n`); empty when `n` is out of range or the group did not take part.

@@ -23,11 +23,52 @@ pub enum RetSlot {
 /// Most blocks open at once in one context (Yate's limit).
 const MAX_BLOCKS: usize = 10;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 enum Block {
     Run,
     Pending,
+    #[default]
     Done,
+}
+
+/// The open blocks of one context walk, innermost last; Yate's limit bounds them, so
+/// they live on the stack.
+#[derive(Default)]
+struct Blocks {
+    items: [Block; MAX_BLOCKS],
+    len: usize,
+}
+
+impl Blocks {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn last(&self) -> Option<&Block> {
+        self.len.checked_sub(1).and_then(|i| self.items.get(i))
+    }
+
+    fn last_mut(&mut self) -> Option<&mut Block> {
+        self.len.checked_sub(1).and_then(|i| self.items.get_mut(i))
+    }
+
+    fn pop(&mut self) -> Option<Block> {
+        let top = self.last().copied()?;
+        self.len -= 1;
+        Some(top)
+    }
+
+    /// Callers check [`MAX_BLOCKS`] first; a push past it is dropped.
+    fn push(&mut self, b: Block) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
 }
 
 /// What a line's action tells the context walk.
@@ -51,6 +92,8 @@ pub struct Vm<'a, 'b> {
     pub program: Option<&'a Program>,
     /// Buffers reused by candidate searches.
     scratch: Scratch,
+    /// The captures of the line that matched last, its buffer reused.
+    caps: Captures,
 }
 
 /// One [`Instr::Run`]'s parts.
@@ -104,7 +147,7 @@ impl Drop for Vm<'_, '_> {
 impl<'a, 'b> Vm<'a, 'b> {
     /// A VM for one handler call.
     pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, ms: Vec<u8>, ret: RetSlot) -> Self {
-        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Scratch::take() }
+        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Scratch::take(), caps: Captures::none() }
     }
 
     fn log(&mut self, line: String) {
@@ -151,7 +194,7 @@ impl<'a, 'b> Vm<'a, 'b> {
     fn run(&mut self, msg: &mut Message, id: ir::ContextId, depth: u32) -> bool {
         let ir = self.ir;
         let Some(ctx) = ir.get(id) else { return false };
-        let mut stack: Vec<Block> = Vec::new();
+        let mut stack = Blocks::default();
         let code = self.program.filter(|_| self.msg_trace.is_none()).and_then(|p| p.contexts.get(id.0 as usize));
         let result = match code {
             Some(code) => self.run_code(msg, ctx, code, depth, &mut stack),
@@ -174,7 +217,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         ctx: &ir::Context,
         code: &Code,
         depth: u32,
-        stack: &mut Vec<Block>,
+        stack: &mut Blocks,
     ) -> Option<bool> {
         for step in &code.steps {
             let r = match step {
@@ -218,7 +261,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         ctx: &ir::Context,
         run: Run<'_>,
         depth: u32,
-        stack: &mut Vec<Block>,
+        stack: &mut Blocks,
         scratch: &mut Scratch,
     ) -> Option<bool> {
         let Run { items, index, touches } = run;
@@ -254,8 +297,10 @@ impl<'a, 'b> Vm<'a, 'b> {
                 Some(Item::Rule(r)) => {
                     let idx = r.0 as usize;
                     let rule = ctx.rules.get(idx)?;
-                    let Some(caps) = self.evaluate(msg, ctx, idx, rule) else { continue };
-                    self.act(msg, rule, &caps, depth, stack)
+                    if !self.evaluate(msg, ctx, idx, rule) {
+                        continue;
+                    }
+                    self.act_matched(msg, rule, depth, stack)
                 }
                 Some(Item::Chain { start, end }) => {
                     match self.run_range(msg, ctx, start.0 as usize..end.0 as usize, depth, stack) {
@@ -288,8 +333,14 @@ impl<'a, 'b> Vm<'a, 'b> {
         None
     }
 
-    /// Evaluates one rule's conditions, with its trace lines.
-    fn evaluate(&mut self, msg: &Message, ctx: &ir::Context, idx: usize, rule: &ir::Rule) -> Option<Captures> {
+    /// Evaluates one rule's conditions, with its trace lines; on a match the captures
+    /// are in `self.caps`.
+    fn evaluate(&mut self, msg: &Message, ctx: &ir::Context, idx: usize, rule: &ir::Rule) -> bool {
+        if rule.links.is_empty() && rule.broken.is_none() && self.msg_trace.is_none() && self.cx.out.trace.is_none() {
+            if let Some(hit) = self.single(msg, rule) {
+                return hit;
+            }
+        }
         let ir = self.ir;
         self.trace(|| format!("{} {}#{idx}: {}={}", ir.sources.location(rule.span), ctx.name, rule.key, rule.value));
         let caps = self.chain(msg, rule);
@@ -300,7 +351,22 @@ impl<'a, 'b> Vm<'a, 'b> {
             Some(c) => format!("  matched, captures {}", show_caps(c)),
             None => "  no match".to_string(),
         });
-        caps
+        match caps {
+            Some(c) => {
+                self.caps = c;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs the action of a rule that matched, with the captures `evaluate` left.
+    fn act_matched(&mut self, msg: &mut Message, rule: &ir::Rule, depth: u32, stack: &mut Blocks) -> Flow {
+        // Taken out for the action: a goto or include fills its own.
+        let caps = std::mem::take(&mut self.caps);
+        let flow = self.act(msg, rule, &caps, depth, stack);
+        self.caps = caps;
+        flow
     }
 
     /// The reference walk over rules `range`, with Yate's block logic.
@@ -310,7 +376,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         ctx: &ir::Context,
         range: std::ops::Range<usize>,
         depth: u32,
-        stack: &mut Vec<Block>,
+        stack: &mut Blocks,
     ) -> Option<bool> {
         for idx in range {
             let Some(rule) = ctx.rules.get(idx) else { break };
@@ -342,8 +408,10 @@ impl<'a, 'b> Vm<'a, 'b> {
             if cur != Block::Run {
                 continue;
             }
-            let Some(caps) = self.evaluate(msg, ctx, idx, rule) else { continue };
-            if let Flow::Return(r) = self.act(msg, rule, &caps, depth, stack) {
+            if !self.evaluate(msg, ctx, idx, rule) {
+                continue;
+            }
+            if let Flow::Return(r) = self.act_matched(msg, rule, depth, stack) {
                 return Some(r);
             }
         }
@@ -408,6 +476,35 @@ impl<'a, 'b> Vm<'a, 'b> {
             self.cx.out.trace = trace;
         }
         Some(caps)
+    }
+
+    /// [`chain`](Self::chain) for a line with one condition on the match string or a
+    /// parameter and a valid regex, when nothing is traced: the same answers without
+    /// the general bookkeeping. `None` when the line is not of that kind.
+    #[inline]
+    fn single(&mut self, msg: &Message, rule: &ir::Rule) -> Option<bool> {
+        let c = &rule.cond;
+        let Matcher::Regex(id) = c.matcher else { return None };
+        let Some(Ok(re)) = self.ir.regexes.get(id).map(|e| e.compiled()) else { return None };
+        let subject = match &c.subject {
+            Subject::MatchString => &self.ms[..],
+            Subject::Param { name, default } => msg.get_named(name).unwrap_or(default),
+            Subject::Func(_) => return None,
+        };
+        let subject = ir::template_trim(subject);
+        if c.negated || !rule.needs_caps {
+            let hit = re.is_match(subject) != c.negated;
+            if hit {
+                self.caps.clear();
+            }
+            return Some(hit);
+        }
+        if !re.has_shape() && !re.is_match(subject) {
+            return Some(false);
+        }
+        let Some(slots) = re.captures(subject) else { return Some(false) };
+        self.caps.set(subject, &slots);
+        Some(true)
     }
 
     /// Evaluates one condition. Captures come from glibc, only when the rule uses
@@ -492,7 +589,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         }
     }
 
-    fn act(&mut self, msg: &mut Message, rule: &ir::Rule, caps: &Captures, depth: u32, stack: &mut [Block]) -> Flow {
+    fn act(&mut self, msg: &mut Message, rule: &ir::Rule, caps: &Captures, depth: u32, stack: &mut Blocks) -> Flow {
         match &rule.action {
             Action::Echo(t) => {
                 let text = String::from_utf8_lossy(&self.expand(t, caps, msg)).into_owned();
