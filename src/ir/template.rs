@@ -1,5 +1,7 @@
 //! Templates: text that gets back-references, `${param}` and `$(function)` substitution.
 
+use crate::runtime::message::ParamName;
+
 use super::plan::Plan;
 
 /// A piece of action text. Most are literal; those are recognised once here so the
@@ -47,8 +49,8 @@ impl Template {
 pub enum Assign {
     /// Empty piece: nothing.
     Nothing,
-    /// `name=value`.
-    Set(Vec<u8>, Vec<u8>),
+    /// `name=value`, the name hashed once.
+    Set(ParamName, Vec<u8>),
     /// `$name=value`.
     SetGlobal(Vec<u8>, Vec<u8>),
     /// `name`: remove every parameter of that name.
@@ -70,7 +72,7 @@ impl Assign {
                 let value = trim(&p[eq + 1..]).to_vec();
                 match name.strip_prefix(b"$") {
                     Some(g) => Assign::SetGlobal(g.to_vec(), value),
-                    None => Assign::Set(name.to_vec(), value),
+                    None => Assign::Set(ParamName::new(name), value),
                 }
             }
             _ => match p.strip_prefix(b"$") {
@@ -94,9 +96,9 @@ mod tests {
 
     #[test]
     fn assignments() {
-        assert_eq!(Assign::parse(b"  a  =  x y  "), Assign::Set(b"a".to_vec(), b"x y".to_vec()));
+        assert_eq!(Assign::parse(b"  a  =  x y  "), Assign::Set(ParamName::new(&b"a"[..]), b"x y".to_vec()));
         assert_eq!(Assign::parse(b"=nokey"), Assign::Clear(b"=nokey".to_vec()));
-        assert_eq!(Assign::parse(b"e==eq"), Assign::Set(b"e".to_vec(), b"=eq".to_vec()));
+        assert_eq!(Assign::parse(b"e==eq"), Assign::Set(ParamName::new(&b"e"[..]), b"=eq".to_vec()));
         assert_eq!(Assign::parse(b"$g"), Assign::ClearGlobal(b"g".to_vec()));
         assert_eq!(Assign::parse(b"$g=1"), Assign::SetGlobal(b"g".to_vec(), b"1".to_vec()));
         assert_eq!(Assign::parse(b" \t"), Assign::Nothing);

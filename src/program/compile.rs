@@ -75,7 +75,8 @@ fn rule_touches(r: &ir::Rule, keys: &[&SubjectKey]) -> bool {
     let param = |n: &[u8]| keys.iter().any(|k| matches!(k, SubjectKey::Param(p, _) if p.as_bytes() == n));
     let assign = |t: &ir::Template| match &t.assign {
         None => true,
-        Some(ir::Assign::Set(n, _) | ir::Assign::Clear(n)) => param(n),
+        Some(ir::Assign::Set(n, _)) => param(n.as_bytes()),
+        Some(ir::Assign::Clear(n)) => param(n),
         Some(ir::Assign::Nothing | ir::Assign::SetGlobal(..) | ir::Assign::ClearGlobal(_)) => false,
     };
     match &r.action {

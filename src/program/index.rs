@@ -62,15 +62,31 @@ struct Trie {
 /// byte (with 10,000 prefixes the trie is larger than the CPU caches, and every
 /// separate array read on the way would be a miss of its own).
 ///
-/// A node's record at word `o`: its edge count, its position count, then the
-/// positions, then its edge bytes packed four to a word, then its children's offsets
-/// in the same order. Nodes are laid out breadth first: the upper levels, which every
-/// walk visits, share a few cache lines.
+/// A node's record at word `o`: its edge word, its position count, then the
+/// positions, then its edges. A node with few children lists their bytes packed four
+/// to a word, then their offsets in the same order (edge word: the count). One with
+/// more has a table from its lowest child byte `lo` to its highest, one offset per
+/// byte, [`NONE`] where there is no child (edge word: [`DENSE`] `| lo << 16 | width`):
+/// a digit is then found without a search. Nodes are laid out breadth first: the
+/// upper levels, which every walk visits, share a few cache lines.
 #[derive(Debug, Default)]
 struct Flat {
     words: Vec<u32>,
     /// How many positions the trie holds (for the disassembly).
     positions: usize,
+}
+
+/// Marks an edge word as a table (see [`Flat`]).
+const DENSE: u32 = 1 << 31;
+/// No child for this byte, in a table.
+const NONE: u32 = u32::MAX;
+
+/// The table width of a node with these children (sorted by byte), when a table is
+/// used: from four children on, and not much wider than the list it replaces.
+fn dense_width(kids: &[(u8, u32)]) -> Option<usize> {
+    let (Some(first), Some(last)) = (kids.first(), kids.last()) else { return None };
+    let width = usize::from(last.0 - first.0) + 1;
+    (kids.len() >= 4 && width <= 2 * kids.len() + 4).then_some(width)
 }
 
 impl Flat {
@@ -82,8 +98,8 @@ impl Flat {
             i += 1;
         }
         let size = |node: usize| {
-            let (kids, at) = (children[node].len(), ends[node].len());
-            2 + at + kids.div_ceil(4) + kids
+            let (kids, at) = (&children[node], ends[node].len());
+            2 + at + dense_width(kids).unwrap_or(kids.len().div_ceil(4) + kids.len())
         };
         let mut offset = vec![0u32; children.len()];
         let mut total = 0usize;
@@ -94,23 +110,46 @@ impl Flat {
         let mut words = Vec::with_capacity(total);
         for &node in &order {
             let (kids, at) = (&children[node], &ends[node]);
-            words.push(kids.len() as u32);
+            let dense = dense_width(kids);
+            let lo = kids.first().map_or(0, |k| k.0);
+            words.push(match dense {
+                Some(width) => DENSE | u32::from(lo) << 16 | width as u32,
+                None => kids.len() as u32,
+            });
             words.push(at.len() as u32);
             words.extend_from_slice(at);
-            for chunk in kids.chunks(4) {
-                words.push(chunk.iter().enumerate().fold(0u32, |w, (k, &(b, _))| w | u32::from(b) << (8 * k)));
+            match dense {
+                Some(width) => {
+                    let table = words.len();
+                    words.resize(table + width, NONE);
+                    for &(b, kid) in kids {
+                        words[table + usize::from(b - lo)] = offset[kid as usize];
+                    }
+                }
+                None => {
+                    for chunk in kids.chunks(4) {
+                        words.push(chunk.iter().enumerate().fold(0u32, |w, (k, &(b, _))| w | u32::from(b) << (8 * k)));
+                    }
+                    words.extend(kids.iter().map(|&(_, kid)| offset[kid as usize]));
+                }
             }
-            words.extend(kids.iter().map(|&(_, kid)| offset[kid as usize]));
         }
         Flat { words, positions: ends.iter().map(Vec::len).sum() }
     }
 
     /// The children as `(byte, child)` and the positions of the node at `o`.
     fn node(&self, o: usize) -> (Vec<(u8, u32)>, &[u32]) {
-        let (Some(&kids), Some(&at)) = (self.words.get(o), self.words.get(o + 1)) else { return (Vec::new(), &[]) };
-        let (kids, at) = (kids as usize, at as usize);
+        let (Some(&head), Some(&at)) = (self.words.get(o), self.words.get(o + 1)) else { return (Vec::new(), &[]) };
+        let at = at as usize;
         let ends = self.words.get(o + 2..o + 2 + at).unwrap_or_default();
         let bytes = o + 2 + at;
+        if head & DENSE != 0 {
+            let (lo, width) = ((head >> 16) as u8, (head & 0xffff) as usize);
+            let table = self.words.get(bytes..bytes + width).unwrap_or_default();
+            let edges = table.iter().enumerate().filter(|(_, &c)| c != NONE).map(|(k, &c)| (lo + k as u8, c)).collect();
+            return (edges, ends);
+        }
+        let kids = head as usize;
         let offs = bytes + kids.div_ceil(4);
         let edges = (0..kids)
             .filter_map(|k| {
@@ -126,13 +165,23 @@ impl Flat {
         let mut o = 0usize;
         let mut rest = subject.iter();
         loop {
-            let (Some(&kids), Some(&at)) = (words.get(o), words.get(o + 1)) else { return };
-            let (kids, at) = (kids as usize, at as usize);
+            let (Some(&head), Some(&at)) = (words.get(o), words.get(o + 1)) else { return };
+            let at = at as usize;
             if at > 0 {
                 out.extend_from_slice(words.get(o + 2..o + 2 + at).unwrap_or_default());
             }
             let Some(&b) = rest.next() else { return };
             let bytes = o + 2 + at;
+            if head & DENSE != 0 {
+                let (lo, width) = ((head >> 16) as u8, (head & 0xffff) as usize);
+                let k = usize::from(b.wrapping_sub(lo));
+                match words.get(bytes + k) {
+                    Some(&next) if k < width && next != NONE => o = next as usize,
+                    _ => return,
+                }
+                continue;
+            }
+            let kids = head as usize;
             let Some(k) = (0..kids).find(|&k| words.get(bytes + k / 4).is_some_and(|w| (w >> (8 * (k % 4))) as u8 == b))
             else {
                 return;
@@ -333,12 +382,13 @@ mod tests {
     /// The packed trie finds what the build form finds, and late insertions still work.
     #[test]
     fn frozen_walk_matches_build_form() {
-        let prefixes: [&[u8]; 7] = [b"", b"0049", b"004", b"0049", b"1790", b"17909069", b"2"];
+        let prefixes: [&[u8]; 12] =
+            [b"", b"0049", b"004", b"0049", b"1790", b"17909069", b"2", b"3", b"5", b"9", b"17", b"0"];
         let mut t = Trie::new();
         for (pos, p) in prefixes.iter().enumerate() {
             t.insert(p, pos as u32);
         }
-        let subjects: [&[u8]; 6] = [b"", b"00491234", b"0048", b"179090691", b"2", b"x"];
+        let subjects: [&[u8]; 9] = [b"", b"00491234", b"0048", b"179090691", b"2", b"x", b"4", b"9", b"/"];
         let walk = |t: &Trie, s: &[u8]| {
             let mut out = Vec::new();
             t.walk(s, &mut out);
@@ -346,12 +396,44 @@ mod tests {
             out
         };
         let before: Vec<Vec<u32>> = subjects.iter().map(|s| walk(&t, s)).collect();
-        assert_eq!(before[1], vec![0, 1, 2, 3]);
-        assert_eq!(before[3], vec![0, 4, 5]);
+        assert_eq!(before[1], vec![0, 1, 2, 3, 11]);
+        assert_eq!(before[3], vec![0, 4, 5, 10]);
+        assert_eq!(before[7], vec![0, 9]);
         t.freeze();
         let after: Vec<Vec<u32>> = subjects.iter().map(|s| walk(&t, s)).collect();
         assert_eq!(before, after);
-        t.insert(b"00", 7);
-        assert_eq!(walk(&t, b"0049"), vec![0, 1, 2, 3, 7]);
+        t.insert(b"00", 12);
+        assert_eq!(walk(&t, b"0049"), vec![0, 1, 2, 3, 11, 12]);
+        t.freeze();
+        assert_eq!(walk(&t, b"0049"), vec![0, 1, 2, 3, 11, 12]);
+        assert_eq!(walk(&t, b"4"), vec![0]);
+    }
+
+    /// On random digit prefixes (dense nodes) and letters (listed ones), the packed
+    /// walk finds exactly the prefixes of the subject.
+    #[test]
+    fn packed_walk_finds_every_prefix() {
+        let mut seed = 0x2545_f491_u64;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let alphabet = b"0123456789abc+";
+        let mut word = |len: u64| -> Vec<u8> { (0..len).map(|_| alphabet[next(14) as usize]).collect() };
+        let prefixes: Vec<Vec<u8>> = (0..600).map(|i| word(i % 7)).collect();
+        let mut t = Trie::new();
+        for (pos, p) in prefixes.iter().enumerate() {
+            t.insert(p, pos as u32);
+        }
+        t.freeze();
+        for len in 0..40 {
+            let s = word(len % 12);
+            let mut got = Vec::new();
+            t.walk(&s, &mut got);
+            got.sort_unstable();
+            let want: Vec<u32> =
+                prefixes.iter().enumerate().filter(|(_, p)| s.starts_with(p)).map(|(i, _)| i as u32).collect();
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&s));
+        }
     }
 }

@@ -32,6 +32,12 @@ impl Message {
         self.params.get(name)
     }
 
+    /// [`get`](Self::get) for a name the code knows, hashed at compile time.
+    #[inline]
+    pub fn get_known(&self, name: &KnownName) -> Option<&[u8]> {
+        self.params.get_hashed(name.0, name.1)
+    }
+
     /// [`get`](Self::get) with the name's hash already computed.
     #[inline]
     pub fn get_named(&self, name: &ParamName) -> Option<&[u8]> {
@@ -40,7 +46,12 @@ impl Message {
 
     /// Sets the first parameter of that name in place, or appends it.
     pub fn set(&mut self, name: &[u8], value: &[u8]) {
-        self.params.set(name, value)
+        self.params.set(name, hash(name), value)
+    }
+
+    /// [`set`](Self::set) with the name's hash already computed.
+    pub fn set_named(&mut self, name: &ParamName, value: &[u8]) {
+        self.params.set(&name.bytes, name.hash, value)
     }
 
     /// Appends a parameter even if one of that name exists.
@@ -64,6 +75,17 @@ impl Message {
     }
 }
 
+/// A parameter name written in the code (`called`), hashed at compile time.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownName(&'static [u8], u32);
+
+impl KnownName {
+    /// The name and its hash.
+    pub const fn new(name: &'static [u8]) -> KnownName {
+        KnownName(name, hash(name))
+    }
+}
+
 /// A parameter name known before any message (a rule's `${name}`), hashed once.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ParamName {
@@ -84,18 +106,21 @@ impl ParamName {
     }
 }
 
+/// Where a text is in [`Params::bytes`].
+type Span = (usize, usize);
+
 /// An appended parameter: its name's hash (compared before the bytes), name and value.
 #[derive(Clone, Debug)]
 struct Entry {
     hash: u32,
-    name: Vec<u8>,
-    value: Vec<u8>,
+    name: Span,
+    value: Span,
 }
 
 /// What became of a parameter of the shared base in this copy.
 #[derive(Clone, Debug)]
 enum Edit {
-    Value(Vec<u8>),
+    Value(Span),
     Removed,
 }
 
@@ -108,10 +133,11 @@ struct Base {
     /// the previous value ends.
     ends: Vec<(u32, u32)>,
     bytes: Vec<u8>,
-    /// Open addressing over the first entry of each name: 0 is empty, else position + 1.
-    /// Routing asks for absent parameters as often as for present ones, and a scan of
-    /// every hash is what both would cost without it.
-    slots: Vec<u32>,
+    /// Open addressing over the first entry of each name: `(hash, position + 1)`, with
+    /// position 0 for an empty slot. Routing asks for absent parameters as often as for
+    /// present ones, and a scan of every hash is what both would cost without it; the
+    /// hash beside the position settles most probes without reading the entry.
+    slots: Vec<(u32, u32)>,
 }
 
 impl Base {
@@ -158,7 +184,7 @@ impl Base {
     fn rebuild(&mut self) {
         let size = (2 * self.hashes.len()).next_power_of_two().max(64);
         self.slots.clear();
-        self.slots.resize(size, 0);
+        self.slots.resize(size, (0, 0));
         for pos in 0..self.hashes.len() {
             self.index(pos);
         }
@@ -172,17 +198,16 @@ impl Base {
         let mut i = h as usize & mask;
         loop {
             match self.slots[i] {
-                0 => break,
-                s => {
-                    let at = s as usize - 1;
-                    if self.hashes[at] == h && self.entry(at).0 == name {
+                (_, 0) => break,
+                (sh, s) => {
+                    if sh == h && self.entry(s as usize - 1).0 == name {
                         return;
                     }
                 }
             }
             i = (i + 1) & mask;
         }
-        self.slots[i] = pos as u32 + 1;
+        self.slots[i] = (h, pos as u32 + 1);
     }
 
     /// Position of the first entry named `name`.
@@ -194,12 +219,12 @@ impl Base {
         let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
         loop {
-            let s = *self.slots.get(i)?;
+            let (sh, s) = *self.slots.get(i)?;
             if s == 0 {
                 return None;
             }
             let at = s as usize - 1;
-            if self.hashes.get(at) == Some(&h) && self.entry(at).0 == name {
+            if sh == h && self.entry(at).0 == name {
                 return Some(at);
             }
             i = (i + 1) & mask;
@@ -225,19 +250,39 @@ struct Params {
     base: Arc<Base>,
     edits: Vec<(u32, Edit)>,
     added: Vec<Entry>,
+    /// The texts of `edits` and `added`, in one buffer: a routed copy changes a few
+    /// parameters, and each change would otherwise cost allocations of its own.
+    bytes: Vec<u8>,
+}
+
+/// Appends `text` to `bytes`.
+fn store(bytes: &mut Vec<u8>, text: &[u8]) -> Span {
+    if bytes.capacity() == 0 {
+        bytes.reserve(256);
+    }
+    let start = bytes.len();
+    bytes.extend_from_slice(text);
+    (start, bytes.len())
 }
 
 /// FNV-1a, folded to 32 bits: parameter names are short, and the hash only saves
 /// byte comparisons of names that differ.
-fn hash(name: &[u8]) -> u32 {
+const fn hash(name: &[u8]) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
-    for &b in name {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    let mut i = 0;
+    while i < name.len() {
+        h = (h ^ name[i] as u32).wrapping_mul(0x0100_0193);
+        i += 1;
     }
     h
 }
 
 impl Params {
+    #[inline]
+    fn text(&self, (start, end): Span) -> &[u8] {
+        self.bytes.get(start..end).unwrap_or_default()
+    }
+
     fn edit(&self, i: usize) -> Option<&Edit> {
         self.edits.iter().find(|(at, _)| *at as usize == i).map(|(_, e)| e)
     }
@@ -251,13 +296,13 @@ impl Params {
         }
         match self.edit(first) {
             None => return Some((first, self.base.entry(first).1)),
-            Some(Edit::Value(v)) => return Some((first, v)),
+            Some(Edit::Value(v)) => return Some((first, self.text(*v))),
             Some(Edit::Removed) => {}
         }
         for i in self.base.positions(name, h).skip_while(|&i| i <= first) {
             match self.edit(i) {
                 None => return Some((i, self.base.entry(i).1)),
-                Some(Edit::Value(v)) => return Some((i, v)),
+                Some(Edit::Value(v)) => return Some((i, self.text(*v))),
                 Some(Edit::Removed) => {}
             }
         }
@@ -273,22 +318,31 @@ impl Params {
         if let Some((_, v)) = self.find_base(name, h) {
             return Some(v);
         }
-        self.added.iter().find(|e| e.hash == h && e.name == name).map(|e| e.value.as_slice())
+        self.added.iter().find(|e| e.hash == h && self.text(e.name) == name).map(|e| self.text(e.value))
     }
 
-    fn set(&mut self, name: &[u8], value: &[u8]) {
-        let h = hash(name);
+    fn set(&mut self, name: &[u8], h: u32, value: &[u8]) {
         if let Some((i, _)) = self.find_base(name, h) {
+            let v = store(&mut self.bytes, value);
             match self.edits.iter_mut().find(|(at, _)| *at as usize == i) {
-                Some((_, e)) => *e = Edit::Value(value.to_vec()),
-                None => self.edits.push((i as u32, Edit::Value(value.to_vec()))),
+                Some((_, e)) => *e = Edit::Value(v),
+                None => self.edits.push((i as u32, Edit::Value(v))),
             }
             return;
         }
-        match self.added.iter_mut().find(|e| e.hash == h && e.name == name) {
-            Some(e) => {
-                e.value.clear();
-                e.value.extend_from_slice(value);
+        let bytes = &self.bytes;
+        match self.added.iter().position(|e| e.hash == h && bytes.get(e.name.0..e.name.1) == Some(name)) {
+            Some(at) => {
+                let (start, end) = self.added[at].value;
+                // In place when it fits: a parameter set again and again stays put.
+                let v = match self.bytes.get_mut(start..start + value.len()) {
+                    Some(room) if value.len() <= end - start => {
+                        room.copy_from_slice(value);
+                        (start, start + value.len())
+                    }
+                    _ => store(&mut self.bytes, value),
+                };
+                self.added[at].value = v;
             }
             None => self.add_hashed(h, name, value),
         }
@@ -306,7 +360,9 @@ impl Params {
                 }
             }
         }
-        self.added.push(Entry { hash: h, name: name.to_vec(), value: value.to_vec() });
+        let name = store(&mut self.bytes, name);
+        let value = store(&mut self.bytes, value);
+        self.added.push(Entry { hash: h, name, value });
     }
 
     fn clear(&mut self, name: &[u8]) {
@@ -317,7 +373,8 @@ impl Params {
                 None => self.edits.push((i as u32, Edit::Removed)),
             }
         }
-        self.added.retain(|e| e.hash != h || e.name != name);
+        let bytes = &self.bytes;
+        self.added.retain(|e| e.hash != h || bytes.get(e.name.0..e.name.1) != Some(name));
     }
 
     fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
@@ -325,11 +382,11 @@ impl Params {
             let (name, value) = self.base.entry(i);
             match self.edit(i) {
                 None => Some((name, value)),
-                Some(Edit::Value(v)) => Some((name, v.as_slice())),
+                Some(Edit::Value(v)) => Some((name, self.text(*v))),
                 Some(Edit::Removed) => None,
             }
         });
-        base.chain(self.added.iter().map(|e| (e.name.as_slice(), e.value.as_slice())))
+        base.chain(self.added.iter().map(|e| (self.text(e.name), self.text(e.value))))
     }
 
     fn len(&self) -> usize {

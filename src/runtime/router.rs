@@ -4,7 +4,12 @@ use crate::bus::{Bus, Cx, Filter, Handler};
 use crate::ir::Ir;
 use crate::program::Program;
 use crate::runtime::env::Env;
-use crate::runtime::message::Message;
+use crate::runtime::message::{KnownName, Message};
+
+const CALLED: KnownName = KnownName::new(b"called");
+const CALLER: KnownName = KnownName::new(b"caller");
+const CONTEXT: KnownName = KnownName::new(b"context");
+const TRACE_TO_MSG: KnownName = KnownName::new(b"trace_to_msg");
 use crate::runtime::vm::{RetSlot, Vm};
 use std::sync::Arc;
 
@@ -94,11 +99,11 @@ impl Handler for RegexHandler {
         let (ir, env) = (&*self.router.ir, &*self.router.env);
         match &self.kind {
             Kind::Route => {
-                let called = match msg.get(b"called") {
+                let called = match msg.get_known(&CALLED) {
                     Some(c) if !c.is_empty() => c.to_vec(),
                     _ => return false,
                 };
-                let ctx = msg.get(b"context").map_or_else(|| b"default".to_vec(), <[u8]>::to_vec);
+                let ctx = msg.get_known(&CONTEXT).map_or_else(|| b"default".to_vec(), <[u8]>::to_vec);
                 let msg_trace = tracing_to_msg(msg);
                 let started = msg_trace.as_ref().map(|_| std::time::Instant::now());
                 // The summary line names the number as called, before any `match`.
@@ -131,7 +136,7 @@ impl Handler for RegexHandler {
 
 /// `trace_to_msg` asks for Yate's trace lines as `trace_msg_N` parameters (spec §6.8).
 fn tracing_to_msg(msg: &Message) -> Option<Vec<String>> {
-    let on = msg.get(b"trace_to_msg").is_some_and(|v| crate::runtime::num::to_boolean(v, false));
+    let on = msg.get_known(&TRACE_TO_MSG).is_some_and(|v| crate::runtime::num::to_boolean(v, false));
     on.then(Vec::new)
 }
 
@@ -158,8 +163,8 @@ fn write_trace(msg: &mut Message, lines: Vec<String>) {
 
 fn preroute(router: &Router, msg: &mut Message, cx: &mut Cx<'_>) -> bool {
     let (ir, env) = (&*router.ir, &*router.env);
-    let caller = msg.get(b"caller").unwrap_or(b"").to_vec();
-    if !ir.settings.prerouteall && (msg.get(b"context").is_some_and(|c| !c.is_empty()) || caller.is_empty()) {
+    let caller = msg.get_known(&CALLER).unwrap_or(b"").to_vec();
+    if !ir.settings.prerouteall && (msg.get_known(&CONTEXT).is_some_and(|c| !c.is_empty()) || caller.is_empty()) {
         return false;
     }
     let msg_trace = tracing_to_msg(msg);

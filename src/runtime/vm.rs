@@ -582,7 +582,7 @@ impl<'a, 'b> Vm<'a, 'b> {
     fn apply(&self, a: &Assign, target: &mut Message) {
         match a {
             Assign::Nothing => {}
-            Assign::Set(n, v) => target.set(n, v),
+            Assign::Set(n, v) => target.set_named(n, v),
             Assign::Clear(n) => target.clear(n),
             Assign::SetGlobal(n, v) => self.env.globals.set(n, v),
             Assign::ClearGlobal(n) => self.env.globals.remove(n),
