@@ -50,10 +50,29 @@ pub fn word<'a>(s: &'a [u8], word: &[u8]) -> Option<&'a [u8]> {
     }
 }
 
+/// The first bytes of every keyword: an action starting otherwise is a target.
+const KEYWORD_STARTS: &[u8] = b"nrgj@icm";
+
+/// [`classify`] for an owned, untrimmed action string; a target keeps its buffer.
+pub fn classify_owned(mut action: Vec<u8>) -> Keyword {
+    let trimmed = crate::ir::template_trim(&action);
+    match trimmed.first() {
+        Some(c) if !KEYWORD_STARTS.contains(c) => {
+            let (start, len) = (trimmed.as_ptr() as usize - action.as_ptr() as usize, trimmed.len());
+            action.truncate(start + len);
+            action.drain(..start);
+            Keyword::Target(action)
+        }
+        _ => classify(trimmed),
+    }
+}
+
 /// Classifies a substituted, trimmed action string.
 pub fn classify(action: &[u8]) -> Keyword {
-    if action.is_empty() {
-        return Keyword::Nothing;
+    match action.first() {
+        None => return Keyword::Nothing,
+        Some(c) if !KEYWORD_STARTS.contains(c) => return Keyword::Target(action.to_vec()),
+        Some(_) => {}
     }
     if word(action, b"noop").is_some() {
         return Keyword::Noop;
@@ -104,5 +123,9 @@ mod tests {
         assert_eq!(classify(b"noopy"), Keyword::Target(b"noopy".to_vec()));
         assert_eq!(classify(b"msleep -5"), Keyword::Msleep(0));
         assert_eq!(classify(b"msleep 0x10"), Keyword::Msleep(16));
+        assert_eq!(classify_owned(b"  sip/x \t".to_vec()), Keyword::Target(b"sip/x".to_vec()));
+        assert_eq!(classify_owned(b" goto x ".to_vec()), Keyword::Goto { ctx: b"x".to_vec(), silent: false });
+        assert_eq!(classify_owned(b" \t".to_vec()), Keyword::Nothing);
+        assert_eq!(classify_owned(b"-".to_vec()), Keyword::Target(b"-".to_vec()));
     }
 }

@@ -28,8 +28,7 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
             (Item::Rule(RuleId(i as u32)), i + 1, vec![Guard::Rule(i)])
         } else {
             if let Some((items, index, span)) = run.take() {
-                code.steps.push(finished(rules, items, index));
-                code.spans.push(span);
+                flush(&mut code, rules, items, index, span);
             }
             code.steps.push(Instr::Rule(RuleId(i as u32)));
             code.spans.push(r.span);
@@ -44,10 +43,33 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
         i = next.max(i + 1);
     }
     if let Some((items, index, span)) = run.take() {
-        code.steps.push(finished(rules, items, index));
-        code.spans.push(span);
+        flush(&mut code, rules, items, index, span);
     }
     code
+}
+
+/// Runs of at most this many single rules are evaluated rule by rule: reading their
+/// subjects once each costs less than a search through the index.
+const SMALL_RUN: usize = 3;
+
+/// Appends a finished run, or its rules one by one when it is small.
+fn flush(code: &mut Code, rules: &[ir::Rule], items: Vec<Item>, index: Index, span: Span) {
+    let singles: Vec<RuleId> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Rule(r) => Some(*r),
+            Item::Chain { .. } => None,
+        })
+        .collect();
+    if items.len() <= SMALL_RUN && singles.len() == items.len() {
+        for r in singles {
+            code.steps.push(Instr::Rule(r));
+            code.spans.push(rules.get(r.0 as usize).map_or(span, |rule| rule.span));
+        }
+        return;
+    }
+    code.steps.push(finished(rules, items, index));
+    code.spans.push(span);
 }
 
 fn finished(rules: &[ir::Rule], items: Vec<Item>, mut index: Index) -> Instr {

@@ -621,7 +621,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                 }
                 let kw = match keyword {
                     Some(k) => k.clone(),
-                    None => ir::classify(ir::template_trim(&action)),
+                    None => ir::classify_owned(action),
                 };
                 self.keyword(msg, kw, depth)
             }
