@@ -1,7 +1,7 @@
 //! Lowering the IR to the decision program: runs, block chains and single rules.
 
 use super::index::{Index, SubjectKey};
-use super::{Code, Instr, Item, Program, RuleId};
+use super::{Code, Instr, Item, Program, Proof, RuleId};
 use crate::ir::{self, Ir, Keyword, Matcher};
 use crate::source::Span;
 use crate::syntax::Connector;
@@ -28,7 +28,7 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
             (Item::Rule(RuleId(i as u32)), i + 1, vec![Guard::Rule(i)])
         } else {
             if let Some((items, index, span)) = run.take() {
-                flush(&mut code, rules, items, index, span);
+                flush(ir, &mut code, rules, items, index, span);
             }
             code.steps.push(Instr::Rule(RuleId(i as u32)));
             code.spans.push(r.span);
@@ -43,7 +43,7 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
         i = next.max(i + 1);
     }
     if let Some((items, index, span)) = run.take() {
-        flush(&mut code, rules, items, index, span);
+        flush(ir, &mut code, rules, items, index, span);
     }
     code
 }
@@ -53,7 +53,7 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
 const SMALL_RUN: usize = 3;
 
 /// Appends a finished run, or its rules one by one when it is small.
-fn flush(code: &mut Code, rules: &[ir::Rule], items: Vec<Item>, index: Index, span: Span) {
+fn flush(ir: &Ir, code: &mut Code, rules: &[ir::Rule], items: Vec<Item>, index: Index, span: Span) {
     let singles: Vec<RuleId> = items
         .iter()
         .filter_map(|item| match item {
@@ -68,17 +68,48 @@ fn flush(code: &mut Code, rules: &[ir::Rule], items: Vec<Item>, index: Index, sp
         }
         return;
     }
-    code.steps.push(finished(rules, items, index));
+    code.steps.push(finished(ir, rules, items, index));
     code.spans.push(span);
 }
 
-fn finished(rules: &[ir::Rule], items: Vec<Item>, mut index: Index) -> Instr {
+fn finished(ir: &Ir, rules: &[ir::Rule], items: Vec<Item>, mut index: Index) -> Instr {
     index.finish();
     let keys: Vec<&SubjectKey> = index.keys().collect();
     // Function subjects may read anything: every item counts as changing them.
     let funcs = keys.iter().any(|k| matches!(k, SubjectKey::Func(_)));
     let touches = items.iter().map(|item| funcs || touches(rules, item, &keys)).collect();
-    Instr::Run { items, index, touches }
+    let proofs = items
+        .iter()
+        .map(|item| match item {
+            Item::Rule(r) => rules.get(r.0 as usize).and_then(|rule| proof(ir, rule, &index)),
+            Item::Chain { .. } => None,
+        })
+        .collect();
+    Instr::Run { items, index, touches, proofs }
+}
+
+/// The [`Proof`] of a rule whose one condition is a prefix-form regex indexed by its
+/// literal prefix.
+fn proof(ir: &Ir, rule: &ir::Rule, index: &Index) -> Option<Proof> {
+    let c = &rule.cond;
+    if !rule.links.is_empty() || rule.broken.is_some() || c.negated {
+        return None;
+    }
+    let Matcher::Regex(id) = c.matcher else { return None };
+    let e = ir.regexes.get(id)?;
+    let ast = crate::regex::parse(&e.pattern, e.flags).ok()?;
+    let (prefix, tail) = ast.prefix_form()?;
+    // The index must have filed the rule under exactly this prefix.
+    if ast.literal_prefix().as_deref() != Some(&prefix[..]) {
+        return None;
+    }
+    let key = index.position(&SubjectKey::of(c)?)?;
+    Some(Proof {
+        key: u32::try_from(key).ok()?,
+        prefix: u32::try_from(prefix.len()).ok()?,
+        tail,
+        needs_caps: rule.needs_caps,
+    })
 }
 
 /// Whether running `item` can change what a subject among `keys` reads.

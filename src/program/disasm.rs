@@ -28,8 +28,9 @@ impl Program {
                 let loc = ir.sources.location(*span);
                 let _ = match step {
                     Instr::Rule(r) => writeln!(s, "  {i:>4} rule #{}            {loc}", r.0),
-                    Instr::Run { items, index, touches } => {
+                    Instr::Run { items, index, touches, proofs } => {
                         let touching = touches.iter().filter(|&&t| t).count();
+                        let proven = proofs.iter().flatten().count();
                         let chains = items.iter().filter(|it| matches!(it, Item::Chain { .. })).count();
                         let first = items.first().map_or(0, |it| match it {
                             Item::Rule(r) => r.0,
@@ -37,7 +38,7 @@ impl Program {
                         });
                         writeln!(
                             s,
-                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {touching} changing subjects) {loc}  [{}]",
+                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {touching} changing subjects, {proven} settled by prefix) {loc}  [{}]",
                             items.len(),
                             index.describe()
                         )

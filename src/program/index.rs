@@ -323,6 +323,17 @@ impl Index {
         self.groups.iter().map(|g| &g.key)
     }
 
+    /// The key at position `i` of [`keys`](Self::keys).
+    #[inline]
+    pub fn key(&self, i: usize) -> Option<&SubjectKey> {
+        self.groups.get(i).map(|g| &g.key)
+    }
+
+    /// The position of `key` among [`keys`](Self::keys).
+    pub fn position(&self, key: &SubjectKey) -> Option<usize> {
+        self.groups.iter().position(|g| &g.key == key)
+    }
+
     /// Candidate positions `>= from`, sorted and deduplicated; `subject(i, key)` gives
     /// the current value of the i-th key (same order as [`keys`](Self::keys)).
     pub fn candidates<'s>(

@@ -15,6 +15,7 @@ mod index;
 pub use compile::compile;
 pub use index::{Index, SubjectKey};
 
+use crate::regex::PrefixTail;
 use crate::source::Span;
 
 /// Index of a step in [`Code::steps`].
@@ -57,7 +58,26 @@ pub enum Instr {
         /// Per item: whether its actions can change a subject of the index, so that
         /// the candidates must be checked again after it.
         touches: Vec<bool>,
+        /// Per item: how its match follows from being a candidate, when it does.
+        proofs: Vec<Option<Proof>>,
     },
+}
+
+/// A rule of a run whose only condition is a [`PrefixTail`] pattern on a subject of
+/// the index: when the index names it, the subject starts with the pattern's literal
+/// prefix, and the match and its groups follow from the lengths alone. The rule's
+/// regex is then never consulted (it is valid: the form is plain literals, groups,
+/// `.*` and anchors, which glibc always compiles).
+#[derive(Debug, Clone, Copy)]
+pub struct Proof {
+    /// Position of the subject among the index's keys.
+    pub key: u32,
+    /// Length of the literal prefix.
+    pub prefix: u32,
+    /// What follows the prefix.
+    pub tail: PrefixTail,
+    /// Whether the action reads captures.
+    pub needs_caps: bool,
 }
 
 /// An entry of a [`Instr::Run`].

@@ -50,6 +50,111 @@ impl Ast {
     }
 }
 
+/// What follows the literal prefix of a [`Ast::prefix_form`] pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrefixTail {
+    /// `^L$`: the subject is the prefix.
+    Exact,
+    /// `^L`: the match is the prefix.
+    Prefix,
+    /// `^L.*`, `^L.*$`: the match is the whole subject.
+    Rest,
+    /// `^L\(.*\)`, `^L\(.*\)$`: group 1 is what follows the prefix.
+    RestGroup,
+    /// `^\(L.*\)`, `^\(L.*\)$`: group 1 is the whole subject.
+    WholeGroup,
+}
+
+impl Ast {
+    /// A literal prefix and the one tail that follows it, for the patterns whose match
+    /// and groups follow from the prefix alone (once a subject, cut at its first NUL, is
+    /// known to start with it). These are most of a dialplan's prefix routes.
+    pub fn prefix_form(&self) -> Option<(Vec<u8>, PrefixTail)> {
+        if self.collating {
+            return None;
+        }
+        let mut items = Vec::new();
+        open_sequences(&self.root, &mut items);
+        let mut rest = strip_start(&items)?;
+        let is_end = |n: &Node| matches!(n, Node::Assert(Assertion::LineEnd | Assertion::BufEnd));
+        let end = rest.last().is_some_and(|n| is_end(n));
+        if end {
+            rest = &rest[..rest.len() - 1];
+        }
+        let literals: Vec<u8> = rest
+            .iter()
+            .map_while(|n| match n {
+                Node::Literal(b) => Some(*b),
+                _ => None,
+            })
+            .collect();
+        let tail = &rest[literals.len()..];
+        let form = match (tail, end, self.groups) {
+            ([], true, 0) => PrefixTail::Exact,
+            ([], false, 0) => PrefixTail::Prefix,
+            ([n], _, 0) if any_run(n) => PrefixTail::Rest,
+            ([Node::Group { index: 1, node }], _, 1) if any_run(node) => PrefixTail::RestGroup,
+            ([Node::Group { index: 1, node }], _, 1) if literals.is_empty() => {
+                let mut inner = Vec::new();
+                open_sequences(node, &mut inner);
+                let (last, lits) = inner.split_last()?;
+                let lits: Option<Vec<u8>> = lits
+                    .iter()
+                    .map(|n| match n {
+                        Node::Literal(b) => Some(*b),
+                        _ => None,
+                    })
+                    .collect();
+                return (any_run(last)).then_some((lits?, PrefixTail::WholeGroup));
+            }
+            _ => return None,
+        };
+        Some((literals, form))
+    }
+}
+
+impl PrefixTail {
+    /// What glibc's `regexec` reports for a pattern of this form, with a prefix of
+    /// `prefix_len` bytes, on a `subject` (cut at its first NUL) already known to start
+    /// with that prefix.
+    #[inline]
+    pub fn slots(self, prefix_len: usize, subject: &[u8]) -> Option<super::Slots> {
+        let len = subject.len();
+        if len < prefix_len {
+            return None;
+        }
+        let mut slots: super::Slots = [None; 9];
+        match self {
+            PrefixTail::Exact if len != prefix_len => return None,
+            PrefixTail::Exact | PrefixTail::Prefix => slots[0] = Some((0, prefix_len)),
+            PrefixTail::Rest => slots[0] = Some((0, len)),
+            PrefixTail::RestGroup => {
+                slots[0] = Some((0, len));
+                slots[1] = Some((prefix_len, len));
+            }
+            PrefixTail::WholeGroup => {
+                slots[0] = Some((0, len));
+                slots[1] = Some((0, len));
+            }
+        }
+        Some(slots)
+    }
+}
+
+/// `.*`: any run of bytes (subjects are cut at their first NUL, so it takes the rest).
+fn any_run(n: &Node) -> bool {
+    matches!(n, Node::Repeat { node, min: 0, max: None } if matches!(**node, Node::Any))
+}
+
+/// The top-level sequence with nested sequences (not groups) opened up.
+fn open_sequences<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
+    match node {
+        Node::Concat(items) => items.iter().for_each(|n| open_sequences(n, out)),
+        Node::Empty => {}
+        other => out.push(other),
+    }
+}
+
 /// The items after one or more leading start-of-subject anchors.
 fn strip_start<'a, 'n>(items: &'a [&'n Node]) -> Option<&'a [&'n Node]> {
     let is_start = |n: &&Node| matches!(n, Node::Assert(Assertion::LineStart | Assertion::BufStart));
@@ -104,6 +209,61 @@ impl Node {
             Node::Group { node, .. } => node.flatten_into(out),
             Node::Empty => {}
             other => out.push(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod prefix_form_tests {
+    use super::*;
+    use crate::regex::{parse, Flags, Regex};
+
+    const BRE: Flags = Flags { extended: false, insensitive: false };
+
+    fn form(p: &[u8], f: Flags) -> Option<(Vec<u8>, PrefixTail)> {
+        parse(p, f).ok().and_then(|a| a.prefix_form())
+    }
+
+    #[test]
+    fn dialplan_routes_have_a_prefix_form() {
+        assert_eq!(form(br"^1790974054$", BRE), Some((b"1790974054".to_vec(), PrefixTail::Exact)));
+        assert_eq!(form(br"^0049", BRE), Some((b"0049".to_vec(), PrefixTail::Prefix)));
+        assert_eq!(form(br"^0049.*", BRE), Some((b"0049".to_vec(), PrefixTail::Rest)));
+        assert_eq!(form(br"^222654\(.*\)$", BRE), Some((b"222654".to_vec(), PrefixTail::RestGroup)));
+        assert_eq!(form(br"^\(179090.*\)$", BRE), Some((b"179090".to_vec(), PrefixTail::WholeGroup)));
+        assert_eq!(form(br"^\(.*\)$", BRE), Some((vec![], PrefixTail::RestGroup)));
+        assert_eq!(form(br"^(12)(.*)$", Flags { extended: true, insensitive: false }), None);
+        assert_eq!(form(br"^1960[0-9]*$", BRE), None);
+        assert_eq!(form(br"^12\(3\)$", BRE), None);
+        assert_eq!(form(br"12.*", BRE), None);
+        assert_eq!(form(br"^ab$", Flags { extended: false, insensitive: true }), None);
+        assert_eq!(form(br"^1\(.*\)\(.*\)$", BRE), None);
+    }
+
+    /// The slots from the form are the ones the matcher reports, for every subject
+    /// that starts with the prefix.
+    #[test]
+    fn prefix_form_slots_are_the_matchers() {
+        let patterns: [&[u8]; 9] = [
+            br"^1790974054$",
+            br"^0049",
+            br"^0049.*",
+            br"^0049.*$",
+            br"^222654\(.*\)$",
+            br"^222654\(.*\)",
+            br"^\(179090.*\)$",
+            br"^\(.*\)$",
+            br"^$",
+        ];
+        let tails: [&[u8]; 6] = [b"", b"1", b"12345", b"\0x", b"9\09", b" a b"];
+        for p in patterns {
+            let Some((lit, tail)) = form(p, BRE) else { panic!("{p:?} has a form") };
+            let Ok(re) = Regex::new(p, BRE) else { panic!("{p:?} compiles") };
+            for t in tails {
+                let subject = [&lit[..], t].concat();
+                let cut = subject.iter().position(|&b| b == 0).map_or(&subject[..], |i| &subject[..i]);
+                assert_eq!(tail.slots(lit.len(), cut), re.captures(&subject), "{:?} on {subject:?}", String::from_utf8_lossy(p));
+            }
         }
     }
 }

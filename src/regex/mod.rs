@@ -24,5 +24,6 @@ pub mod translate;
 pub use lint::{pcre_findings, Finding, FindingKind};
 pub use matcher::Regex;
 pub use posix::{CompileError, Flags, PosixRegex, Slots};
+pub use ast::PrefixTail;
 pub use syntax::{parse, Ast, Node, ParseError};
 pub use translate::translate;

@@ -2,7 +2,7 @@
 
 use crate::bus::{Cx, Finished, Phase};
 use crate::ir::{self, Action, Assign, Cond, Ir, Keyword, Matcher, Subject, Template};
-use crate::program::{Code, Index, Instr, Item, Program, SubjectKey};
+use crate::program::{Code, Index, Instr, Item, Program, Proof, SubjectKey};
 use crate::runtime::captures::Captures;
 use crate::runtime::env::Env;
 use crate::runtime::funcs::FuncCtx;
@@ -101,6 +101,7 @@ struct Run<'p> {
     items: &'p [Item],
     index: &'p Index,
     touches: &'p [bool],
+    proofs: &'p [Option<Proof>],
 }
 
 /// Reusable buffers of the candidate search.
@@ -222,10 +223,10 @@ impl<'a, 'b> Vm<'a, 'b> {
         for step in &code.steps {
             let r = match step {
                 Instr::Rule(r) => self.run_range(msg, ctx, r.0 as usize..r.0 as usize + 1, depth, stack),
-                Instr::Run { items, index, touches } => {
+                Instr::Run { items, index, touches, proofs } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
                     let mut scratch = std::mem::replace(&mut self.scratch, Scratch::take());
-                    let run = Run { items, index, touches };
+                    let run = Run { items, index, touches, proofs };
                     let r = self.search(msg, ctx, run, depth, stack, &mut scratch);
                     std::mem::replace(&mut self.scratch, scratch).give_back();
                     r
@@ -264,7 +265,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         stack: &mut Blocks,
         scratch: &mut Scratch,
     ) -> Option<bool> {
-        let Run { items, index, touches } = run;
+        let Run { items, index, touches, proofs } = run;
         let (mut from, mut next) = (0u32, 0usize);
         let (mut fresh, mut funcs_current, mut seen_current) = (true, false, false);
         while (from as usize) < items.len() {
@@ -297,7 +298,27 @@ impl<'a, 'b> Vm<'a, 'b> {
                 Some(Item::Rule(r)) => {
                     let idx = r.0 as usize;
                     let rule = ctx.rules.get(idx)?;
-                    if !self.evaluate(msg, ctx, idx, rule) {
+                    let hit = match proofs.get(pos as usize).copied().flatten() {
+                        Some(p) if self.cx.out.trace.is_none() => {
+                            let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+                            let key = p.key as usize;
+                            let subject = index.key(key).map_or(&[][..], |k| subject_of(ms, m, funcs, key, k));
+                            let subject = ir::template_trim(subject);
+                            match p.tail.slots(p.prefix as usize, until_nul(subject)) {
+                                Some(slots) if p.needs_caps => {
+                                    self.caps.set(subject, &slots);
+                                    true
+                                }
+                                Some(_) => {
+                                    self.caps.clear();
+                                    true
+                                }
+                                None => false,
+                            }
+                        }
+                        _ => self.evaluate(msg, ctx, idx, rule),
+                    };
+                    if !hit {
                         continue;
                     }
                     self.act_matched(msg, rule, depth, stack)
@@ -707,6 +728,11 @@ impl<'a, 'b> Vm<'a, 'b> {
         self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
         self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
     }
+}
+
+/// A subject as glibc reads it: a C string.
+fn until_nul(subject: &[u8]) -> &[u8] {
+    subject.iter().position(|&b| b == 0).map_or(subject, |end| &subject[..end])
 }
 
 /// The current value of an index's i-th subject.
