@@ -182,7 +182,8 @@ impl Flat {
                 continue;
             }
             let kids = head as usize;
-            let Some(k) = (0..kids).find(|&k| words.get(bytes + k / 4).is_some_and(|w| (w >> (8 * (k % 4))) as u8 == b))
+            let Some(k) =
+                (0..kids).find(|&k| words.get(bytes + k / 4).is_some_and(|w| (w >> (8 * (k % 4))) as u8 == b))
             else {
                 return;
             };

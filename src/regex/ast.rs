@@ -262,7 +262,12 @@ mod prefix_form_tests {
             for t in tails {
                 let subject = [&lit[..], t].concat();
                 let cut = subject.iter().position(|&b| b == 0).map_or(&subject[..], |i| &subject[..i]);
-                assert_eq!(tail.slots(lit.len(), cut), re.captures(&subject), "{:?} on {subject:?}", String::from_utf8_lossy(p));
+                assert_eq!(
+                    tail.slots(lit.len(), cut),
+                    re.captures(&subject),
+                    "{:?} on {subject:?}",
+                    String::from_utf8_lossy(p)
+                );
             }
         }
     }

@@ -95,7 +95,11 @@ impl Regex {
         let quick = ast.as_ref().and_then(Quick::of);
         let shape = ast.as_ref().and_then(Shape::of);
         // Quick forms and shapes answer on their own: a second matcher would only cost memory.
-        let fast = if shape.is_some() || quick.is_some() { None } else { translate(pattern, flags).and_then(|t| Fast::new(&t)) };
+        let fast = if shape.is_some() || quick.is_some() {
+            None
+        } else {
+            translate(pattern, flags).and_then(|t| Fast::new(&t))
+        };
         let fresh = pattern.windows(2).any(|w| w[0] == b'\\' && b"<>bB`'".contains(&w[1]));
         Ok(Regex { posix, quick, shape, fast, fresh })
     }

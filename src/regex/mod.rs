@@ -21,9 +21,9 @@ pub mod syntax;
 mod token;
 pub mod translate;
 
+pub use ast::PrefixTail;
 pub use lint::{pcre_findings, Finding, FindingKind};
 pub use matcher::Regex;
 pub use posix::{CompileError, Flags, PosixRegex, Slots};
-pub use ast::PrefixTail;
 pub use syntax::{parse, Ast, Node, ParseError};
 pub use translate::translate;

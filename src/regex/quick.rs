@@ -19,7 +19,7 @@ pub enum Quick {
     /// `text$`.
     Suffix(Box<[u8]>),
     /// `text` anywhere.
-    Contains(Finder<'static>),
+    Contains(Box<Finder<'static>>),
 }
 
 impl Quick {
@@ -55,7 +55,7 @@ impl Quick {
             (false, true) if text.is_empty() => Quick::Always,
             (false, true) => Quick::Suffix(text),
             (false, false) if text.is_empty() => Quick::Always,
-            (false, false) => Quick::Contains(Finder::new(&text).into_owned()),
+            (false, false) => Quick::Contains(Box::new(Finder::new(&text).into_owned())),
         })
     }
 
@@ -135,8 +135,22 @@ mod tests {
             (b"x\\{1\\}$", BRE),
         ];
         let subjects: [&[u8]; 16] = [
-            b"", b"sip", b"sips", b"xsip", b"Grandstream GXP", b"a Grandstream", b"alaw,g729", b"g72", b"9", b"19",
-            b"a^b", b"a$b", b"+", b"b", b"x", b"sip\nx",
+            b"",
+            b"sip",
+            b"sips",
+            b"xsip",
+            b"Grandstream GXP",
+            b"a Grandstream",
+            b"alaw,g729",
+            b"g72",
+            b"9",
+            b"19",
+            b"a^b",
+            b"a$b",
+            b"+",
+            b"b",
+            b"x",
+            b"sip\nx",
         ];
         for (p, f) in patterns {
             let Some(q) = quick(p, f) else { continue };
