@@ -24,6 +24,10 @@ pub struct BenchArgs {
     /// How many times the whole batch is routed.
     #[arg(long, default_value_t = 1)]
     repeat: u32,
+    /// Route copies of the messages parsed at start, whose parameters are then read
+    /// back from memory on every lookup, instead of messages built just before.
+    #[arg(long)]
+    cold: bool,
 }
 
 /// Messages built before each timed batch: few enough that their parameters stay in
@@ -86,7 +90,7 @@ pub fn run(a: BenchArgs) -> ExitCode {
     let mut fresh: Vec<Message> = Vec::with_capacity(BATCH);
     for _ in 0..a.repeat {
         for chunk in messages.chunks(BATCH) {
-            fresh.extend(chunk.iter().map(rebuilt));
+            fresh.extend(chunk.iter().map(|m| if a.cold { m.clone() } else { rebuilt(m) }));
             let started = Instant::now();
             for mut m in fresh.drain(..) {
                 bus.dispatch_all(&mut m, &mut out);
