@@ -124,6 +124,9 @@ enum Edit {
     Removed,
 }
 
+/// Smallest slot table of a [`Base`].
+const MIN_SLOTS: usize = 128;
+
 /// Parameters packed for lookups: a search reads the hashes (a few cache lines even
 /// for dozens of parameters), then the bytes of the one entry whose hash fits.
 #[derive(Clone, Debug, Default)]
@@ -163,9 +166,9 @@ impl Base {
         if self.hashes.capacity() == 0 {
             // Messages carry tens of parameters: room for a typical one at once, not
             // a doubling of each vector every few parameters.
-            self.hashes.reserve(32);
-            self.ends.reserve(32);
-            self.bytes.reserve(1024);
+            self.hashes.reserve(64);
+            self.ends.reserve(64);
+            self.bytes.reserve(2048);
         }
         self.bytes.extend_from_slice(name);
         self.bytes.extend_from_slice(value);
@@ -182,7 +185,9 @@ impl Base {
 
     /// Grows the slot table to a power of two at least twice the entries.
     fn rebuild(&mut self) {
-        let size = (2 * self.hashes.len()).next_power_of_two().max(64);
+        // Room for 64 entries from the start: a call or a SIP request carries 30 to 50
+        // parameters and routing adds a few, and a rebuild rehashes them all.
+        let size = (2 * self.hashes.len()).next_power_of_two().max(MIN_SLOTS);
         self.slots.clear();
         self.slots.resize(size, (0, 0));
         for pos in 0..self.hashes.len() {
