@@ -67,14 +67,17 @@ struct Trie {
 /// to a word, then their offsets in the same order (edge word: the count). One with
 /// more has a table from its lowest child byte `lo` to its highest, one offset per
 /// byte, [`NONE`] where there is no child (edge word: [`DENSE`] `| lo << 16 | width`):
-/// a digit is then found without a search. Nodes are laid out breadth first: the
-/// upper levels, which every walk visits, share a few cache lines.
+/// a digit is then found without a search. The upper levels are laid out breadth
+/// first, the subtrees below them depth first (see [`Flat::of`]).
 #[derive(Debug, Default)]
 struct Flat {
     words: Vec<u32>,
     /// How many positions the trie holds (for the disassembly).
     positions: usize,
 }
+
+/// Levels below the root laid out breadth first (see [`Flat::of`]).
+const SHARED_LEVELS: usize = 3;
 
 /// Marks an edge word as a table (see [`Flat`]).
 const DENSE: u32 = 1 << 31;
@@ -91,11 +94,26 @@ fn dense_width(kids: &[(u8, u32)]) -> Option<usize> {
 
 impl Flat {
     fn of(children: &[Vec<(u8, u32)>], ends: &[Vec<u32>]) -> Flat {
-        let mut order = vec![0usize];
-        let mut i = 0;
-        while let Some(&node) = order.get(i) {
-            order.extend(children.get(node).map_or(&[][..], Vec::as_slice).iter().map(|&(_, kid)| kid as usize));
-            i += 1;
+        let kids = |node: usize| children.get(node).map_or(&[][..], Vec::as_slice).iter().map(|&(_, k)| k as usize);
+        // The upper levels breadth first: every walk passes there, and they share a
+        // few cache lines. Below, each subtree depth first: a walk goes down one path,
+        // and the single-child chains of a large prefix table then lie in one or two
+        // lines instead of one line per level.
+        let mut order = Vec::with_capacity(children.len());
+        let mut level = vec![0usize];
+        for _ in 0..=SHARED_LEVELS {
+            order.extend_from_slice(&level);
+            level = level.iter().flat_map(|&n| kids(n)).collect();
+        }
+        let mut stack = Vec::new();
+        for top in level {
+            stack.push(top);
+            while let Some(node) = stack.pop() {
+                order.push(node);
+                let first = stack.len();
+                stack.extend(kids(node));
+                stack[first..].reverse();
+            }
         }
         let size = |node: usize| {
             let (kids, at) = (&children[node], ends[node].len());
