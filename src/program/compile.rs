@@ -1,7 +1,7 @@
 //! Lowering the IR to the decision program: runs, block chains and single rules.
 
 use super::index::{Index, SubjectKey};
-use super::{Code, Instr, Item, Program, Proof, RuleId};
+use super::{Code, Entry, Instr, Item, Program, Proof, RuleId};
 use crate::ir::{self, Ir, Keyword, Matcher};
 use crate::source::Span;
 use crate::syntax::Connector;
@@ -77,15 +77,18 @@ fn finished(ir: &Ir, rules: &[ir::Rule], items: Vec<Item>, mut index: Index) -> 
     let keys: Vec<&SubjectKey> = index.keys().collect();
     // Function subjects may read anything: every item counts as changing them.
     let funcs = keys.iter().any(|k| matches!(k, SubjectKey::Func(_)));
-    let touches = items.iter().map(|item| funcs || touches(rules, item, &keys)).collect();
-    let proofs = items
-        .iter()
-        .map(|item| match item {
-            Item::Rule(r) => rules.get(r.0 as usize).and_then(|rule| proof(ir, rule, &index)),
-            Item::Chain { .. } => None,
+    let items = items
+        .into_iter()
+        .map(|item| Entry {
+            item,
+            touches: funcs || touches(rules, &item, &keys),
+            proof: match item {
+                Item::Rule(r) => rules.get(r.0 as usize).and_then(|rule| proof(ir, rule, &index)),
+                Item::Chain { .. } => None,
+            },
         })
         .collect();
-    Instr::Run { items, index, touches, proofs }
+    Instr::Run { items, index }
 }
 
 /// The [`Proof`] of a rule whose one condition is a prefix-form regex indexed by its

@@ -28,11 +28,11 @@ impl Program {
                 let loc = ir.sources.location(*span);
                 let _ = match step {
                     Instr::Rule(r) => writeln!(s, "  {i:>4} rule #{}            {loc}", r.0),
-                    Instr::Run { items, index, touches, proofs } => {
-                        let touching = touches.iter().filter(|&&t| t).count();
-                        let proven = proofs.iter().flatten().count();
-                        let chains = items.iter().filter(|it| matches!(it, Item::Chain { .. })).count();
-                        let first = items.first().map_or(0, |it| match it {
+                    Instr::Run { items, index } => {
+                        let touching = items.iter().filter(|e| e.touches).count();
+                        let proven = items.iter().filter(|e| e.proof.is_some()).count();
+                        let chains = items.iter().filter(|e| matches!(e.item, Item::Chain { .. })).count();
+                        let first = items.first().map_or(0, |e| match e.item {
                             Item::Rule(r) => r.0,
                             Item::Chain { start, .. } => start.0,
                         });

@@ -51,16 +51,24 @@ pub enum Instr {
     /// Items whose conditions are free of side effects: only the items the index
     /// names as candidates are evaluated, in file order.
     Run {
-        /// The items, in file order; the index gives positions in this list.
-        items: Vec<Item>,
+        /// The items, in file order, each with what the search needs of it; the
+        /// index gives positions in this list.
+        items: Vec<Entry>,
         /// Candidate finder.
         index: Index,
-        /// Per item: whether its actions can change a subject of the index, so that
-        /// the candidates must be checked again after it.
-        touches: Vec<bool>,
-        /// Per item: how its match follows from being a candidate, when it does.
-        proofs: Vec<Option<Proof>>,
     },
+}
+
+/// An item of a run with its flags, side by side so that a candidate costs one read.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    /// The rule or block chain.
+    pub item: Item,
+    /// Whether its actions can change a subject of the index, so that the candidates
+    /// must be checked again after it.
+    pub touches: bool,
+    /// How its match follows from being a candidate, when it does.
+    pub proof: Option<Proof>,
 }
 
 /// A rule of a run whose only condition is a [`PrefixTail`] pattern on a subject of

@@ -2,7 +2,7 @@
 
 use crate::bus::{Cx, Finished, Phase};
 use crate::ir::{self, Action, Assign, Cond, Ir, Keyword, Matcher, Subject, Template};
-use crate::program::{Code, Index, Instr, Item, Program, Proof, SubjectKey};
+use crate::program::{Code, Entry, Index, Instr, Item, Program, SubjectKey};
 use crate::runtime::captures::Captures;
 use crate::runtime::env::Env;
 use crate::runtime::funcs::FuncCtx;
@@ -98,10 +98,8 @@ pub struct Vm<'a, 'b> {
 
 /// One [`Instr::Run`]'s parts.
 struct Run<'p> {
-    items: &'p [Item],
+    items: &'p [Entry],
     index: &'p Index,
-    touches: &'p [bool],
-    proofs: &'p [Option<Proof>],
 }
 
 /// Reusable buffers of the candidate search.
@@ -223,10 +221,10 @@ impl<'a, 'b> Vm<'a, 'b> {
         for step in &code.steps {
             let r = match step {
                 Instr::Rule(r) => self.run_range(msg, ctx, r.0 as usize..r.0 as usize + 1, depth, stack),
-                Instr::Run { items, index, touches, proofs } => {
+                Instr::Run { items, index } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
                     let mut scratch = std::mem::replace(&mut self.scratch, Scratch::take());
-                    let run = Run { items, index, touches, proofs };
+                    let run = Run { items, index };
                     let r = self.search(msg, ctx, run, depth, stack, &mut scratch);
                     std::mem::replace(&mut self.scratch, scratch).give_back();
                     r
@@ -265,7 +263,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         stack: &mut Blocks,
         scratch: &mut Scratch,
     ) -> Option<bool> {
-        let Run { items, index, touches, proofs } = run;
+        let Run { items, index } = run;
         let (mut from, mut next) = (0u32, 0usize);
         let (mut fresh, mut funcs_current, mut seen_current) = (true, false, false);
         while (from as usize) < items.len() {
@@ -279,7 +277,8 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
             let Some(&pos) = scratch.cands.get(next) else { break };
             next += 1;
-            let touching = touches.get(pos as usize).copied().unwrap_or(true);
+            let entry = items.get(pos as usize)?;
+            let touching = entry.touches;
             if touching && !seen_current {
                 // Only items that ran since the search, none of which could change a
                 // subject: these are the values the candidates were found for.
@@ -294,11 +293,11 @@ impl<'a, 'b> Vm<'a, 'b> {
                 }
                 seen_current = true;
             }
-            let flow = match items.get(pos as usize) {
-                Some(Item::Rule(r)) => {
+            let flow = match entry.item {
+                Item::Rule(r) => {
                     let idx = r.0 as usize;
                     let rule = ctx.rules.get(idx)?;
-                    let hit = match proofs.get(pos as usize).copied().flatten() {
+                    let hit = match entry.proof {
                         Some(p) if self.cx.out.trace.is_none() => {
                             let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
                             let key = p.key as usize;
@@ -323,13 +322,12 @@ impl<'a, 'b> Vm<'a, 'b> {
                     }
                     self.act_matched(msg, rule, depth, stack)
                 }
-                Some(Item::Chain { start, end }) => {
+                Item::Chain { start, end } => {
                     match self.run_range(msg, ctx, start.0 as usize..end.0 as usize, depth, stack) {
                         Some(r) => Flow::Return(r),
                         None => Flow::Next,
                     }
                 }
-                None => return None,
             };
             if let Flow::Return(r) = flow {
                 return Some(r);
