@@ -147,7 +147,7 @@ fn any_run(n: &Node) -> bool {
 }
 
 /// The top-level sequence with nested sequences (not groups) opened up.
-fn open_sequences<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
+pub(super) fn open_sequences<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
     match node {
         Node::Concat(items) => items.iter().for_each(|n| open_sequences(n, out)),
         Node::Empty => {}
@@ -197,7 +197,7 @@ impl Node {
     }
 
     /// The sequence this node matches, with groups and nested sequences opened up.
-    fn flatten(&self) -> Vec<&Node> {
+    pub(super) fn flatten(&self) -> Vec<&Node> {
         let mut out = Vec::new();
         self.flatten_into(&mut out);
         out

@@ -151,8 +151,8 @@ impl Regex {
     }
 }
 
-/// glibc reads subjects as C strings.
-fn until_nul(subject: &[u8]) -> &[u8] {
+/// A subject as glibc reads it: a C string, cut at its first NUL.
+pub fn until_nul(subject: &[u8]) -> &[u8] {
     let end = subject.iter().position(|&b| b == 0).unwrap_or(subject.len());
     &subject[..end]
 }

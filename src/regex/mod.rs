@@ -23,7 +23,7 @@ pub mod translate;
 
 pub use ast::PrefixTail;
 pub use lint::{pcre_findings, Finding, FindingKind};
-pub use matcher::Regex;
+pub use matcher::{until_nul, Regex};
 pub use posix::{CompileError, Flags, PosixRegex, Slots};
 pub use syntax::{parse, Ast, Node, ParseError};
 pub use translate::translate;

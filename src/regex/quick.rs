@@ -28,8 +28,7 @@ impl Quick {
         if ast.collating {
             return None;
         }
-        let mut nodes = Vec::new();
-        flatten(&ast.root, &mut nodes)?;
+        let nodes = ast.root.flatten();
         let start = matches!(nodes.first(), Some(Node::Assert(Assertion::LineStart | Assertion::BufStart)));
         let body = if start { &nodes[1..] } else { &nodes[..] };
         let end = matches!(body.last(), Some(Node::Assert(Assertion::LineEnd | Assertion::BufEnd)));
@@ -68,21 +67,6 @@ impl Quick {
             Quick::Prefix(t) => subject.starts_with(t),
             Quick::Suffix(t) => subject.ends_with(t),
             Quick::Contains(f) => f.find(subject).is_some(),
-        }
-    }
-}
-
-/// The top-level sequence with nested sequences and groups opened up (groups only
-/// matter for captures); `None` when a node other than a literal, an anchor or a
-/// repeat sits where that would change the answer.
-fn flatten<'a>(node: &'a Node, out: &mut Vec<&'a Node>) -> Option<()> {
-    match node {
-        Node::Concat(items) => items.iter().try_for_each(|n| flatten(n, out)),
-        Node::Group { node, .. } => flatten(node, out),
-        Node::Empty => Some(()),
-        other => {
-            out.push(other);
-            Some(())
         }
     }
 }

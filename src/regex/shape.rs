@@ -61,7 +61,7 @@ impl Shape {
         }
         let mut b = Builder::default();
         let mut nodes = Vec::new();
-        top_level(&ast.root, &mut nodes);
+        super::ast::open_sequences(&ast.root, &mut nodes);
         let starts = nodes.iter().take_while(|n| is_start(n)).count();
         if starts == 0 {
             return None;
@@ -158,15 +158,6 @@ impl Shape {
 
 fn is_start(n: &Node) -> bool {
     matches!(n, Node::Assert(Assertion::LineStart | Assertion::BufStart))
-}
-
-/// The top-level sequence, with nested sequences (not groups) opened up.
-fn top_level<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
-    match node {
-        Node::Concat(items) => items.iter().for_each(|n| top_level(n, out)),
-        Node::Empty => {}
-        other => out.push(other),
-    }
 }
 
 /// One byte's set, for the single-byte nodes.

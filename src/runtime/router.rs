@@ -5,13 +5,14 @@ use crate::ir::Ir;
 use crate::program::Program;
 use crate::runtime::env::Env;
 use crate::runtime::message::{KnownName, Message};
+use crate::runtime::vm::{RetSlot, Vm};
+use std::sync::Arc;
 
+/// Parameters the handlers read themselves, hashed at compile time.
 const CALLED: KnownName = KnownName::new(b"called");
 const CALLER: KnownName = KnownName::new(b"caller");
 const CONTEXT: KnownName = KnownName::new(b"context");
 const TRACE_TO_MSG: KnownName = KnownName::new(b"trace_to_msg");
-use crate::runtime::vm::{RetSlot, Vm};
-use std::sync::Arc;
 
 /// Which engine evaluates contexts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]

@@ -303,7 +303,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                             let key = p.key as usize;
                             let subject = index.key(key).map_or(&[][..], |k| subject_of(ms, m, funcs, key, k));
                             let subject = ir::template_trim(subject);
-                            match p.tail.slots(p.prefix as usize, until_nul(subject)) {
+                            match p.tail.slots(p.prefix as usize, crate::regex::until_nul(subject)) {
                                 Some(slots) if p.needs_caps => {
                                     self.caps.set(subject, &slots);
                                     true
@@ -726,11 +726,6 @@ impl<'a, 'b> Vm<'a, 'b> {
         self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
         self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
     }
-}
-
-/// A subject as glibc reads it: a C string.
-fn until_nul(subject: &[u8]) -> &[u8] {
-    subject.iter().position(|&b| b == 0).map_or(subject, |end| &subject[..end])
 }
 
 /// The current value of an index's i-th subject.
