@@ -316,8 +316,9 @@ impl Actor {
                 self.publish();
             }
             Work::Generic { request, peer, reply, prepared } => {
-                let (response, out) = self.generic(&request, &peer, prepared.map(|p| *p));
-                HeldSends::defer(move || reply.send(response));
+                let (outcome, out) = self.generic(&request, &peer, prepared.map(|p| *p));
+                // Built once the lock is let go and the requests routing sent on have left.
+                HeldSends::defer(move || reply.send(outcome.response(&request)));
                 self.finish(out);
                 self.publish();
             }
@@ -346,7 +347,12 @@ impl Actor {
         (outcome.response, out)
     }
 
-    fn generic(&mut self, req: &Request, peer: &Peer, prepared: Option<generic::Prepared>) -> (Response, Outcome) {
+    fn generic(
+        &mut self,
+        req: &Request,
+        peer: &Peer,
+        prepared: Option<generic::Prepared>,
+    ) -> (generic::GenericOutcome, Outcome) {
         let mut out = Outcome::default();
         let mut seen = Vec::new();
         let recording = self.recording();
@@ -360,13 +366,13 @@ impl Actor {
         };
         let cfg = &self.config.sip.generic;
         let auth = registrar.authenticator_mut();
-        let outcome = generic::handle_generic(req, peer, cfg, auth, SystemTime::now(), &mut dispatch, prepared);
+        let mut outcome = generic::handle_generic(req, peer, cfg, auth, SystemTime::now(), &mut dispatch, prepared);
         for (m, handled) in &seen {
             self.record(m, *handled, Phase::Sync);
         }
-        out.queue.extend(outcome.enqueue);
+        out.queue.extend(std::mem::take(&mut outcome.enqueue));
         self.report(&mut out);
-        (outcome.response, out)
+        (outcome, out)
     }
 
     /// Runs what was enqueued (bounded), then logs what the dispatches produced.

@@ -435,12 +435,43 @@ pub fn auth_response(
 /// What one generic request produced.
 #[derive(Clone, Debug)]
 pub struct GenericOutcome {
-    /// The final response.
-    pub response: Response,
+    answer: Answer,
     /// The `sip.<method>` (or, on the native path, `msg.execute`) after dispatch, if one was sent.
     pub message: Option<Message>,
     /// Messages to enqueue (`user.authfail`).
     pub enqueue: Vec<Message>,
+}
+
+/// The final response, or what it is built from.
+#[derive(Clone, Debug)]
+enum Answer {
+    Ready(Response),
+    /// The answer to a dispatched `sip.<method>` ([`generic_response`]), from the
+    /// message as built (`request_msg`) and as the handlers left it (`message`).
+    Dispatched {
+        request_msg: Message,
+        handled: bool,
+        dlgtag: String,
+    },
+}
+
+impl GenericOutcome {
+    fn ready(response: Response, message: Option<Message>, enqueue: Vec<Message>) -> GenericOutcome {
+        GenericOutcome { answer: Answer::Ready(response), message, enqueue }
+    }
+
+    /// The final response to `req`, the request handled. `serve` calls this only
+    /// after what the rules enqueued has run, outside the routing lock: the
+    /// request relayed onwards leaves first, and its next hop is the one waiting.
+    pub fn response(&self, req: &Request) -> Response {
+        match &self.answer {
+            Answer::Ready(r) => r.clone(),
+            Answer::Dispatched { request_msg, handled, dlgtag } => {
+                let msg = self.message.as_ref().unwrap_or(request_msg);
+                generic_response(req, request_msg, msg, *handled, dlgtag)
+            }
+        }
+    }
 }
 
 /// A request's generic message built ahead of its handling (see [`prepare`]).
@@ -487,12 +518,12 @@ pub fn handle_generic(
     let native = cfg.message_enable && req.method.is("MESSAGE");
     let challenge = if native { Some(cfg.message_auth_required) } else { cfg.auto_auth(req.method.as_str()) };
     let Some(challenge) = challenge else {
-        return GenericOutcome { response: not_listed_response(req), message: None, enqueue: Vec::new() };
+        return GenericOutcome::ready(not_listed_response(req), None, Vec::new());
     };
     let mut enqueue = Vec::new();
     let info = match check_auth(req, peer, challenge, auth, now, dispatch, &mut enqueue) {
         Ok(info) => info,
-        Err(response) => return GenericOutcome { response, message: None, enqueue },
+        Err(response) => return GenericOutcome::ready(response, None, enqueue),
     };
     if native {
         let mut outcome = native_message(req, peer, info.as_ref(), cfg, dispatch);
@@ -509,8 +540,7 @@ pub fn handle_generic(
     };
     let mut msg = request_msg.clone();
     let handled = dispatch(&mut msg);
-    let response = generic_response(req, &request_msg, &msg, handled, &dlgtag);
-    GenericOutcome { response, message: Some(msg), enqueue }
+    GenericOutcome { answer: Answer::Dispatched { request_msg, handled, dlgtag }, message: Some(msg), enqueue }
 }
 
 /// The digest check of a generic request (§1.6), when `challenge` asks for one.
@@ -555,10 +585,12 @@ pub fn native_message(
     msg.set(b"module", b"sip");
     let routed = dispatch(&mut msg);
     let target = msg.retvalue.clone();
-    let done = |code: u16, msg: Message| GenericOutcome {
-        response: Response::for_request_with_tag(req, code, reason_phrase(code), &dlgtag),
-        message: Some(msg),
-        enqueue: Vec::new(),
+    let done = |code: u16, msg: Message| {
+        GenericOutcome::ready(
+            Response::for_request_with_tag(req, code, reason_phrase(code), &dlgtag),
+            Some(msg),
+            Vec::new(),
+        )
     };
     if !routed || target.is_empty() || target == b"-" || target == b"error" {
         return done(failure_code(&msg).unwrap_or(405), msg);
@@ -576,7 +608,7 @@ pub fn native_message(
         let before = body_params(&base);
         let code = result_code(&msg, true).unwrap_or(200);
         let response = answer(req, &msg, code, &dlgtag, &before);
-        return GenericOutcome { response, message: Some(msg), enqueue: Vec::new() };
+        return GenericOutcome::ready(response, Some(msg), Vec::new());
     }
     done(failure_code(&msg).unwrap_or(405), msg)
 }
@@ -867,7 +899,7 @@ Content-Disposition: attachment;filename=\"a.png\"\r\n\r\n\x00\xff\r\n--B--\r\n"
         let now = SystemTime::now();
         let out = handle_generic(&req, &peer(), &open, &mut auth, now, &mut dispatch, Some(ahead));
         assert_eq!(seen, std::slice::from_ref(&built), "the message built ahead is the one dispatched");
-        assert_eq!(out.response.headers.to_addr().unwrap().tag(), Some(tag.as_str()));
+        assert_eq!(out.response(&req).headers.to_addr().unwrap().tag(), Some(tag.as_str()));
         // The same request handled the ordinary way gets the same parameters but its own tag.
         let fresh = handle_generic(&req, &peer(), &open, &mut auth, now, &mut |_| true, None).message.unwrap();
         let strip = |m: &Message| {
@@ -894,8 +926,9 @@ Content-Disposition: attachment;filename=\"a.png\"\r\n\r\n\x00\xff\r\n--B--\r\n"
         let now = SystemTime::now();
         let req = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", ""));
         let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut users_auth, None);
-        assert_eq!(out.response.code, 401);
-        let ch = out.response.headers.str("WWW-Authenticate").unwrap().to_owned();
+        let answer = out.response(&req);
+        assert_eq!(answer.code, 401);
+        let ch = answer.headers.str("WWW-Authenticate").unwrap().to_owned();
         assert!(
             ch.starts_with("Digest realm=\"Yate\", nonce=\"") && ch.ends_with("stale=FALSE, algorithm=MD5"),
             "{ch}"
@@ -927,7 +960,7 @@ response=\"{resp}\",algorithm=MD5\r\n"
             users_auth(m)
         };
         let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut dispatch, None);
-        assert_eq!(out.response.code, 200);
+        assert_eq!(out.response(&req).code, 200);
         let m = seen.unwrap();
         assert_eq!(m.iter().filter(|(k, _)| *k == b"username").count(), 2);
         assert_eq!(m.get(b"realm"), Some(&b"Yate"[..]));
@@ -944,18 +977,19 @@ response=\"{resp}\",algorithm=MD5\r\n"
             },
             None,
         );
-        assert_eq!(out.response.code, 200);
+        assert_eq!(out.response(&req).code, 200);
         let mut refuse = |m: &mut Message| {
             m.set(b"error", b"forbidden");
             m.set(b"osip_Warning", b"399 yate \"blocked\"");
             false
         };
         let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut refuse, None);
-        assert_eq!(out.response.code, 403);
-        assert_eq!(out.response.headers.str("Warning"), Some("399 yate \"blocked\""));
+        let answer = out.response(&req);
+        assert_eq!(answer.code, 403);
+        assert_eq!(answer.headers.str("Warning"), Some("399 yate \"blocked\""));
         let none = GenericConfig::default();
         assert_eq!(
-            handle_generic(&req, &peer(), &none, &mut auth, now, &mut |_: &mut Message| true, None).response.code,
+            handle_generic(&req, &peer(), &none, &mut auth, now, &mut |_: &mut Message| true, None).response(&req).code,
             405
         );
     }
@@ -980,12 +1014,12 @@ response=\"{resp}\",algorithm=MD5\r\n"
             true
         });
         assert_eq!(names, ["call.route", "msg.execute"]);
-        assert_eq!(out.response.code, 200);
+        assert_eq!(out.response(&req).code, 200);
         let offline = native_message(&req, &peer(), None, &cfg, &mut |m: &mut Message| {
             m.set(b"error", b"offline");
             false
         });
-        assert_eq!(offline.response.code, 405, "a named error is not read on this path");
+        assert_eq!(offline.response(&req).code, 405, "a named error is not read on this path");
         let numeric = native_message(&req, &peer(), None, &cfg, &mut |m: &mut Message| {
             if m.name == b"call.route" {
                 m.retvalue = b"x/y".to_vec();
@@ -994,13 +1028,13 @@ response=\"{resp}\",algorithm=MD5\r\n"
             m.set(b"error", b"480");
             false
         });
-        assert_eq!(numeric.response.code, 480);
+        assert_eq!(numeric.response(&req).code, 480);
         let looping = request(&TWINKLE.replace("Max-Forwards: 70", "Max-Forwards: 1"));
         let out = native_message(&looping, &peer(), None, &cfg, &mut |m: &mut Message| {
             m.retvalue = b"x/y".to_vec();
             true
         });
-        assert_eq!(out.response.code, 483);
+        assert_eq!(out.response(&req).code, 483);
     }
 
     proptest! {

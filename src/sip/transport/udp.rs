@@ -159,14 +159,14 @@ impl HeldSends {
         HeldSends { outermost }
     }
 
-    /// Runs `work` when this thread's held datagrams are sent (at the end of the
-    /// outermost holder, or at a [`flush`](Self::flush)), before they are; at once
-    /// when nothing is held.
+    /// Runs `work` when this thread's held datagrams are sent: right after them
+    /// at the end of the outermost holder, before them at a
+    /// [`flush`](Self::flush); at once when nothing is held.
     ///
     /// For answers: a response handed over while routing goes on (what the rules
-    /// enqueued runs next) is built and sent after that work, so the requests
-    /// the work sends onwards are not kept waiting behind it. Anything that
-    /// blocks flushes first, which sends the answer before the wait.
+    /// enqueued runs next) is built and sent after that work, and after the
+    /// requests the work sent onwards, so those are not kept waiting behind it.
+    /// Anything that blocks flushes first, which sends the answer before the wait.
     pub fn defer(work: impl FnOnce() + 'static) {
         if HELD.with(|h| h.borrow().is_some()) {
             DEFERRED.with(|d| d.borrow_mut().push(Box::new(work)));
@@ -187,11 +187,11 @@ impl HeldSends {
 impl Drop for HeldSends {
     fn drop(&mut self) {
         if self.outermost {
-            // Deferred work runs while sends are still held: what it sends joins
-            // the others, in the order below.
-            run_deferred();
+            // What routing sent first (a relayed request's next hop is waiting on
+            // it), then the deferred answers, sent as they are built.
             let list = HELD.with(|h| h.borrow_mut().take());
             send_all(list.unwrap_or_default());
+            run_deferred();
         }
     }
 }
@@ -424,25 +424,29 @@ mod tests {
     #[tokio::test]
     async fn deferred_work_runs_when_the_holder_ends_or_flushes() {
         let (flow, theirs) = pair().await;
-        let log = std::rc::Rc::new(RefCell::new(Vec::new()));
+        let theirs = Arc::new(theirs);
+        let log = std::rc::Rc::new(RefCell::new(Vec::<String>::new()));
         let l = log.clone();
-        HeldSends::defer(move || l.borrow_mut().push("unheld"));
+        HeldSends::defer(move || l.borrow_mut().push("unheld".into()));
         assert_eq!(*log.borrow(), ["unheld"], "nothing held: at once");
         let held = HeldSends::start();
-        let (l, f) = (log.clone(), flow.clone());
+        let (l, f, t) = (log.clone(), flow.clone(), theirs.clone());
         HeldSends::defer(move || {
-            l.borrow_mut().push("answer");
+            // A send on loopback is delivered within the call: the request is there.
+            let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 64];
+            let sent = SockRef::from(&*t).peek(&mut buf).is_ok_and(|n| n > 0);
+            l.borrow_mut().push(if sent { "answer after the request" } else { "answer first" }.into());
             f.try_send(&Arc::from(&b"SIP/2.0 200 OK"[..])).unwrap();
         });
         flow.try_send(&Arc::from(&b"MESSAGE sip:b SIP/2.0"[..])).unwrap();
         assert_eq!(log.borrow().len(), 1, "put off while held");
         drop(held);
-        assert_eq!(*log.borrow(), ["unheld", "answer"]);
-        assert_eq!(recv(&theirs).await, b"MESSAGE sip:b SIP/2.0", "the request first");
+        assert_eq!(*log.borrow(), ["unheld", "answer after the request"]);
+        assert_eq!(recv(&theirs).await, b"MESSAGE sip:b SIP/2.0");
         assert_eq!(recv(&theirs).await, b"SIP/2.0 200 OK");
         let held = HeldSends::start();
         let l = log.clone();
-        HeldSends::defer(move || l.borrow_mut().push("before a wait"));
+        HeldSends::defer(move || l.borrow_mut().push("before a wait".into()));
         HeldSends::flush();
         assert_eq!(log.borrow().len(), 3, "a flush runs it");
         drop(held);
