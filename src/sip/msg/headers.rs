@@ -48,6 +48,16 @@ pub fn full_name(name: &str) -> &str {
 
 /// Whether two header names denote the same header (case-insensitive, compact forms expanded).
 pub fn same_name(a: &str, b: &str) -> bool {
+    // Lookups compare every header of a message with a name: most differ in length.
+    // No full name is one letter long, so names of equal length are the same only
+    // when spelled alike, and only a one-letter name can stand for a longer one.
+    if a.len() == b.len() {
+        let first = |s: &str| s.as_bytes().first().map(u8::to_ascii_lowercase);
+        return first(a) == first(b) && a.eq_ignore_ascii_case(b);
+    }
+    if a.len() != 1 && b.len() != 1 {
+        return false;
+    }
     full_name(a).eq_ignore_ascii_case(full_name(b))
 }
 
