@@ -21,13 +21,17 @@ use crate::sip::msg::{is_keepalive, parse, ErrorKind, Message};
 use socket2::SockRef;
 use std::cell::RefCell;
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Pause after a failed receive.
 const RECV_BACKOFF: Duration = Duration::from_millis(10);
+
+/// Longest a receive thread waits in `recvfrom` before it checks whether the
+/// socket is being closed, should its wake-up datagram be lost.
+const RECV_POLL: Duration = Duration::from_millis(500);
 
 /// The largest UDP payload there can be (65 535 minus the 8-byte UDP header).
 const MAX_DATAGRAM: usize = 65_527;
@@ -66,12 +70,30 @@ impl Bound {
         SockRef::from(&self.socket).send_to_with_flags(bytes, &peer.into(), libc::MSG_DONTWAIT).map(drop)
     }
 
-    /// Wakes the receive threads for good (at the `Stopped` phase): a read
-    /// shutdown makes every blocked `recvfrom` return. On an unconnected UDP
-    /// socket Linux reports `ENOTCONN` yet still marks the socket and wakes its
-    /// readers, which is all this is for.
-    fn wake_receivers(&self) {
-        let _ = SockRef::from(&self.socket).shutdown(std::net::Shutdown::Read);
+    /// Wakes the receive threads (at the `Stopped` phase, which each checks
+    /// after every read): one empty datagram each, sent to this socket. One lost
+    /// on a full receive buffer leaves its thread to [`RECV_POLL`].
+    ///
+    /// Not a read shutdown, although that wakes every reader at once: the
+    /// `recvfrom` it ends returns no sender address at all, which the standard
+    /// library's address decoding does not expect (it reads an uninitialized
+    /// family and may panic).
+    fn wake_receivers(&self, threads: usize) {
+        let to = match self.local {
+            SocketAddr::V4(a) if a.ip().is_unspecified() => SocketAddr::from((Ipv4Addr::LOCALHOST, a.port())),
+            SocketAddr::V6(a) if a.ip().is_unspecified() => SocketAddr::from((Ipv6Addr::LOCALHOST, a.port())),
+            local => local,
+        };
+        let from = if to.is_ipv4() {
+            SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))
+        } else {
+            SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0))
+        };
+        if let Ok(waker) = UdpSocket::bind(from) {
+            for _ in 0..threads {
+                let _ = waker.send_to(&[], to);
+            }
+        }
     }
 }
 
@@ -263,11 +285,12 @@ pub(super) fn start(
         runtime.spawn(serve(socket, bound.clone(), max, sink.clone(), shutdown));
         return Ok(());
     }
+    bound.socket.set_read_timeout(Some(RECV_POLL))?;
     let mut stop = lifecycle.listener(super::Group::Io);
     let b = bound.clone();
     runtime.spawn(async move {
         stop.reached(Phase::Stopped).await;
-        b.wake_receivers();
+        b.wake_receivers(threads);
     });
     for _ in 0..threads {
         let (bound, sink, runtime) = (bound.clone(), sink.clone(), runtime.clone());
@@ -313,7 +336,6 @@ fn receive(bound: &Arc<Bound>, max: usize, sink: &dyn Sink, shutdown: &Shutdown)
     loop {
         match bound.socket.recv_from(&mut buf) {
             Ok((n, peer)) => {
-                // After the read shutdown, reads return at once with nothing.
                 if shutdown.phase() == Phase::Stopped {
                     return;
                 }
@@ -326,6 +348,12 @@ fn receive(bound: &Arc<Bound>, max: usize, sink: &dyn Sink, shutdown: &Shutdown)
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // The read timeout (RECV_POLL): nothing came; time to look at the phase.
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                if shutdown.phase() == Phase::Stopped {
+                    return;
+                }
+            }
             // An unconnected UDP socket reports only local trouble (e.g. a
             // buffer shortage); the next datagram may well be fine. The pause
             // keeps a lasting error from spinning the loop.
@@ -495,6 +523,33 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         assert!(lifecycle.stop(Duration::from_secs(5)).await, "the threads did not end");
+    }
+
+    /// At `Stopped`, each thread blocked in `recvfrom` is woken by its datagram
+    /// and returns normally (a read shutdown used to end the call with no sender
+    /// address, which the standard library may panic on).
+    #[test]
+    fn woken_receive_threads_end_without_panicking() {
+        let bound = Arc::new(Bound::bind("127.0.0.1:0".parse().unwrap()).unwrap());
+        // Far longer than the test may take: only the wake-up datagrams end the reads.
+        let poll = Duration::from_secs(60);
+        bound.socket.set_read_timeout(Some(poll)).unwrap();
+        let lifecycle = super::super::Lifecycle::new();
+        let sink: Arc<dyn Sink> = Arc::new(Record::default());
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let (b, s, guard) = (bound.clone(), sink.clone(), lifecycle.listener(super::super::Group::Io));
+                std::thread::spawn(move || receive(&b, 1500, s.as_ref(), &guard))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(50));
+        lifecycle.advance(Phase::Stopped);
+        let woken = std::time::Instant::now();
+        bound.wake_receivers(threads.len());
+        for t in threads {
+            assert!(t.join().is_ok(), "a receive thread panicked");
+        }
+        assert!(woken.elapsed() < poll / 2, "the threads ended at their read timeout, not when woken");
     }
 
     const REQ: &[u8] =
