@@ -17,7 +17,7 @@ use crate::ini::Document;
 use crate::runtime::message::Message;
 use crate::runtime::num::to_boolean;
 use crate::sip::auth::{error_code, AuthDecision, Authenticator, Peer};
-use crate::sip::msg::{reason_phrase, BodyEncoding, ExportOptions, Request, Response};
+use crate::sip::msg::{reason_phrase, text, BodyEncoding, ExportOptions, Request, Response};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -175,7 +175,9 @@ pub fn antiloop(req: &Request, maxforwards: u32) -> i64 {
 /// `auth` is `Some` when the request was authenticated; `dlgtag` is the To tag
 /// the response will carry.
 pub fn sip_message(req: &Request, peer: &Peer, auth: Option<&AuthInfo>, dlgtag: &str, cfg: &GenericConfig) -> Message {
-    let mut m = Message::new(format!("sip.{}", req.method.as_str().to_ascii_lowercase()));
+    let mut name = b"sip.".to_vec();
+    name.extend(req.method.as_str().bytes().map(|b| b.to_ascii_lowercase()));
+    let mut m = Message::new(name);
     let called = req.request_uri().ok().and_then(|u| u.user().map(str::to_owned)).unwrap_or_default();
     add_nonempty(&mut m, b"called", called.as_bytes());
     let from = req.headers.from_addr().ok();
@@ -198,11 +200,17 @@ pub fn sip_message(req: &Request, peer: &Peer, auth: Option<&AuthInfo>, dlgtag: 
     if let Some(u) = auth.and_then(|a| a.username.as_deref()) {
         add_nonempty(&mut m, b"username", u.as_bytes());
     }
-    m.add(b"antiloop", antiloop(req, cfg.maxforwards).to_string().as_bytes());
-    m.add(b"ip_host", peer.addr.ip().to_string().as_bytes());
-    m.add(b"ip_port", peer.addr.port().to_string().as_bytes());
+    let mut buf = String::with_capacity(24);
+    text::push_decimal(&mut buf, antiloop(req, cfg.maxforwards));
+    m.add(b"antiloop", buf.as_bytes());
+    buf.clear();
+    text::push_ip(&mut buf, peer.addr.ip());
+    m.add(b"ip_host", buf.as_bytes());
+    m.add(b"ip_port", itoa::Buffer::new().format(peer.addr.port()).as_bytes());
     m.add(b"ip_transport", peer.transport.name().as_bytes());
-    m.add(b"address", peer.addr.to_string().as_bytes());
+    buf.clear();
+    text::push_socket_addr(&mut buf, peer.addr);
+    m.add(b"address", buf.as_bytes());
     add_nonempty(&mut m, b"sip_uri", req.uri.as_bytes());
     add_nonempty(&mut m, b"sip_callid", req.headers.call_id().unwrap_or_default().as_bytes());
     add_nonempty(&mut m, b"xsip_dlgtag", dlgtag.as_bytes());
@@ -248,15 +256,15 @@ pub fn out_parts(msg: &Message, warnings: &mut Vec<String>) -> Vec<OutPart> {
     let mut parts = Vec::new();
     for i in 0.. {
         let sfx = suffix(i);
-        let body = msg.get(format!("xsip_body{sfx}").as_bytes()).unwrap_or_default();
+        let body = msg.get(["xsip_body", &sfx].concat().as_bytes()).unwrap_or_default();
         if body.is_empty() {
             break;
         }
-        let ctype = String::from_utf8_lossy(msg.get(format!("xsip_type{sfx}").as_bytes()).unwrap_or_default());
+        let ctype = String::from_utf8_lossy(msg.get(["xsip_type", &sfx].concat().as_bytes()).unwrap_or_default());
         if ctype.is_empty() {
             continue;
         }
-        let enc = msg.get(format!("xsip_body_encoding{sfx}").as_bytes()).unwrap_or_default();
+        let enc = msg.get(["xsip_body_encoding", &sfx].concat().as_bytes()).unwrap_or_default();
         let bytes = if enc.is_empty() {
             body.to_vec()
         } else {
@@ -269,7 +277,7 @@ pub fn out_parts(msg: &Message, warnings: &mut Vec<String>) -> Vec<OutPart> {
                 }
             }
         };
-        let prefix = format!("xsip_body{sfx}.header_");
+        let prefix = ["xsip_body", &sfx, ".header_"].concat();
         let headers = msg
             .iter()
             .filter_map(|(k, v)| {

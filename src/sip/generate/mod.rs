@@ -30,6 +30,7 @@ pub use flags::Flags;
 pub use retry::{authorized_retry, AutoAuth};
 
 use crate::sip::generic::{boundary_for, encode_parts, out_parts, prefixed_headers, DEFAULT_MAX_FORWARDS};
+use crate::sip::msg::text::{decimal, push_hex16};
 use crate::sip::msg::{new_tag, ExportOptions, Request, Response, Uri};
 use crate::sip::transaction::{ClientOptions, Endpoint, Origin, Outcome, RequestError, Rport};
 use crate::sip::transport::Flow;
@@ -209,15 +210,22 @@ pub fn build_request(msg: &Message, cfg: &GenerateConfig, cseq: u32) -> Result<(
             Transport::Tcp => "TCP",
             Transport::Tls => "TLS",
         };
-        let branch = format!("branch=z9hG4bK{}", new_tag());
-        let params = match flags.rport() {
-            Rport::BeforeBranch => format!("rport;{branch}"),
-            Rport::AfterBranch => format!("{branch};rport"),
-            Rport::Omit => branch,
-        };
-        req.headers.append("Via", format!("SIP/2.0/{proto} {sent_by};{params}"));
+        let mut via = String::with_capacity(64 + sent_by.len());
+        for part in ["SIP/2.0/", proto, " ", sent_by, ";"] {
+            via.push_str(part);
+        }
+        let rport = flags.rport();
+        if rport == Rport::BeforeBranch {
+            via.push_str("rport;");
+        }
+        via.push_str("branch=z9hG4bK");
+        push_hex16(&mut via, rand::random::<u64>());
+        if rport == Rport::AfterBranch {
+            via.push_str(";rport");
+        }
+        req.headers.append("Via", via);
     }
-    req.headers.append("Max-Forwards", antiloop.min(255).to_string());
+    req.headers.append("Max-Forwards", decimal(antiloop.min(255)));
     let tag = new_tag();
     for (name, value) in prefixed_headers(msg, "sip_", b"osip-prefix") {
         let lower = name.to_ascii_lowercase();
@@ -226,7 +234,8 @@ pub fn build_request(msg: &Message, cfg: &GenerateConfig, cseq: u32) -> Result<(
         }
         let mut value = value;
         if lower == "from" && !has_tag(&value) {
-            value.extend_from_slice(format!(";tag={tag}").as_bytes());
+            value.extend_from_slice(b";tag=");
+            value.extend_from_slice(tag.as_bytes());
         }
         req.headers.append(name, value);
     }
@@ -236,13 +245,16 @@ pub fn build_request(msg: &Message, cfg: &GenerateConfig, cseq: u32) -> Result<(
         req.headers.append("From", format!("<sip:{at}{domain}>;tag={tag}"));
     }
     if !req.headers.contains("To") {
-        req.headers.append("To", format!("<{uri_text}>"));
+        req.headers.append("To", ["<", &uri_text, ">"].concat());
     }
     if !req.headers.contains("Call-ID") {
-        req.headers.append("Call-ID", format!("{}@{domain}", new_tag()));
+        req.headers.append("Call-ID", [&new_tag(), "@", &domain].concat());
     }
     if !req.headers.contains("CSeq") {
-        req.headers.append("CSeq", format!("{cseq} {method}"));
+        let mut value = decimal(cseq);
+        value.push(' ');
+        value.push_str(&method);
+        req.headers.append("CSeq", value);
     }
     if let Some(ua) = cfg.user_agent.as_ref().filter(|_| !flags.has(Flags::NOT_ADD_AGENT)) {
         if !req.headers.contains("User-Agent") {

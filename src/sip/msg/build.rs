@@ -69,7 +69,9 @@ pub fn reason_phrase(code: u16) -> &'static str {
 
 /// A fresh random tag for From/To (RFC 3261 §19.3 asks for at least 32 random bits).
 pub fn new_tag() -> String {
-    format!("{:016x}", rand::random::<u64>())
+    let mut tag = String::with_capacity(16);
+    super::text::push_hex16(&mut tag, rand::random::<u64>());
+    tag
 }
 
 /// Sets Content-Type (removed when `None`) and Content-Length for `body`.
@@ -80,7 +82,7 @@ fn put_body(headers: &mut Headers, slot: &mut Vec<u8>, content_type: Option<&str
             headers.remove("Content-Type");
         }
     }
-    headers.set("Content-Length", body.len().to_string());
+    headers.set("Content-Length", super::text::decimal(body.len()));
     *slot = body;
 }
 

@@ -34,6 +34,7 @@ pub mod fuzz;
 mod grammar;
 mod headers;
 mod parse;
+pub mod text;
 mod typed;
 mod uri;
 mod via;
@@ -236,7 +237,15 @@ fn eol(crlf: bool) -> &'static [u8] {
 impl Request {
     /// The Request-Line without its line end.
     pub fn start_line(&self) -> String {
-        format!("{} {} {}", self.method, self.uri, self.version)
+        let (method, version) = (self.method.as_str(), self.version.as_str());
+        let mut line = String::with_capacity(method.len() + self.uri.len() + version.len() + 2);
+        for (i, part) in [method, &self.uri, version].into_iter().enumerate() {
+            if i > 0 {
+                line.push(' ');
+            }
+            line.push_str(part);
+        }
+        line
     }
 
     /// The wire form.
@@ -251,7 +260,16 @@ impl Request {
 impl Response {
     /// The Status-Line without its line end.
     pub fn start_line(&self) -> String {
-        format!("{} {:03} {}", self.version, self.code, self.reason)
+        if self.code < 100 {
+            return format!("{} {:03} {}", self.version, self.code, self.reason);
+        }
+        let mut line = String::with_capacity(self.version.len() + self.reason.len() + 5);
+        line.push_str(self.version.as_str());
+        line.push(' ');
+        text::push_decimal(&mut line, self.code);
+        line.push(' ');
+        line.push_str(&self.reason);
+        line
     }
 
     /// The wire form.

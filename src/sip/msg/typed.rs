@@ -38,7 +38,12 @@ pub struct MediaType {
 impl MediaType {
     /// `type/subtype` in lower case, without parameters (Yate's `xsip_type`).
     pub fn essence(&self) -> String {
-        format!("{}/{}", self.kind, self.subtype).to_ascii_lowercase()
+        let mut e = String::with_capacity(self.kind.len() + 1 + self.subtype.len());
+        e.push_str(&self.kind);
+        e.push('/');
+        e.push_str(&self.subtype);
+        e.make_ascii_lowercase();
+        e
     }
 
     /// Whether the essence is `mime` (case-insensitive).

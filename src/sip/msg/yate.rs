@@ -135,12 +135,12 @@ fn push_part(
     if matches!(class, BodyClass::Sdp | BodyClass::Multipart) || body.is_empty() {
         return;
     }
-    out.push((format!("xsip_type{sfx}"), format!("{}/{}", ct.kind, ct.subtype).into_bytes()));
+    out.push((["xsip_type", sfx].concat(), [ct.kind.as_str(), "/", ct.subtype.as_str()].concat().into_bytes()));
     if class == BodyClass::Binary {
-        out.push((format!("xsip_body_encoding{sfx}"), enc.name().as_bytes().to_vec()));
-        out.push((format!("xsip_body{sfx}"), enc.encode(body)));
+        out.push((["xsip_body_encoding", sfx].concat(), enc.name().as_bytes().to_vec()));
+        out.push((["xsip_body", sfx].concat(), enc.encode(body)));
     } else {
-        out.push((format!("xsip_body{sfx}"), body.to_vec()));
+        out.push((["xsip_body", sfx].concat(), body.to_vec()));
     }
     for h in hdrs.into_iter().flatten().filter(|h| !h.is("Content-Type")) {
         out.push((format!("xsip_body{sfx}.header_{}", h.name()), h.value().to_vec()));

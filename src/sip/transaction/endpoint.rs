@@ -563,10 +563,10 @@ impl Endpoint {
             added = Some(branch);
         }
         if !req.headers.contains("Max-Forwards") {
-            req.headers.set("Max-Forwards", self.inner.config.max_forwards.to_string());
+            req.headers.set("Max-Forwards", crate::sip::msg::text::decimal(self.inner.config.max_forwards));
         }
         if !req.headers.contains("Content-Length") {
-            req.headers.set("Content-Length", req.body.len().to_string());
+            req.headers.set("Content-Length", crate::sip::msg::text::decimal(req.body.len()));
         }
         added
     }

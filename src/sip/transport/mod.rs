@@ -213,7 +213,12 @@ impl Flow {
     /// socket, `tcp:<n>` for a TCP connection.
     pub fn id(&self) -> String {
         match self {
-            Flow::Udp(f) => format!("udp:{}", f.local),
+            Flow::Udp(f) => {
+                let mut id = String::with_capacity(25);
+                id.push_str("udp:");
+                crate::sip::msg::text::push_socket_addr(&mut id, f.local);
+                id
+            }
             Flow::Tcp(f) => format!("tcp:{}", f.id),
         }
     }

@@ -99,12 +99,12 @@ pub fn stamp_via(req: &mut Request, source: SocketAddr) {
     top.params.retain(|p| !p.is("received"));
     top.params.push(crate::sip::msg::Param {
         name: "received".into(),
-        value: Some(source.ip().to_string()),
+        value: Some(crate::sip::msg::text::ip_text(source.ip())),
         quoted: false,
     });
     if let Some(p) = top.params.iter_mut().find(|p| p.is("rport")) {
         if p.value.is_none() {
-            p.value = Some(source.port().to_string());
+            p.value = Some(crate::sip::msg::text::decimal(source.port()));
         }
     }
     let Some(slot) = req.headers.iter_mut().nth(index) else { return };
