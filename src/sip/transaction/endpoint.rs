@@ -552,13 +552,21 @@ impl Endpoint {
     fn prepare(&self, req: &mut Request, flow: &Flow, rport: Rport) -> Option<String> {
         let mut added = None;
         if !req.headers.contains("Via") {
-            let branch = format!("{BRANCH_COOKIE}{}", new_tag());
-            let params = match rport {
-                Rport::BeforeBranch => format!("rport;branch={branch}"),
-                Rport::AfterBranch => format!("branch={branch};rport"),
-                Rport::Omit => format!("branch={branch}"),
-            };
-            let via = format!("SIP/2.0/{} {};{params}", flow.kind().name(), self.sent_by(flow));
+            let branch = [BRANCH_COOKIE, &new_tag()].concat();
+            let mut via = String::with_capacity(96);
+            for part in ["SIP/2.0/", flow.kind().name(), " "] {
+                via.push_str(part);
+            }
+            self.push_sent_by(&mut via, flow);
+            via.push(';');
+            if rport == Rport::BeforeBranch {
+                via.push_str("rport;");
+            }
+            via.push_str("branch=");
+            via.push_str(&branch);
+            if rport == Rport::AfterBranch {
+                via.push_str(";rport");
+            }
             req.headers.insert(0, Header::new("Via", via));
             added = Some(branch);
         }
@@ -573,9 +581,10 @@ impl Endpoint {
 
     /// Our `host:port` for a Via on `flow`: the configured one, else the
     /// listening address (a wildcard IP replaced by the one routing to the peer).
-    fn sent_by(&self, flow: &Flow) -> String {
+    fn push_sent_by(&self, out: &mut String, flow: &Flow) {
         if let Some(s) = &self.inner.config.sent_by {
-            return s.clone();
+            out.push_str(s);
+            return;
         }
         let mut addr = flow.local();
         if flow.kind() == TransportKind::Tcp {
@@ -588,7 +597,7 @@ impl Endpoint {
                 addr.set_ip(ip);
             }
         }
-        addr.to_string()
+        crate::sip::msg::text::push_socket_addr(out, addr);
     }
 
     fn on_request(&self, req: Request, flow: Flow) {

@@ -77,11 +77,12 @@ fn legacy(req: &Request, via: &Via) -> Result<ServerKey, ParseError> {
 }
 
 fn sent_by(via: &Via) -> String {
-    let host = via.host.to_ascii_lowercase();
-    match via.port {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
+    let mut sent_by = via.host.to_ascii_lowercase();
+    if let Some(p) = via.port {
+        sent_by.push(':');
+        crate::sip::msg::text::push_decimal(&mut sent_by, p);
     }
+    sent_by
 }
 
 /// The key of a client transaction.
