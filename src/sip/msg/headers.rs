@@ -77,8 +77,9 @@ pub struct Header {
     span: Span,
     value_span: Span,
     folded: bool,
-    /// The exact bytes this header was parsed from, line terminator included.
-    /// Cleared by any change, after which the header prints as `Name: value\r\n`.
+    /// The exact bytes this header was parsed from, line terminator included, when
+    /// they are not `Name: value\r\n`. Cleared by any change, after which the
+    /// header prints in that form.
     raw: Option<Box<[u8]>>,
 }
 
@@ -108,7 +109,15 @@ impl Header {
         value_span: Span,
         folded: bool,
     ) -> Header {
-        Header { name, value, span, value_span, folded, raw: Some(raw.into()) }
+        // Most lines are already `Name: value` CRLF, which is how a header without
+        // its original bytes prints: those keep no copy.
+        let canonical = raw.len() == name.len() + value.len() + 4
+            && raw.starts_with(name.as_bytes())
+            && raw[name.len()..].starts_with(b": ")
+            && raw[name.len() + 2..].starts_with(&value)
+            && raw.ends_with(b"\r\n");
+        let raw = (!canonical).then(|| raw.into());
+        Header { name, value, span, value_span, folded, raw }
     }
 
     /// The name as written (`v`, `MaX-fOrWaRdS`, ...).
@@ -164,7 +173,8 @@ impl Header {
         self.folded = false;
     }
 
-    /// The original bytes, while the header is unchanged since parsing.
+    /// The original bytes, while the header is unchanged since parsing and they
+    /// differ from how it prints otherwise (`Name: value` CRLF).
     pub fn raw(&self) -> Option<&[u8]> {
         self.raw.as_deref()
     }
