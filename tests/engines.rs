@@ -124,3 +124,27 @@ proptest! {
         prop_assert_eq!(a, b, "config:\n{}", conf);
     }
 }
+
+/// With nobody reading echo lines, an echo that calls no function is skipped, and
+/// one that does still runs for its effects; both engines alike.
+#[test]
+fn unread_echo_skips_only_what_changes_nothing() {
+    let conf = "[default]\n.*=echo plain ${caller}\n.*=echo counted $(++$n)\n.*=done\n";
+    for engine in [Engine::Compiled, Engine::Naive] {
+        let doc = load_str("/t/regexroute.conf", conf, &LoadOptions::default());
+        let ast = rexroute::syntax::parse(&doc);
+        let ir = rexroute::ir::lower(&doc, &ast);
+        let router = Router::with_engine(Arc::new(ir), Arc::new(Env::default()), engine);
+        let mut bus = Bus::new();
+        router.install(&mut bus);
+        let mut m = Message::new("call.route");
+        m.add(b"called", b"123");
+        m.add(b"caller", b"alice");
+        let mut out = Outcome { echo_unread: true, ..Outcome::default() };
+        assert!(bus.dispatch_all(&mut m, &mut out));
+        assert_eq!(out.echo, ["counted 1"], "{engine:?}");
+        let mut read = Outcome::default();
+        assert!(bus.dispatch_all(&mut m, &mut read));
+        assert_eq!(read.echo, ["plain alice", "counted 2"], "{engine:?}: the counter counted while unread");
+    }
+}

@@ -74,6 +74,9 @@ pub struct Outcome {
     pub queue: VecDeque<Message>,
     /// Per-rule trace lines, when tracing is on.
     pub trace: Option<Vec<String>>,
+    /// Nobody reads `echo` (a server logging below info): an echo whose text
+    /// calls no function, and so changes nothing, is not even built.
+    pub echo_unread: bool,
 }
 
 impl Outcome {

@@ -27,6 +27,12 @@ impl Template {
         Template { text: b.to_vec(), literal, assign: None, plan }
     }
 
+    /// Whether the text may call a function (`$(`), the only substitution with
+    /// effects beyond its result.
+    pub fn calls_functions(&self) -> bool {
+        self.text.windows(2).any(|w| w == b"$(")
+    }
+
     /// A function condition's subject: parameter and function passes only.
     pub fn subject(text: &str) -> Template {
         let b = text.as_bytes();

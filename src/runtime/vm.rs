@@ -610,6 +610,9 @@ impl<'a, 'b> Vm<'a, 'b> {
 
     fn act(&mut self, msg: &mut Message, rule: &ir::Rule, caps: &Captures, depth: u32, stack: &mut Blocks) -> Flow {
         match &rule.action {
+            Action::Echo(t) if self.cx.out.echo_unread && self.cx.out.trace.is_none() && !t.calls_functions() => {
+                Flow::Next
+            }
             Action::Echo(t) => {
                 let text = String::from_utf8_lossy(&self.expand(t, caps, msg)).into_owned();
                 self.trace(|| format!("  action: echo {text:?}"));

@@ -250,6 +250,12 @@ fn run(shared: &Shared, rx: Receiver<Work>) {
     }
 }
 
+/// An outcome for the server's dispatches: echo lines are only ever logged,
+/// at info, so they are not built when that is off.
+fn quiet_outcome() -> Outcome {
+    Outcome { echo_unread: !tracing::enabled!(target: "rexroute::echo", tracing::Level::INFO), ..Outcome::default() }
+}
+
 struct Actor {
     bus: Bus,
     env: Arc<Env>,
@@ -333,7 +339,7 @@ impl Actor {
     }
 
     fn register(&mut self, req: &Request, peer: &Peer) -> (Response, Outcome) {
-        let mut out = Outcome::default();
+        let mut out = quiet_outcome();
         let (bus, registrar) = (&self.bus, &mut self.registrar);
         let outcome = registrar.handle_register(req, peer, SystemTime::now(), &mut |m| bus.dispatch(m, &mut out));
         for d in &outcome.dispatched {
@@ -353,7 +359,7 @@ impl Actor {
         peer: &Peer,
         prepared: Option<generic::Prepared>,
     ) -> (generic::GenericOutcome, Outcome) {
-        let mut out = Outcome::default();
+        let mut out = quiet_outcome();
         let mut seen = Vec::new();
         let recording = self.recording();
         let (bus, registrar, users) = (&self.bus, &mut self.registrar, &self.config.users);
@@ -444,7 +450,7 @@ impl Actor {
     }
 
     fn unregister(&mut self, messages: Vec<Message>) {
-        let mut out = Outcome::default();
+        let mut out = quiet_outcome();
         for mut m in messages {
             let handled = self.bus.dispatch(&mut m, &mut out);
             self.record(&m, handled, Phase::Sync);
