@@ -222,12 +222,13 @@ pub fn sip_message(req: &Request, peer: &Peer, auth: Option<&AuthInfo>, dlgtag: 
     m
 }
 
-/// The `xsip_*` parameters of `msg`, for comparing bodies before and after dispatch.
-fn body_params(msg: &Message) -> Vec<(Vec<u8>, Vec<u8>)> {
-    msg.iter()
-        .filter(|(k, _)| k.starts_with(b"xsip_body") || k.starts_with(b"xsip_type"))
-        .map(|(k, v)| (k.to_vec(), v.to_vec()))
-        .collect()
+/// Whether two messages carry the same `xsip_*` body parameters, in the same
+/// order: the body was not changed by the handlers.
+fn same_body_params(a: &Message, b: &Message) -> bool {
+    fn body(m: &Message) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        m.iter().filter(|(k, _)| k.starts_with(b"xsip_body") || k.starts_with(b"xsip_type"))
+    }
+    body(a).eq(body(b))
 }
 
 fn suffix(i: usize) -> String {
@@ -376,12 +377,12 @@ fn fallback_code(req: &Request) -> u16 {
 }
 
 /// A response with `osip_*` headers and, when the handler put or changed one, the body.
-fn answer(req: &Request, msg: &Message, code: u16, dlgtag: &str, before: &[(Vec<u8>, Vec<u8>)]) -> Response {
+fn answer(req: &Request, msg: &Message, code: u16, dlgtag: &str, before: &Message) -> Response {
     let mut resp = Response::for_request_with_tag(req, code, reason_phrase(code), dlgtag);
     for (n, v) in prefixed_headers(msg, "osip_", b"osip-prefix") {
         resp.headers.append(n, v);
     }
-    if body_params(msg) != before {
+    if !same_body_params(msg, before) {
         let parts = out_parts(msg, &mut Vec::new());
         if let Some((ct, body)) = encode_parts(&parts, &boundary_for(&parts)) {
             resp.set_body(Some(&ct), body);
@@ -393,9 +394,8 @@ fn answer(req: &Request, msg: &Message, code: u16, dlgtag: &str, before: &[(Vec<
 /// The response to a generic request whose `sip.<method>` (`msg`, as the handlers
 /// left it, built from `request_msg`) was dispatched with result `handled`.
 pub fn generic_response(req: &Request, request_msg: &Message, msg: &Message, handled: bool, dlgtag: &str) -> Response {
-    let before = body_params(request_msg);
     match result_code(msg, handled) {
-        Some(code) => answer(req, msg, code, dlgtag, &before),
+        Some(code) => answer(req, msg, code, dlgtag, request_msg),
         None => {
             let code = fallback_code(req);
             Response::for_request_with_tag(req, code, reason_phrase(code), dlgtag)
@@ -613,9 +613,8 @@ pub fn native_message(
     }
     msg.retvalue.clear();
     if dispatch(&mut msg) {
-        let before = body_params(&base);
         let code = result_code(&msg, true).unwrap_or(200);
-        let response = answer(req, &msg, code, &dlgtag, &before);
+        let response = answer(req, &msg, code, &dlgtag, &base);
         return GenericOutcome::ready(response, Some(msg), Vec::new());
     }
     done(failure_code(&msg).unwrap_or(405), msg)
