@@ -96,13 +96,19 @@ fn message() -> impl Strategy<Value = Message> {
 
 type Result1 = (bool, Message, Vec<String>, Vec<(Message, bool)>);
 
-fn route(conf: &str, msgs: &[Message], engine: Engine) -> Vec<Result1> {
+/// A bus with `conf`'s handlers, routing with `engine`.
+fn bus(conf: &str, engine: Engine) -> Bus {
     let doc = load_str("/t/regexroute.conf", conf, &LoadOptions::default());
     let ast = rexroute::syntax::parse(&doc);
     let ir = rexroute::ir::lower(&doc, &ast);
     let router = Router::with_engine(Arc::new(ir), Arc::new(Env::default()), engine);
     let mut bus = Bus::new();
     router.install(&mut bus);
+    bus
+}
+
+fn route(conf: &str, msgs: &[Message], engine: Engine) -> Vec<Result1> {
+    let bus = bus(conf, engine);
     msgs.iter()
         .map(|m| {
             let mut m = m.clone();
@@ -131,12 +137,7 @@ proptest! {
 fn unread_echo_skips_only_what_changes_nothing() {
     let conf = "[default]\n.*=echo plain ${caller}\n.*=echo counted $(++$n)\n.*=done\n";
     for engine in [Engine::Compiled, Engine::Naive] {
-        let doc = load_str("/t/regexroute.conf", conf, &LoadOptions::default());
-        let ast = rexroute::syntax::parse(&doc);
-        let ir = rexroute::ir::lower(&doc, &ast);
-        let router = Router::with_engine(Arc::new(ir), Arc::new(Env::default()), engine);
-        let mut bus = Bus::new();
-        router.install(&mut bus);
+        let bus = bus(conf, engine);
         let mut m = Message::new("call.route");
         m.add(b"called", b"123");
         m.add(b"caller", b"alice");
