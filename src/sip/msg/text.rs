@@ -62,17 +62,16 @@ pub fn push_socket_addr(out: &mut String, addr: SocketAddr) {
     }
 }
 
-/// `addr` as `Display` writes it.
-pub fn socket_addr_text(addr: SocketAddr) -> String {
-    let mut s = String::with_capacity(21);
-    push_socket_addr(&mut s, addr);
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn socket_addr_text(addr: SocketAddr) -> String {
+        let mut s = String::new();
+        push_socket_addr(&mut s, addr);
+        s
+    }
 
     proptest! {
         #[test]
