@@ -79,8 +79,11 @@ fn config() -> impl Strategy<Value = String> {
 }
 
 fn message() -> impl Strategy<Value = Message> {
-    ("[0-9]{0,5}", prop::option::of("[ab]{0,2}"), prop::option::of(prop_oneof![Just("goto other"), Just("x")]))
-        .prop_map(|(called, p, act)| {
+    // Mostly digits; sometimes blanks and the bytes that change how substitution reads
+    // a text around an inserted value.
+    let called = prop_oneof![4 => "[0-9]{0,5}", 1 => "[0-9 $(),]{0,4}"];
+    (called, prop::option::of("[ab]{0,2}"), prop::option::of(prop_oneof![Just("goto other"), Just("x")])).prop_map(
+        |(called, p, act)| {
             let mut m = Message::new("call.route");
             m.add(b"called", called.as_bytes());
             if let Some(p) = p {
@@ -91,7 +94,8 @@ fn message() -> impl Strategy<Value = Message> {
             }
             m.time = 1_700_000_000;
             m
-        })
+        },
+    )
 }
 
 type Result1 = (bool, Message, Vec<String>, Vec<(Message, bool)>);

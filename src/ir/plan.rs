@@ -67,6 +67,17 @@ enum Sym {
 }
 
 impl Plan {
+    /// The parameter (and its default) of a plan that is `$(length,${name})` and
+    /// nothing else: number-length guards are common enough in dialplans to be
+    /// answered without the passes (`runtime::subst::length_of_value`).
+    pub fn length_of(&self) -> Option<(&ParamName, &[u8])> {
+        let [Piece::Func(inner)] = self.pieces.as_slice() else { return None };
+        match inner.as_slice() {
+            [Piece::Lit(l), Piece::Param { name, default }] if &**l == b"length," => Some((name, default)),
+            _ => None,
+        }
+    }
+
     /// The plan of `text`, with the back-reference pass when `backrefs` (action text;
     /// a function condition's subject has no captures). `None` when the text has no
     /// substitution at all or when its structure could depend on inserted values.

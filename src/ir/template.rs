@@ -90,10 +90,18 @@ impl Assign {
 }
 
 /// Trims Yate blanks (space, tab) from both ends.
+#[inline]
 pub fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|&c| c != b' ' && c != b'\t').unwrap_or(s.len());
-    let end = s.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(start, |e| e + 1);
-    &s[start..end.max(start)]
+    let blank = |c: u8| c == b' ' || c == b'\t';
+    // Nearly every subject and value has no blank at either end: two reads settle it.
+    match (s.first(), s.last()) {
+        (Some(&a), Some(&z)) if !blank(a) && !blank(z) => s,
+        _ => {
+            let start = s.iter().position(|&c| !blank(c)).unwrap_or(s.len());
+            let end = s.iter().rposition(|&c| !blank(c)).map_or(start, |e| e + 1);
+            &s[start..end.max(start)]
+        }
+    }
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ impl Regex {
     /// Whether `pattern` matches somewhere in `subject` (cut at its first NUL).
     pub fn is_match(&self, subject: &[u8]) -> bool {
         if let Some(q) = &self.quick {
-            return q.is_match(until_nul(subject));
+            return q.is_match_c(subject);
         }
         if let Some(shape) = &self.shape {
             return shape.is_match(until_nul(subject));
@@ -152,6 +152,7 @@ impl Regex {
 }
 
 /// A subject as glibc reads it: a C string, cut at its first NUL.
+#[inline]
 pub fn until_nul(subject: &[u8]) -> &[u8] {
     let end = subject.iter().position(|&b| b == 0).unwrap_or(subject.len());
     &subject[..end]

@@ -69,6 +69,18 @@ impl Quick {
             Quick::Contains(f) => f.find(subject).is_some(),
         }
     }
+
+    /// [`is_match`](Self::is_match) on a subject as glibc reads it, cut at its first
+    /// NUL: the literals hold no NUL, so a prefix or `.*` needs no search for one.
+    #[inline]
+    pub fn is_match_c(&self, subject: &[u8]) -> bool {
+        match self {
+            Quick::Always => true,
+            Quick::Prefix(t) => subject.starts_with(t),
+            Quick::Exact(t) => subject.starts_with(t) && subject.get(t.len()).map_or(true, |&b| b == 0),
+            _ => self.is_match(super::until_nul(subject)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -118,7 +130,7 @@ mod tests {
             (b"^a{0}b$", ERE),
             (b"x\\{1\\}$", BRE),
         ];
-        let subjects: [&[u8]; 16] = [
+        let subjects: [&[u8]; 20] = [
             b"",
             b"sip",
             b"sips",
@@ -135,13 +147,31 @@ mod tests {
             b"b",
             b"x",
             b"sip\nx",
+            b"sip\0x",
+            b"\0",
+            b"Grandstream\0",
+            b"a\0g729",
         ];
         for (p, f) in patterns {
             let Some(q) = quick(p, f) else { continue };
             let Ok(posix) = crate::regex::PosixRegex::compile(p, f) else { panic!("{p:?} compiles") };
             for s in subjects {
                 let want = posix.exec(s).is_some();
-                assert_eq!(q.is_match(s), want, "{:?} on {:?}", String::from_utf8_lossy(p), String::from_utf8_lossy(s));
+                let cut = crate::regex::until_nul(s);
+                assert_eq!(
+                    q.is_match(cut),
+                    want,
+                    "{:?} on {:?}",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(s)
+                );
+                assert_eq!(
+                    q.is_match_c(s),
+                    want,
+                    "{:?} on {:?}",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(s)
+                );
                 let Ok(r) = Regex::new(p, f) else { panic!("compiles") };
                 assert_eq!(r.is_match(s), want);
             }

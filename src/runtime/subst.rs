@@ -22,11 +22,9 @@ pub const MAX_RESULT_LEN: usize = 1 << 20;
 pub const MAX_WORK: usize = 256 << 20;
 
 /// Removes SPACE and TAB (not CR/LF) from both ends, like Yate's `trimBlanks`.
+#[inline]
 pub fn trim_blanks(s: &[u8]) -> &[u8] {
-    let blank = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = s.iter().position(|b| !blank(b)).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !blank(b)).map_or(start, |p| p + 1);
-    &s[start..end.max(start)]
+    crate::ir::template_trim(s)
 }
 
 /// First occurrence of `needle` in `hay` at or after `from`; an empty needle is never found,
@@ -41,6 +39,20 @@ pub fn find_bytes(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         at = p + 1;
     }
     None
+}
+
+/// What `$(length,${name})` gives when the parameter's value is `value`, computed
+/// without the passes, or `None` when the value could change how they read the text:
+/// a `)` would end the call early, and a value starting with `$` names a global.
+/// The call's text is blank-trimmed, so trailing blanks do not count.
+#[inline]
+pub fn length_of_value(value: &[u8]) -> Option<usize> {
+    if value.contains(&b')') {
+        return None;
+    }
+    let end = value.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(0, |e| e + 1);
+    let value = &value[..end];
+    (value.first() != Some(&b'$')).then_some(value.len())
 }
 
 /// First occurrence of byte `b` in `hay` at or after `from`.
@@ -306,6 +318,27 @@ mod tests {
         let mut cx = FuncCtx { env, msg: m, log: &mut log };
         let out = eval_functions(s.as_bytes().to_vec(), &mut cx);
         (String::from_utf8_lossy(&out).into_owned(), log)
+    }
+
+    /// The direct length agrees with the passes on every value it answers, and
+    /// declines the values that change how the passes read the text.
+    #[test]
+    fn length_without_the_passes_is_the_passes_length() {
+        let env = Env::default();
+        env.globals.set(b"g", b"global");
+        let values =
+            ["", "12345", " 12 ", "\t7\t", "   ", "$g", " $g", "1)2", "a,b", "$(x", "${y}", "x$", "\\1", "a\0b"];
+        for v in values {
+            let m = msg(&[("called", v)]);
+            let text = replace_params(b"$(length,${called})", &m);
+            let (want, _) = funcs(&env, &m, &String::from_utf8_lossy(&text));
+            match length_of_value(v.as_bytes()) {
+                Some(n) => assert_eq!(n.to_string(), want, "{v:?}"),
+                None => assert!(v.contains(')') || v.trim_end().starts_with('$'), "{v:?} declined"),
+            }
+        }
+        assert_eq!(length_of_value(b"$g"), None);
+        assert_eq!(length_of_value(b"1)2"), None);
     }
 
     #[test]

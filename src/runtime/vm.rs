@@ -505,9 +505,11 @@ impl<'a, 'b> Vm<'a, 'b> {
         let c = &rule.cond;
         let Matcher::Regex(id) = c.matcher else { return None };
         let Some(Ok(re)) = self.ir.regexes.get(id).map(|e| e.compiled()) else { return None };
+        let mut digits = itoa::Buffer::new();
         let subject = match &c.subject {
             Subject::MatchString => &self.ms[..],
             Subject::Param { name, default } => msg.get_named(name).unwrap_or(default),
+            Subject::Func(t) if self.program.is_some() => length_subject(t, msg, &mut digits)?,
             Subject::Func(_) => return None,
         };
         let subject = ir::template_trim(subject);
@@ -540,6 +542,21 @@ impl<'a, 'b> Vm<'a, 'b> {
         let subject: &[u8] = match &c.subject {
             Subject::MatchString => &self.ms,
             Subject::Param { name, default } => msg.get_named(name).unwrap_or(default),
+            Subject::Func(t)
+                if self.program.is_some() && t.plan.as_deref().is_some_and(|p| p.length_of().is_some()) =>
+            {
+                let mut digits = itoa::Buffer::new();
+                owned = match length_subject(t, msg, &mut digits) {
+                    Some(v) => v.to_vec(),
+                    None => {
+                        let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
+                        let plan = t.plan.as_deref();
+                        plan.map(|p| subst::expand_planned(p, &t.text, false, &Captures::none(), &mut fx))
+                            .unwrap_or_default()
+                    }
+                };
+                &owned
+            }
             Subject::Func(t) => {
                 let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
                 owned = match t.plan.as_deref().filter(|_| self.program.is_some()) {
@@ -729,6 +746,15 @@ impl<'a, 'b> Vm<'a, 'b> {
         self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
         self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
     }
+}
+
+/// The value of a `$(length,${name})` subject, written into `digits`, when it can be
+/// had without the substitution passes (see `subst::length_of_value`).
+#[inline]
+fn length_subject<'d>(t: &Template, msg: &Message, digits: &'d mut itoa::Buffer) -> Option<&'d [u8]> {
+    let (name, default) = t.plan.as_deref()?.length_of()?;
+    let n = subst::length_of_value(msg.get_named(name).unwrap_or(default))?;
+    Some(digits.format(n).as_bytes())
 }
 
 /// The current value of an index's i-th subject.
