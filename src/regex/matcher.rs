@@ -105,10 +105,18 @@ impl Regex {
     }
 
     /// Whether `pattern` matches somewhere in `subject` (cut at its first NUL).
+    #[inline]
     pub fn is_match(&self, subject: &[u8]) -> bool {
-        if let Some(q) = &self.quick {
-            return q.is_match_c(subject);
+        match &self.quick {
+            Some(q) => q.is_match_c(subject),
+            None => self.is_match_slow(subject),
         }
+    }
+
+    /// [`is_match`](Self::is_match) past the quick forms, kept out of line so that a
+    /// quick answer pays no set-up for the automata.
+    #[inline(never)]
+    fn is_match_slow(&self, subject: &[u8]) -> bool {
         if let Some(shape) = &self.shape {
             return shape.is_match(until_nul(subject));
         }

@@ -132,9 +132,9 @@ const MIN_SLOTS: usize = 128;
 #[derive(Clone, Debug, Default)]
 struct Base {
     hashes: Vec<u32>,
-    /// Per entry, where its name and its value end in `bytes`; the name starts where
-    /// the previous value ends.
-    ends: Vec<(u32, u32)>,
+    /// Per entry, where its name starts and ends and where its value ends in `bytes`
+    /// (the value starts where the name ends): one read finds both texts.
+    spans: Vec<[u32; 3]>,
     bytes: Vec<u8>,
     /// Open addressing over the first entry of each name: `(hash, position + 1)`, with
     /// position 0 for an empty slot. Routing asks for absent parameters as often as for
@@ -150,30 +150,43 @@ impl Base {
 
     #[inline]
     fn entry(&self, i: usize) -> (&[u8], &[u8]) {
-        let start = if i == 0 { 0 } else { self.ends[i - 1].1 as usize };
-        let (name_end, value_end) = self.ends[i];
-        (&self.bytes[start..name_end as usize], &self.bytes[name_end as usize..value_end as usize])
+        let [start, name_end, value_end] = self.spans[i];
+        (&self.bytes[start as usize..name_end as usize], &self.bytes[name_end as usize..value_end as usize])
+    }
+
+    /// Entry `i`'s value when its name is `name`.
+    #[inline]
+    fn value_if_named(&self, i: usize, name: &[u8]) -> Option<&[u8]> {
+        let [start, name_end, value_end] = *self.spans.get(i)?;
+        let (start, name_end) = (start as usize, name_end as usize);
+        if name_end - start != name.len() || !same(self.bytes.get(start..name_end)?, name) {
+            return None;
+        }
+        self.bytes.get(name_end..value_end as usize)
     }
 
     /// Appends an entry; `false` when the bytes would pass 4 GiB (the caller keeps it
     /// elsewhere).
     fn push(&mut self, h: u32, name: &[u8], value: &[u8]) -> bool {
-        let name_end = self.bytes.len() + name.len();
+        let start = self.bytes.len();
+        let name_end = start + name.len();
         let value_end = name_end + value.len();
-        let (Ok(name_end), Ok(value_end)) = (u32::try_from(name_end), u32::try_from(value_end)) else {
+        let (Ok(start), Ok(name_end), Ok(value_end)) =
+            (u32::try_from(start), u32::try_from(name_end), u32::try_from(value_end))
+        else {
             return false;
         };
         if self.hashes.capacity() == 0 {
             // Messages carry tens of parameters: room for a typical one at once, not
             // a doubling of each vector every few parameters.
             self.hashes.reserve(64);
-            self.ends.reserve(64);
+            self.spans.reserve(64);
             self.bytes.reserve(2048);
         }
         self.bytes.extend_from_slice(name);
         self.bytes.extend_from_slice(value);
         self.hashes.push(h);
-        self.ends.push((name_end, value_end));
+        self.spans.push([start, name_end, value_end]);
         let pos = self.hashes.len() - 1;
         if self.slots.len() < 2 * self.hashes.len() {
             self.rebuild();
@@ -229,7 +242,7 @@ impl Base {
                 return None;
             }
             let at = s as usize - 1;
-            if sh == h && self.entry(at).0 == name {
+            if sh == h && self.value_if_named(at, name).is_some() {
                 return Some(at);
             }
             i = (i + 1) & mask;
@@ -268,6 +281,22 @@ fn store(bytes: &mut Vec<u8>, text: &[u8]) -> Span {
     let start = bytes.len();
     bytes.extend_from_slice(text);
     (start, bytes.len())
+}
+
+/// Whether two names of equal length are equal: names are short, and comparing them
+/// in two overlapping words inline costs less than a call to `memcmp`.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| s.get(at..at + 8).and_then(|w| w.try_into().ok()).map(u64::from_ne_bytes);
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
+    }
 }
 
 /// FNV-1a, folded to 32 bits: parameter names are short, and the hash only saves

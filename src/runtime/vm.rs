@@ -110,6 +110,8 @@ struct Scratch {
     funcs: Vec<Vec<u8>>,
     /// The subjects the candidates were found for, by key position.
     seen: Vec<Vec<u8>>,
+    /// A captures buffer for the next VM on this thread.
+    caps: Vec<u8>,
 }
 
 /// Most idle buffer sets kept per thread (one per nesting level in use is enough).
@@ -139,14 +141,19 @@ impl Scratch {
 
 impl Drop for Vm<'_, '_> {
     fn drop(&mut self) {
-        std::mem::take(&mut self.scratch).give_back();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.caps = std::mem::take(&mut self.caps).into_buffer();
+        scratch.give_back();
     }
 }
 
 impl<'a, 'b> Vm<'a, 'b> {
     /// A VM for one handler call.
     pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, ms: Vec<u8>, ret: RetSlot) -> Self {
-        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Scratch::take(), caps: Captures::none() }
+        let mut scratch = Scratch::take();
+        // The buffer of an earlier match: routing a message then allocates none for captures.
+        let caps = Captures::with_buffer(std::mem::take(&mut scratch.caps));
+        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch, caps }
     }
 
     fn log(&mut self, line: String) {
