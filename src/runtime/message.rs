@@ -35,23 +35,23 @@ impl Message {
     /// [`get`](Self::get) for a name the code knows, hashed at compile time.
     #[inline]
     pub fn get_known(&self, name: &KnownName) -> Option<&[u8]> {
-        self.params.get_hashed(name.0, name.1)
+        self.params.get_key(Key { name: name.0, hash: name.1, words: name.2.as_ref() })
     }
 
     /// [`get`](Self::get) with the name's hash already computed.
     #[inline]
     pub fn get_named(&self, name: &ParamName) -> Option<&[u8]> {
-        self.params.get_hashed(&name.bytes, name.hash)
+        self.params.get_key(name.key())
     }
 
     /// Sets the first parameter of that name in place, or appends it.
     pub fn set(&mut self, name: &[u8], value: &[u8]) {
-        self.params.set(name, hash(name), value)
+        self.params.set(Key { name, hash: hash(name), words: None }, value)
     }
 
     /// [`set`](Self::set) with the name's hash already computed.
     pub fn set_named(&mut self, name: &ParamName, value: &[u8]) {
-        self.params.set(&name.bytes, name.hash, value)
+        self.params.set(name.key(), value)
     }
 
     /// Appends a parameter even if one of that name exists.
@@ -77,12 +77,12 @@ impl Message {
 
 /// A parameter name written in the code (`called`), hashed at compile time.
 #[derive(Clone, Copy, Debug)]
-pub struct KnownName(&'static [u8], u32);
+pub struct KnownName(&'static [u8], u32, Option<Words>);
 
 impl KnownName {
     /// The name and its hash.
     pub const fn new(name: &'static [u8]) -> KnownName {
-        KnownName(name, hash(name))
+        KnownName(name, hash(name), words(name))
     }
 }
 
@@ -91,19 +91,52 @@ impl KnownName {
 pub struct ParamName {
     bytes: Vec<u8>,
     hash: u32,
+    words: Option<Words>,
 }
 
 impl ParamName {
     /// The name and its hash.
     pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
         let bytes = bytes.into();
-        ParamName { hash: hash(&bytes), bytes }
+        ParamName { hash: hash(&bytes), words: words(&bytes), bytes }
+    }
+
+    #[inline]
+    fn key(&self) -> Key<'_> {
+        Key { name: &self.bytes, hash: self.hash, words: self.words.as_ref() }
     }
 
     /// The name.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
+}
+
+/// A name of at most 16 bytes as two little-endian words, zero past its end, and the
+/// masks that keep its bytes: a stored name is then compared in two word compares.
+type Words = [u64; 4];
+
+/// The [`Words`] of `name`, when it has at most 16 bytes.
+const fn words(name: &[u8]) -> Option<Words> {
+    if name.len() > 16 {
+        return None;
+    }
+    let mut w = [0u64; 4];
+    let mut i = 0;
+    while i < name.len() {
+        w[i / 8] |= (name[i] as u64) << (8 * (i % 8));
+        w[2 + i / 8] |= 0xff << (8 * (i % 8));
+        i += 1;
+    }
+    Some(w)
+}
+
+/// A name being looked up.
+#[derive(Clone, Copy)]
+struct Key<'n> {
+    name: &'n [u8],
+    hash: u32,
+    words: Option<&'n Words>,
 }
 
 /// Where a text is in [`Params::bytes`].
@@ -152,17 +185,6 @@ impl Base {
     fn entry(&self, i: usize) -> (&[u8], &[u8]) {
         let [start, name_end, value_end] = self.spans[i];
         (&self.bytes[start as usize..name_end as usize], &self.bytes[name_end as usize..value_end as usize])
-    }
-
-    /// Entry `i`'s value when its name is `name`.
-    #[inline]
-    fn value_if_named(&self, i: usize, name: &[u8]) -> Option<&[u8]> {
-        let [start, name_end, value_end] = *self.spans.get(i)?;
-        let (start, name_end) = (start as usize, name_end as usize);
-        if name_end - start != name.len() || !same(self.bytes.get(start..name_end)?, name) {
-            return None;
-        }
-        self.bytes.get(name_end..value_end as usize)
     }
 
     /// Appends an entry; `false` when the bytes would pass 4 GiB (the caller keeps it
@@ -228,25 +250,47 @@ impl Base {
         self.slots[i] = (h, pos as u32 + 1);
     }
 
-    /// Position of the first entry named `name`.
+    /// Position and value of the first entry named as `key`.
     #[inline]
-    fn first(&self, name: &[u8], h: u32) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
+    fn first(&self, key: Key<'_>) -> Option<(usize, &[u8])> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut i = key.hash as usize & mask;
         loop {
             let (sh, s) = *self.slots.get(i)?;
             if s == 0 {
                 return None;
             }
-            let at = s as usize - 1;
-            if sh == h && self.value_if_named(at, name).is_some() {
-                return Some(at);
+            if sh == key.hash {
+                let at = s as usize - 1;
+                if let Some(v) = self.value_if_key(at, key) {
+                    return Some((at, v));
+                }
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// Entry `i`'s value when its name is `key`'s.
+    #[inline]
+    fn value_if_key(&self, i: usize, key: Key<'_>) -> Option<&[u8]> {
+        let [start, name_end, value_end] = *self.spans.get(i)?;
+        let (start, name_end) = (start as usize, name_end as usize);
+        if name_end.wrapping_sub(start) != key.name.len() {
+            return None;
+        }
+        // The 16 bytes from the name's start are read whole (what follows the name is
+        // masked off) when the buffer has them.
+        let equal = match (key.words, self.bytes.get(start..start + 16)) {
+            (Some(w), Some(b)) => {
+                let word = |at: usize| b.get(at..at + 8).and_then(|x| x.try_into().ok()).map_or(0, u64::from_le_bytes);
+                word(0) & w[2] == w[0] && word(8) & w[3] == w[1]
+            }
+            _ => same(self.bytes.get(start..name_end)?, key.name),
+        };
+        if !equal {
+            return None;
+        }
+        self.bytes.get(name_end..value_end as usize)
     }
 
     /// Positions of the entries named `name`, in order.
@@ -323,13 +367,14 @@ impl Params {
 
     /// Position and current value of the first live base entry named `name`.
     #[inline]
-    fn find_base(&self, name: &[u8], h: u32) -> Option<(usize, &[u8])> {
-        let first = self.base.first(name, h)?;
+    fn find_base(&self, key: Key<'_>) -> Option<(usize, &[u8])> {
+        let (first, value) = self.base.first(key)?;
         if self.edits.is_empty() {
-            return Some((first, self.base.entry(first).1));
+            return Some((first, value));
         }
+        let (name, h) = (key.name, key.hash);
         match self.edit(first) {
-            None => return Some((first, self.base.entry(first).1)),
+            None => return Some((first, value)),
             Some(Edit::Value(v)) => return Some((first, self.text(*v))),
             Some(Edit::Removed) => {}
         }
@@ -344,19 +389,21 @@ impl Params {
     }
 
     fn get(&self, name: &[u8]) -> Option<&[u8]> {
-        self.get_hashed(name, hash(name))
+        self.get_key(Key { name, hash: hash(name), words: None })
     }
 
     #[inline]
-    fn get_hashed(&self, name: &[u8], h: u32) -> Option<&[u8]> {
-        if let Some((_, v)) = self.find_base(name, h) {
+    fn get_key(&self, key: Key<'_>) -> Option<&[u8]> {
+        if let Some((_, v)) = self.find_base(key) {
             return Some(v);
         }
+        let (name, h) = (key.name, key.hash);
         self.added.iter().find(|e| e.hash == h && self.text(e.name) == name).map(|e| self.text(e.value))
     }
 
-    fn set(&mut self, name: &[u8], h: u32, value: &[u8]) {
-        if let Some((i, _)) = self.find_base(name, h) {
+    fn set(&mut self, key: Key<'_>, value: &[u8]) {
+        let (name, h) = (key.name, key.hash);
+        if let Some((i, _)) = self.find_base(key) {
             let v = store(&mut self.bytes, value);
             match self.edits.iter_mut().find(|(at, _)| *at as usize == i) {
                 Some((_, e)) => *e = Edit::Value(v),
@@ -492,6 +539,61 @@ mod tests {
         assert_eq!(c.get(b"p7"), Some(&b"seven"[..]));
         assert_eq!(m.get(b"p3"), Some(&b"3"[..]));
         assert_eq!(m.param_count(), 100);
+    }
+
+    /// Names of every length up to past the word compare's reach are found by the
+    /// hashed path and the plain one alike, and a name differing in one byte, at either
+    /// end, is not mistaken for another, wherever it sits in the buffer.
+    #[test]
+    fn named_lookups_compare_every_byte() {
+        let name = |len: usize, last: u8| -> Vec<u8> {
+            (0..len).map(|i| if i + 1 == len { last } else { b'a' + (i % 26) as u8 }).collect()
+        };
+        for value_len in [0, 1, 20] {
+            let mut m = Message::new("x");
+            for len in 0..=20 {
+                m.add(&name(len, b'z'), &vec![b'v'; value_len]);
+            }
+            for len in 0..=20 {
+                let (present, absent) = (ParamName::new(name(len, b'z')), ParamName::new(name(len, b'y')));
+                assert_eq!(m.get_named(&present), Some(&vec![b'v'; value_len][..]), "{len}");
+                assert_eq!(m.get(present.as_bytes()), m.get_named(&present));
+                if len > 0 {
+                    assert_eq!(m.get_named(&absent), None, "{len}");
+                }
+                let first_differs: Vec<u8> = std::iter::once(b'#').chain(name(len, b'z').into_iter().skip(1)).collect();
+                if len > 0 {
+                    assert_eq!(m.get_named(&ParamName::new(first_differs)), None, "{len}");
+                }
+            }
+        }
+    }
+
+    /// The name compare on its own (a lookup reaches it only on equal hashes): equal
+    /// names of every length match, a one-byte difference anywhere does not.
+    #[test]
+    fn stored_names_compare_byte_for_byte() {
+        let mut base = Base::default();
+        let names: Vec<Vec<u8>> = (0..=20).map(|len| (0..len).map(|i| b'a' + i as u8).collect()).collect();
+        for n in &names {
+            assert!(base.push(hash(n), n, b"v"));
+        }
+        for (i, n) in names.iter().enumerate() {
+            for with_words in [true, false] {
+                let w = if with_words { words(n) } else { None };
+                assert_eq!(base.value_if_key(i, Key { name: n, hash: 0, words: w.as_ref() }), Some(&b"v"[..]), "{i}");
+                for at in 0..n.len() {
+                    let mut other = n.clone();
+                    other[at] ^= 1;
+                    let w = if with_words { words(&other) } else { None };
+                    assert_eq!(
+                        base.value_if_key(i, Key { name: &other, hash: 0, words: w.as_ref() }),
+                        None,
+                        "{i} {at}"
+                    );
+                }
+            }
+        }
     }
 
     /// A clone shares the parameters; changes on either side stay on that side.
