@@ -361,12 +361,20 @@ impl<'a, 'b> Vm<'a, 'b> {
 
     /// Evaluates one rule's conditions, with its trace lines; on a match the captures
     /// are in `self.caps`.
+    #[inline]
     fn evaluate(&mut self, msg: &Message, ctx: &ir::Context, idx: usize, rule: &ir::Rule) -> bool {
         if rule.links.is_empty() && rule.broken.is_none() && self.msg_trace.is_none() && self.cx.out.trace.is_none() {
             if let Some(hit) = self.single(msg, rule) {
                 return hit;
             }
         }
+        self.evaluate_chain(msg, ctx, idx, rule)
+    }
+
+    /// [`evaluate`](Self::evaluate) through the general chain, with trace lines; out of
+    /// line, so that a single condition pays none of its set-up.
+    #[inline(never)]
+    fn evaluate_chain(&mut self, msg: &Message, ctx: &ir::Context, idx: usize, rule: &ir::Rule) -> bool {
         let ir = self.ir;
         self.trace(|| format!("{} {}#{idx}: {}={}", ir.sources.location(rule.span), ctx.name, rule.key, rule.value));
         let caps = self.chain(msg, rule);
