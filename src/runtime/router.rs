@@ -1,7 +1,7 @@
 //! regexroute's handlers on the bus: `call.preroute`, `call.route` and `[extra]`.
 
 use crate::bus::{Bus, Cx, Filter, Handler};
-use crate::ir::Ir;
+use crate::ir::{ContextId, Ir};
 use crate::program::Program;
 use crate::runtime::env::Env;
 use crate::runtime::message::{KnownName, Message};
@@ -32,6 +32,8 @@ pub struct Router {
     pub env: Arc<Env>,
     /// The decision program, for the compiled engine.
     pub program: Option<Program>,
+    /// `[default]`, where `call.route` goes without a `context` parameter.
+    default_ctx: Option<ContextId>,
 }
 
 #[derive(Clone)]
@@ -61,7 +63,8 @@ impl Router {
             env.globals.set(k.as_bytes(), v.as_bytes());
         }
         let program = (engine == Engine::Compiled).then(|| crate::program::compile(&ir));
-        Arc::new(Router { ir, env, program })
+        let default_ctx = ir.context(b"default");
+        Arc::new(Router { ir, env, program, default_ctx })
     }
 
     /// Installs the handlers: preroute and route (unless their priority is 0), then one
@@ -101,20 +104,28 @@ impl Handler for RegexHandler {
         match &self.kind {
             Kind::Route => {
                 let called = match msg.get_known(&CALLED) {
-                    Some(c) if !c.is_empty() => c.to_vec(),
+                    Some(c) if !c.is_empty() => c,
                     _ => return false,
                 };
-                let ctx = msg.get_known(&CONTEXT).map_or_else(|| b"default".to_vec(), <[u8]>::to_vec);
+                let named = msg.get_known(&CONTEXT);
+                // An absent or unknown context is no route, without a warning.
+                let id = match named {
+                    None => self.router.default_ctx,
+                    Some([]) => None,
+                    Some(c) => ir.context(c),
+                };
+                let Some(id) = id else { return false };
                 let msg_trace = tracing_to_msg(msg);
                 let started = msg_trace.as_ref().map(|_| std::time::Instant::now());
-                // The summary line names the number as called, before any `match`.
-                let called_then = msg_trace.as_ref().map(|_| called.clone()).unwrap_or_default();
+                // The summary line names the number as called, before any `match`, and
+                // the context as the message named it.
+                let then = msg_trace.as_ref().map(|_| (called.to_vec(), named.unwrap_or(b"default").to_vec()));
                 let mut vm = Vm::new(ir, env, cx, called, RetSlot::Message);
                 vm.program = self.router.program.as_ref();
                 vm.msg_trace = msg_trace;
-                let handled = vm.eval(msg, &ctx, 0, false);
+                let handled = vm.enter(msg, id, 0);
                 if let Some(mut lines) = vm.msg_trace.take() {
-                    let called = called_then;
+                    let (called, ctx) = then.unwrap_or_default();
                     let usec = started.map_or(0, |s| s.elapsed().as_micros());
                     lines.push(route_summary(msg, &called, &ctx, handled, usec));
                     write_trace(msg, lines);
@@ -124,8 +135,8 @@ impl Handler for RegexHandler {
             Kind::Preroute => preroute(&self.router, msg, cx),
             Kind::Extra { match_param, context } => {
                 let ms = match match_param {
-                    Some(p) => msg.get(p).unwrap_or(b"").to_vec(),
-                    None => msg.name.clone(),
+                    Some(p) => msg.get(p).unwrap_or(b""),
+                    None => &msg.name,
                 };
                 let mut vm = Vm::new(ir, env, cx, ms, RetSlot::Message);
                 vm.program = self.router.program.as_ref();
@@ -171,7 +182,7 @@ fn preroute(router: &Router, msg: &mut Message, cx: &mut Cx<'_>) -> bool {
     let msg_trace = tracing_to_msg(msg);
     let started = msg_trace.as_ref().map(|_| std::time::Instant::now());
     let caller_then = msg_trace.as_ref().map(|_| caller.clone()).unwrap_or_default();
-    let mut vm = Vm::new(ir, env, cx, caller, RetSlot::Local(Vec::new()));
+    let mut vm = Vm::new(ir, env, cx, &caller, RetSlot::Local(Vec::new()));
     vm.program = router.program.as_ref();
     vm.msg_trace = msg_trace;
     let handled = vm.eval(msg, b"contexts", 0, false);
@@ -197,4 +208,48 @@ fn preroute(router: &Router, msg: &mut Message, cx: &mut Cx<'_>) -> bool {
         msg.set(b"context", &r);
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::Outcome;
+    use crate::ini::{load_str, LoadOptions};
+
+    fn bus(conf: &str, engine: Engine) -> Bus {
+        let doc = load_str("/t/regexroute.conf", conf, &LoadOptions::default());
+        let ir = crate::ir::lower(&doc, &crate::syntax::parse(&doc));
+        let router = Router::with_engine(Arc::new(ir), Arc::new(Env::default()), engine);
+        let mut bus = Bus::new();
+        router.install(&mut bus);
+        bus
+    }
+
+    /// `call.route` starts in `[default]`, or in the context the message names; an
+    /// empty or unknown name routes nowhere, and says nothing about it.
+    #[test]
+    fn route_starts_in_the_named_context() {
+        let conf = "[default]\n.*=from-default\n[other]\n.*=from-other\n";
+        for engine in [Engine::Compiled, Engine::Naive] {
+            let b = bus(conf, engine);
+            let cases: [(Option<&[u8]>, Option<&str>); 4] = [
+                (None, Some("from-default")),
+                (Some(b"other"), Some("from-other")),
+                (Some(b""), None),
+                (Some(b"nosuch"), None),
+            ];
+            for (ctx, want) in cases {
+                let mut m = Message::new("call.route");
+                m.add(b"called", b"123");
+                if let Some(c) = ctx {
+                    m.add(b"context", c);
+                }
+                let mut out = Outcome::default();
+                let handled = b.dispatch_all(&mut m, &mut out);
+                assert_eq!(handled, want.is_some(), "{engine:?} {ctx:?}");
+                assert_eq!(want.map(str::as_bytes), handled.then_some(&m.retvalue[..]), "{engine:?} {ctx:?}");
+                assert!(out.log.is_empty(), "{engine:?} {ctx:?}: {:?}", out.log);
+            }
+        }
+    }
 }

@@ -112,6 +112,8 @@ struct Scratch {
     seen: Vec<Vec<u8>>,
     /// A captures buffer for the next VM on this thread.
     caps: Vec<u8>,
+    /// A match string buffer, likewise.
+    ms: Vec<u8>,
 }
 
 /// Most idle buffer sets kept per thread (one per nesting level in use is enough).
@@ -143,14 +145,18 @@ impl Drop for Vm<'_, '_> {
     fn drop(&mut self) {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.caps = std::mem::take(&mut self.caps).into_buffer();
+        scratch.ms = std::mem::take(&mut self.ms);
         scratch.give_back();
     }
 }
 
 impl<'a, 'b> Vm<'a, 'b> {
     /// A VM for one handler call.
-    pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, ms: Vec<u8>, ret: RetSlot) -> Self {
+    pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, match_string: &[u8], ret: RetSlot) -> Self {
         let mut scratch = Scratch::take();
+        let mut ms = std::mem::take(&mut scratch.ms);
+        ms.clear();
+        ms.extend_from_slice(match_string);
         // The buffer of an earlier match: routing a message then allocates none for captures.
         let caps = Captures::with_buffer(std::mem::take(&mut scratch.caps));
         Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch, caps }
@@ -186,15 +192,28 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
             return false;
         };
+        self.enter(msg, id, depth)
+    }
+
+    /// Evaluates context `id` at `depth`, already looked up by name (a handler knows
+    /// its context before the message arrives).
+    pub fn enter(&mut self, msg: &mut Message, id: ir::ContextId, depth: u32) -> bool {
+        if self.msg_trace.is_some() || self.cx.out.trace.is_some() {
+            self.trace_entry(id, depth);
+        }
+        self.run(msg, id, depth)
+    }
+
+    #[inline(never)]
+    fn trace_entry(&mut self, id: ir::ContextId, depth: u32) {
         if let Some(t) = self.msg_trace.as_mut() {
             t.push(format!("Searching match for {}", String::from_utf8_lossy(&self.ms)));
         }
-        let ms = &self.ms;
+        let ctx = self.ir.get(id).map_or("", |c| c.name.as_str());
         if let Some(t) = self.cx.out.trace.as_mut() {
-            let (ctx, ms) = (String::from_utf8_lossy(ctx), String::from_utf8_lossy(ms));
+            let ms = String::from_utf8_lossy(&self.ms);
             t.push(format!("context '{ctx}' (depth {depth}), match string {ms:?}"));
         }
-        self.run(msg, id, depth)
     }
 
     fn run(&mut self, msg: &mut Message, id: ir::ContextId, depth: u32) -> bool {
