@@ -372,6 +372,13 @@ impl Params {
         if self.edits.is_empty() {
             return Some((first, value));
         }
+        self.find_edited(key, first, value)
+    }
+
+    /// [`find_base`](Self::find_base) in a copy with changes, out of line: a lookup in
+    /// a message without them pays nothing for this path.
+    #[inline(never)]
+    fn find_edited<'s>(&'s self, key: Key<'_>, first: usize, value: &'s [u8]) -> Option<(usize, &'s [u8])> {
         let (name, h) = (key.name, key.hash);
         match self.edit(first) {
             None => return Some((first, value)),
@@ -397,6 +404,14 @@ impl Params {
         if let Some((_, v)) = self.find_base(key) {
             return Some(v);
         }
+        if self.added.is_empty() {
+            return None;
+        }
+        self.find_added(key)
+    }
+
+    #[inline(never)]
+    fn find_added(&self, key: Key<'_>) -> Option<&[u8]> {
         let (name, h) = (key.name, key.hash);
         self.added.iter().find(|e| e.hash == h && self.text(e.name) == name).map(|e| self.text(e.value))
     }
