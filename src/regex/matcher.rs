@@ -47,7 +47,30 @@ impl Fast {
     pub(crate) fn is_match(&self, hay: &[u8]) -> Option<bool> {
         use regex_automata::dfa::Automaton;
         match self {
-            Fast::Dfa(d) => d.try_search_fwd(&regex_automata::Input::new(hay).earliest(true)).ok().map(|m| m.is_some()),
+            Fast::Dfa(d) => {
+                // The search loop by hand: the library's search prepares prefilters and
+                // acceleration that a dialplan's short subjects never repay. Match states
+                // come one byte late, so the end-of-input transition settles the last one.
+                let mut state = d.start_state_forward(&regex_automata::Input::new(hay)).ok()?;
+                for &b in hay {
+                    if d.is_special_state(state) {
+                        if d.is_match_state(state) {
+                            return Some(true);
+                        }
+                        if d.is_dead_state(state) {
+                            return Some(false);
+                        }
+                        if d.is_quit_state(state) {
+                            return None;
+                        }
+                    }
+                    state = d.next_state(state, b);
+                }
+                if d.is_match_state(state) {
+                    return Some(true);
+                }
+                Some(d.is_match_state(d.next_eoi_state(state)))
+            }
             Fast::Meta(r) => Some(r.is_match(hay)),
         }
     }
