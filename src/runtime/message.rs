@@ -270,8 +270,9 @@ impl Base {
         }
     }
 
-    /// Entry `i`'s value when its name is `key`'s.
-    #[inline]
+    /// Entry `i`'s value when its name is `key`'s. Out of line: the probe loop stays
+    /// small, and only an equal hash, nearly always the parameter sought, calls it.
+    #[inline(never)]
     fn value_if_key(&self, i: usize, key: Key<'_>) -> Option<&[u8]> {
         let [start, name_end, value_end] = *self.spans.get(i)?;
         let (start, name_end) = (start as usize, name_end as usize);
