@@ -181,32 +181,44 @@ impl Flat {
     fn walk(&self, subject: &[u8], out: &mut Vec<u32>) {
         let words = &self.words[..];
         let mut o = 0usize;
-        let mut rest = subject.iter();
-        loop {
-            let (Some(&head), Some(&at)) = (words.get(o), words.get(o + 1)) else { return };
-            let at = at as usize;
+        for &b in subject {
+            let Some(&[head, at]) = words.get(o..o + 2).and_then(|w| <&[u32; 2]>::try_from(w).ok()) else { return };
+            let bytes = o + 2 + at as usize;
             if at > 0 {
-                out.extend_from_slice(words.get(o + 2..o + 2 + at).unwrap_or_default());
+                out.extend_from_slice(words.get(o + 2..bytes).unwrap_or_default());
             }
-            let Some(&b) = rest.next() else { return };
-            let bytes = o + 2 + at;
-            if head & DENSE != 0 {
-                let (lo, width) = ((head >> 16) as u8, (head & 0xffff) as usize);
-                let k = usize::from(b.wrapping_sub(lo));
-                match words.get(bytes + k) {
-                    Some(&next) if k < width && next != NONE => o = next as usize,
+            o = match head {
+                // One child, the common case below the shared levels: its byte, then
+                // its offset.
+                1 => match words.get(bytes..bytes + 2) {
+                    Some(&[byte, next]) if byte as u8 == b => next as usize,
                     _ => return,
+                },
+                _ if head & DENSE != 0 => {
+                    let (lo, width) = ((head >> 16) as u8, (head & 0xffff) as usize);
+                    let k = usize::from(b.wrapping_sub(lo));
+                    match words.get(bytes + k) {
+                        Some(&next) if k < width && next != NONE => next as usize,
+                        _ => return,
+                    }
                 }
-                continue;
-            }
-            let kids = head as usize;
-            let Some(k) =
-                (0..kids).find(|&k| words.get(bytes + k / 4).is_some_and(|w| (w >> (8 * (k % 4))) as u8 == b))
-            else {
-                return;
+                _ => {
+                    let kids = head as usize;
+                    let packed = words.get(bytes..bytes + kids.div_ceil(4)).unwrap_or_default();
+                    let Some(k) = (0..kids).find(|&k| packed.get(k / 4).is_some_and(|w| (w >> (8 * (k % 4))) as u8 == b))
+                    else {
+                        return;
+                    };
+                    match words.get(bytes + kids.div_ceil(4) + k) {
+                        Some(&next) => next as usize,
+                        None => return,
+                    }
+                }
             };
-            let Some(&next) = words.get(bytes + kids.div_ceil(4) + k) else { return };
-            o = next as usize;
+        }
+        // The node the whole subject leads to: its positions, too.
+        if let Some(&[_, at]) = words.get(o..o + 2).and_then(|w| <&[u32; 2]>::try_from(w).ok()) {
+            out.extend_from_slice(words.get(o + 2..o + 2 + at as usize).unwrap_or_default());
         }
     }
 }
