@@ -554,12 +554,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
             return Some(hit);
         }
-        if !re.has_shape() && !re.is_match(subject) {
-            return Some(false);
-        }
-        let Some(slots) = re.captures(subject) else { return Some(false) };
-        self.caps.set(subject, &slots);
-        Some(true)
+        Some(capture(&mut self.caps, re, subject))
     }
 
     /// Evaluates one condition. Captures come from glibc, only when the rule uses
@@ -780,6 +775,18 @@ impl<'a, 'b> Vm<'a, 'b> {
         self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
         self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
     }
+}
+
+/// Matches `re` for its captures, into `caps`; out of line, so that the yes/no
+/// conditions around it keep a small frame.
+#[inline(never)]
+fn capture(caps: &mut Captures, re: &crate::regex::Regex, subject: &[u8]) -> bool {
+    if !re.has_shape() && !re.is_match(subject) {
+        return false;
+    }
+    let Some(slots) = re.captures(subject) else { return false };
+    caps.set(subject, &slots);
+    true
 }
 
 /// The value of a `$(length,${name})` subject, written into `digits`, when it can be
