@@ -318,6 +318,8 @@ pub struct Index {
     groups: Vec<Group>,
     /// Positions whose condition has no pure subject: always candidates.
     always: Vec<u32>,
+    /// Whether a key is a function, whose value the search must compute first.
+    funcs: bool,
 }
 
 impl Index {
@@ -331,6 +333,7 @@ impl Index {
         let g = match self.groups.iter().position(|g| g.key == key) {
             Some(g) => g,
             None => {
+                self.funcs |= matches!(key, SubjectKey::Func(_));
                 self.groups.push(Group { key, trie: Trie::new(), always: Vec::new() });
                 self.groups.len() - 1
             }
@@ -346,6 +349,12 @@ impl Index {
         for g in &mut self.groups {
             g.trie.freeze();
         }
+    }
+
+    /// Whether a key is a function.
+    #[inline]
+    pub fn has_funcs(&self) -> bool {
+        self.funcs
     }
 
     /// The subject keys this index needs, in the order [`candidates`](Self::candidates)

@@ -266,6 +266,9 @@ impl<'a, 'b> Vm<'a, 'b> {
     /// Evaluates the index's function subjects into `out[i]` (by key position); the
     /// match string and parameters are read in place by the search.
     fn func_subjects(&mut self, msg: &Message, index: &Index, out: &mut Vec<Vec<u8>>) {
+        if !index.has_funcs() {
+            return;
+        }
         for (i, key) in index.keys().enumerate() {
             if let SubjectKey::Func(text) = key {
                 if out.len() <= i {
