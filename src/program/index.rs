@@ -205,7 +205,8 @@ impl Flat {
                 _ => {
                     let kids = head as usize;
                     let packed = words.get(bytes..bytes + kids.div_ceil(4)).unwrap_or_default();
-                    let Some(k) = (0..kids).find(|&k| packed.get(k / 4).is_some_and(|w| (w >> (8 * (k % 4))) as u8 == b))
+                    let Some(k) =
+                        (0..kids).find(|&k| packed.get(k / 4).is_some_and(|w| (w >> (8 * (k % 4))) as u8 == b))
                     else {
                         return;
                     };

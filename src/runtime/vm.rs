@@ -91,7 +91,8 @@ pub struct Vm<'a, 'b> {
     /// The decision program; `None` runs the reference walk.
     pub program: Option<&'a Program>,
     /// Buffers reused by candidate searches.
-    scratch: Scratch,
+    /// `None` while a run searches with it (a nested context takes another set).
+    scratch: Option<Box<Scratch>>,
     /// The captures of the line that matched last, its buffer reused.
     caps: Captures,
 }
@@ -122,15 +123,17 @@ const POOL: usize = 8;
 thread_local! {
     /// Buffer sets of finished handler calls, so that a warm thread routes without
     /// allocating them again.
-    static SCRATCH: std::cell::RefCell<Vec<Scratch>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Boxed: handing a set over moves a pointer, not the buffers' headers.
+    #[allow(clippy::vec_box)]
+    static SCRATCH: std::cell::RefCell<Vec<Box<Scratch>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Scratch {
-    fn take() -> Scratch {
+    fn take() -> Box<Scratch> {
         SCRATCH.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop())).unwrap_or_default()
     }
 
-    fn give_back(self) {
+    fn give_back(self: Box<Self>) {
         let _ = SCRATCH.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
                 if p.len() < POOL {
@@ -143,7 +146,7 @@ impl Scratch {
 
 impl Drop for Vm<'_, '_> {
     fn drop(&mut self) {
-        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut scratch = self.scratch.take().unwrap_or_default();
         scratch.caps = std::mem::take(&mut self.caps).into_buffer();
         scratch.ms = std::mem::take(&mut self.ms);
         scratch.give_back();
@@ -159,7 +162,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         ms.extend_from_slice(match_string);
         // The buffer of an earlier match: routing a message then allocates none for captures.
         let caps = Captures::with_buffer(std::mem::take(&mut scratch.caps));
-        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch, caps }
+        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Some(scratch), caps }
     }
 
     fn log(&mut self, line: String) {
@@ -249,10 +252,13 @@ impl<'a, 'b> Vm<'a, 'b> {
                 Instr::Rule(r) => self.run_range(msg, ctx, r.0 as usize..r.0 as usize + 1, depth, stack),
                 Instr::Run { items, index } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
-                    let mut scratch = std::mem::replace(&mut self.scratch, Scratch::take());
+                    let mut scratch = self.scratch.take().unwrap_or_else(Scratch::take);
                     let run = Run { items, index };
                     let r = self.search(msg, ctx, run, depth, stack, &mut scratch);
-                    std::mem::replace(&mut self.scratch, scratch).give_back();
+                    match &self.scratch {
+                        None => self.scratch = Some(scratch),
+                        Some(_) => scratch.give_back(),
+                    }
                     r
                 }
             };
