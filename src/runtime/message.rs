@@ -35,7 +35,7 @@ impl Message {
     /// [`get`](Self::get) for a name the code knows, hashed at compile time.
     #[inline]
     pub fn get_known(&self, name: &KnownName) -> Option<&[u8]> {
-        self.params.get_key(Key { name: name.0, hash: name.1, words: name.2.as_ref() })
+        self.params.get_key(Key { name: name.0, hash: name.1, words: Some(&name.2) })
     }
 
     /// [`get`](Self::get) with the name's hash already computed.
@@ -77,7 +77,7 @@ impl Message {
 
 /// A parameter name written in the code (`called`), hashed at compile time.
 #[derive(Clone, Copy, Debug)]
-pub struct KnownName(&'static [u8], u32, Option<Words>);
+pub struct KnownName(&'static [u8], u32, Words);
 
 impl KnownName {
     /// The name and its hash.
@@ -91,7 +91,7 @@ impl KnownName {
 pub struct ParamName {
     bytes: Vec<u8>,
     hash: u32,
-    words: Option<Words>,
+    words: Words,
 }
 
 impl ParamName {
@@ -103,7 +103,7 @@ impl ParamName {
 
     #[inline]
     fn key(&self) -> Key<'_> {
-        Key { name: &self.bytes, hash: self.hash, words: self.words.as_ref() }
+        Key { name: &self.bytes, hash: self.hash, words: Some(&self.words) }
     }
 
     /// The name.
@@ -112,24 +112,35 @@ impl ParamName {
     }
 }
 
-/// A name of at most 16 bytes as two little-endian words, zero past its end, and the
-/// masks that keep its bytes: a stored name is then compared in two word compares.
-type Words = [u64; 4];
+/// A name's first 16 bytes as two little-endian words, zero past its end: a stored
+/// name of at most 16 bytes is then compared in two masked word compares.
+type Words = [u64; 2];
 
-/// The [`Words`] of `name`, when it has at most 16 bytes.
-const fn words(name: &[u8]) -> Option<Words> {
-    if name.len() > 16 {
-        return None;
-    }
-    let mut w = [0u64; 4];
+/// The [`Words`] of `name`.
+const fn words(name: &[u8]) -> Words {
+    let mut w = [0u64; 2];
     let mut i = 0;
-    while i < name.len() {
+    while i < name.len() && i < 16 {
         w[i / 8] |= (name[i] as u64) << (8 * (i % 8));
-        w[2 + i / 8] |= 0xff << (8 * (i % 8));
         i += 1;
     }
-    Some(w)
+    w
 }
+
+/// Per name length up to 16, the masks that keep a name's bytes of two words.
+const MASKS: [[u64; 2]; 17] = {
+    let mut m = [[0u64; 2]; 17];
+    let mut n = 0;
+    while n <= 16 {
+        let mut i = 0;
+        while i < n {
+            m[n][i / 8] |= 0xff << (8 * (i % 8));
+            i += 1;
+        }
+        n += 1;
+    }
+    m
+};
 
 /// A name being looked up.
 #[derive(Clone, Copy)]
@@ -281,10 +292,10 @@ impl Base {
         }
         // The 16 bytes from the name's start are read whole (what follows the name is
         // masked off) when the buffer has them.
-        let equal = match (key.words, self.bytes.get(start..start + 16)) {
-            (Some(w), Some(b)) => {
+        let equal = match (key.words, MASKS.get(key.name.len()), self.bytes.get(start..start + 16)) {
+            (Some(w), Some(m), Some(b)) => {
                 let word = |at: usize| b.get(at..at + 8).and_then(|x| x.try_into().ok()).map_or(0, u64::from_le_bytes);
-                word(0) & w[2] == w[0] && word(8) & w[3] == w[1]
+                word(0) & m[0] == w[0] && word(8) & m[1] == w[1]
             }
             _ => same(self.bytes.get(start..name_end)?, key.name),
         };
@@ -596,12 +607,12 @@ mod tests {
         }
         for (i, n) in names.iter().enumerate() {
             for with_words in [true, false] {
-                let w = if with_words { words(n) } else { None };
+                let w = with_words.then(|| words(n));
                 assert_eq!(base.value_if_key(i, Key { name: n, hash: 0, words: w.as_ref() }), Some(&b"v"[..]), "{i}");
                 for at in 0..n.len() {
                     let mut other = n.clone();
                     other[at] ^= 1;
-                    let w = if with_words { words(&other) } else { None };
+                    let w = with_words.then(|| words(&other));
                     assert_eq!(
                         base.value_if_key(i, Key { name: &other, hash: 0, words: w.as_ref() }),
                         None,
