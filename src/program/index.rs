@@ -384,19 +384,15 @@ impl Index {
         out: &mut Vec<u32>,
     ) {
         out.clear();
-        out.extend(self.always.iter().copied().filter(|&p| p >= from));
+        out.extend_from_slice(&self.always);
         for (i, g) in self.groups.iter().enumerate() {
-            out.extend(g.always.iter().copied().filter(|&p| p >= from));
-            let before = out.len();
+            out.extend_from_slice(&g.always);
             g.trie.walk(crate::ir::template_trim(subject(i, &g.key)), out);
-            let mut i = before;
-            while i < out.len() {
-                if out[i] < from {
-                    out.swap_remove(i);
-                } else {
-                    i += 1;
-                }
-            }
+        }
+        // A first search keeps everything; a search again after a change drops what
+        // ran already.
+        if from > 0 {
+            out.retain(|&p| p >= from);
         }
         out.sort_unstable();
         out.dedup();
