@@ -422,6 +422,7 @@ impl Params {
         self.find_added(key)
     }
 
+    /// The value of the first appended parameter named as `key`.
     #[inline(never)]
     fn find_added(&self, key: Key<'_>) -> Option<&[u8]> {
         let (name, h) = (key.name, key.hash);

@@ -577,25 +577,16 @@ impl<'a, 'b> Vm<'a, 'b> {
             Matcher::Regex(id) => *id,
         };
         let owned;
-        let subject: &[u8] = match &c.subject {
-            Subject::MatchString => &self.ms,
-            Subject::Param { name, default } => msg.get_named(name).unwrap_or(default),
-            Subject::Func(t)
-                if self.program.is_some() && t.plan.as_deref().is_some_and(|p| p.length_of().is_some()) =>
-            {
-                let mut digits = itoa::Buffer::new();
-                owned = match length_subject(t, msg, &mut digits) {
-                    Some(v) => v.to_vec(),
-                    None => {
-                        let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
-                        let plan = t.plan.as_deref();
-                        plan.map(|p| subst::expand_planned(p, &t.text, false, &Captures::none(), &mut fx))
-                            .unwrap_or_default()
-                    }
-                };
-                &owned
-            }
-            Subject::Func(t) => {
+        let mut digits = itoa::Buffer::new();
+        let direct = match &c.subject {
+            Subject::Func(t) if self.program.is_some() => length_subject(t, msg, &mut digits),
+            _ => None,
+        };
+        let subject: &[u8] = match (&c.subject, direct) {
+            (_, Some(d)) => d,
+            (Subject::MatchString, None) => &self.ms,
+            (Subject::Param { name, default }, None) => msg.get_named(name).unwrap_or(default),
+            (Subject::Func(t), None) => {
                 let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
                 owned = match t.plan.as_deref().filter(|_| self.program.is_some()) {
                     Some(plan) => subst::expand_planned(plan, &t.text, false, &Captures::none(), &mut fx),
