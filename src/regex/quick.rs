@@ -157,21 +157,9 @@ mod tests {
             let Ok(posix) = crate::regex::PosixRegex::compile(p, f) else { panic!("{p:?} compiles") };
             for s in subjects {
                 let want = posix.exec(s).is_some();
-                let cut = crate::regex::until_nul(s);
-                assert_eq!(
-                    q.is_match(cut),
-                    want,
-                    "{:?} on {:?}",
-                    String::from_utf8_lossy(p),
-                    String::from_utf8_lossy(s)
-                );
-                assert_eq!(
-                    q.is_match_c(s),
-                    want,
-                    "{:?} on {:?}",
-                    String::from_utf8_lossy(p),
-                    String::from_utf8_lossy(s)
-                );
+                let what = format!("{:?} on {:?}", String::from_utf8_lossy(p), String::from_utf8_lossy(s));
+                assert_eq!(q.is_match(crate::regex::until_nul(s)), want, "{what}");
+                assert_eq!(q.is_match_c(s), want, "{what}");
                 let Ok(r) = Regex::new(p, f) else { panic!("compiles") };
                 assert_eq!(r.is_match(s), want);
             }

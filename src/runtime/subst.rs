@@ -22,10 +22,7 @@ pub const MAX_RESULT_LEN: usize = 1 << 20;
 pub const MAX_WORK: usize = 256 << 20;
 
 /// Removes SPACE and TAB (not CR/LF) from both ends, like Yate's `trimBlanks`.
-#[inline]
-pub fn trim_blanks(s: &[u8]) -> &[u8] {
-    crate::ir::template_trim(s)
-}
+pub use crate::ir::template_trim as trim_blanks;
 
 /// First occurrence of `needle` in `hay` at or after `from`; an empty needle is never found,
 /// as in Yate's `String::find`.
