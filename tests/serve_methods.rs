@@ -142,3 +142,42 @@ Max-Forwards: 70\nContent-Type: text/plain\nContent-Length: 2\n\nhi"
         .collect();
     assert_eq!(callers, ["slow", "fast"], "routed in arrival order");
 }
+
+/// What a request's rules enqueue runs after the routing is let go: a request
+/// arriving while an earlier one's enqueued message sleeps is routed and
+/// answered at once, as Yate's engine threads run enqueued messages beside
+/// new requests.
+#[test]
+fn a_request_is_not_held_up_by_an_earlier_ones_enqueued_message() {
+    let dir = TempDir::new("enqueued-sleeper");
+    dir.write("regfile.conf", REGFILE);
+    dir.write("ysipchan.conf", "[listener general]\naddr=127.0.0.1\nport=0\n[methods]\nmessage=no\n");
+    dir.write(
+        "regexroute.conf",
+        "[extra]\nsip.message=120\nmsg.execute=90\n[default]\n[sip.message]\n\
+${caller}^slow$=enqueue msg.execute;callto=nowhere;who=slow\n.*=200\n\
+[msg.execute]\n${who}^slow$=msleep 2000\n",
+    );
+    let server = Server::start(dir.path());
+    let message = |client: &Client, user: &str| {
+        let port = client.port();
+        crlf(&format!(
+            "MESSAGE sip:bob@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{user}\n\
+From: <sip:{user}@127.0.0.1>;tag={user}\nTo: <sip:bob@127.0.0.1>\nCall-ID: {user}-{port}\nCSeq: 1 MESSAGE\n\
+Max-Forwards: 70\nContent-Type: text/plain\nContent-Length: 2\n\nhi"
+        ))
+    };
+    let (slow, fast) = (Client::new(server.udp), Client::new(server.udp));
+    slow.send_raw(message(&slow, "slow").as_bytes());
+    // The sleeper's own answer leaves before its enqueued message sleeps.
+    let slow_answer = slow.recv_final().expect("the sleeper is answered");
+    assert_eq!(slow_answer.code, 200, "{}", slow_answer.text);
+    fast.send_raw(message(&fast, "fast").as_bytes());
+    let fast_answer = fast.recv_final().expect("the second request is answered");
+    assert_eq!(fast_answer.code, 200, "{}", fast_answer.text);
+    // A message is logged once its dispatch ends: the sleeper's is still asleep.
+    assert!(server.bus_named("msg.execute").is_empty(), "answered only after the sleeper woke: {:?}", server.bus());
+    let woke =
+        serve_support::wait_for(std::time::Duration::from_secs(10), || server.bus_named("msg.execute").len() == 1);
+    assert!(woke, "the enqueued message ends: {:?}", server.bus());
+}

@@ -5,9 +5,13 @@
 //! actor is free and nothing is queued, the item is handled at once on the caller's thread: a request is
 //! routed and its relayed request sent without waking another thread, which is
 //! what keeps relay latency at one scheduling delay. Otherwise it is queued for
-//! the routing thread (a full queue is a `503`). One lock serialises both ways,
-//! so the bus still sees one item at a time, in arrival order, and a reload is a
-//! swap between two items. A handler that may block (`msleep`, `wait=true`)
+//! the routing thread (a full queue is a `503`). One lock serialises both ways:
+//! the rules a request's own message meets, the registrar and a reload (a swap
+//! between two items) see one item at a time, in arrival order. What those
+//! rules enqueued runs after the lock is let go, as Yate's engine threads run
+//! enqueued messages beside new ones: a relayed MESSAGE's `msg.execute`,
+//! lateroute and request building hold nobody up, and a thread preempted there
+//! stalls only its own request. A handler that may block (`msleep`, `wait=true`)
 //! runs through [`crate::runtime::blocking`], which moves the runtime's other
 //! tasks off an inline caller's thread first.
 //!
@@ -31,7 +35,7 @@ use crate::sip::transport::HeldSends;
 use parking_lot::{Mutex, MutexGuard};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
@@ -149,18 +153,23 @@ impl Routing {
             // `msleep` or a `wait=true` request is not, and this item queues instead.
             if let Some(mut actor) = self.shared.actor.try_lock_for(INLINE_WAIT) {
                 let held = HeldSends::start();
-                crate::runtime::blocking::inline(|| {
-                    actor.handle(work);
+                let after = crate::runtime::blocking::inline(|| {
+                    let after = actor.handle(work);
                     // Saving (a file sync) is left to the thread, woken below when due.
                     actor.expire();
+                    after
                 });
                 if let Some(at) = actor.next_timer().filter(|&at| actor.wakes_at.map_or(true, |w| at < w)) {
                     actor.wakes_at = Some(at);
                     // Full: the thread has items to wake it anyway.
                     let _ = self.tx.try_send(Work::Tick);
                 }
-                // Unlocked first: the sends run while another thread may route.
+                // Unlocked first: the enqueued messages and the sends run while
+                // another thread may route.
                 drop(actor);
+                if let Some(after) = after {
+                    crate::runtime::blocking::inline(|| after.run());
+                }
                 drop(held);
                 return Ok(());
             }
@@ -228,7 +237,7 @@ fn run(shared: &Shared, rx: Receiver<Work>) {
             Ok(Work::Tick) => {}
             Ok(work) => {
                 let reload = matches!(work, Work::Reload(_));
-                actor.handle(work);
+                let after = actor.handle(work);
                 if reload {
                     let cfg = Arc::new(actor.config.sip.generic.clone());
                     match shared.generic.write() {
@@ -236,7 +245,16 @@ fn run(shared: &Shared, rx: Receiver<Work>) {
                         Err(e) => *e.into_inner() = cfg,
                     }
                 }
+                actor.tick();
+                drop(actor);
+                if let Some(after) = after {
+                    after.run();
+                }
+                // Counted down once its enqueued messages ran: until then, items
+                // arriving inline queue behind it instead of overtaking it.
                 shared.queued.fetch_sub(1, Ordering::AcqRel);
+                drop(held);
+                continue;
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
@@ -257,13 +275,15 @@ fn quiet_outcome() -> Outcome {
 }
 
 struct Actor {
-    bus: Bus,
+    /// Shared with the [`After`] steps still running on other threads; a reload
+    /// replaces it, and they finish on the one they started with.
+    bus: Arc<Bus>,
     env: Arc<Env>,
     registrar: Registrar,
     view: RouteView,
     config: Loaded,
     outbound: Outbound,
-    log: Option<std::fs::File>,
+    recorder: Arc<Recorder>,
     /// When the registrations must be saved next, if they changed since the last save.
     save_due: Option<SystemTime>,
     /// When the routing thread wakes next on its own (`None`: only for an item).
@@ -292,7 +312,8 @@ impl Actor {
         env.engine.run_params.push((b"configpath".to_vec(), config.configpath.clone().into_bytes()));
         let env = Arc::new(env);
         let bus = build_bus(&config, &env, &view, &outbound);
-        let mut actor = Actor { bus, env, registrar, view, config, outbound, log, save_due: None, wakes_at: None };
+        let recorder = Arc::new(Recorder::new(log));
+        let mut actor = Actor { bus, env, registrar, view, config, outbound, recorder, save_due: None, wakes_at: None };
         actor.publish();
         actor
     }
@@ -310,7 +331,9 @@ impl Actor {
         }
     }
 
-    fn handle(&mut self, work: Work) {
+    /// Handles `work`; what its rules enqueued is left to the [`After`] step,
+    /// for the caller to run once the lock is let go.
+    fn handle(&mut self, work: Work) -> Option<After> {
         match work {
             // The answer is decided before what the rules enqueued runs, as in
             // Yate; it is built and sent once that is done (or before anything
@@ -318,24 +341,32 @@ impl Actor {
             Work::Register { request, peer, reply } => {
                 let (response, out) = self.register(&request, &peer);
                 HeldSends::defer(move || reply.send(response));
-                self.finish(out);
                 self.publish();
+                Some(self.after(out))
             }
             Work::Generic { request, peer, reply, prepared } => {
                 let (outcome, out) = self.generic(&request, &peer, prepared.map(|p| *p));
                 // Built once the lock is let go and the requests routing sent on have left.
                 HeldSends::defer(move || reply.send(outcome.response(&request)));
-                self.finish(out);
                 self.publish();
+                Some(self.after(out))
             }
             Work::ConnectionClosed(id) => {
                 let gone = self.registrar.drop_connection(&id, SystemTime::now());
                 self.unregister(gone);
                 self.publish();
+                None
             }
-            Work::Reload(config) => self.reload(*config),
-            Work::Stop(_) | Work::Tick => {}
+            Work::Reload(config) => {
+                self.reload(*config);
+                None
+            }
+            Work::Stop(_) | Work::Tick => None,
         }
+    }
+
+    fn after(&self, out: Outcome) -> After {
+        After { bus: self.bus.clone(), recorder: self.recorder.clone(), out }
     }
 
     fn register(&mut self, req: &Request, peer: &Peer) -> (Response, Outcome) {
@@ -343,13 +374,13 @@ impl Actor {
         let (bus, registrar) = (&self.bus, &mut self.registrar);
         let outcome = registrar.handle_register(req, peer, SystemTime::now(), &mut |m| bus.dispatch(m, &mut out));
         for d in &outcome.dispatched {
-            self.record(&d.message, d.handled, Phase::Sync);
+            self.recorder.record(&d.message, d.handled, Phase::Sync);
         }
         out.queue.extend(outcome.enqueue);
         // The registrations changed already: call.route must see them at once.
         self.publish();
         // What the request's own dispatches printed comes before its answer.
-        self.report(&mut out);
+        self.recorder.report(&mut out);
         (outcome.response, out)
     }
 
@@ -361,7 +392,7 @@ impl Actor {
     ) -> (generic::GenericOutcome, Outcome) {
         let mut out = quiet_outcome();
         let mut seen = Vec::new();
-        let recording = self.recording();
+        let recording = self.recorder.recording();
         let (bus, registrar, users) = (&self.bus, &mut self.registrar, &self.config.users);
         let mut dispatch = |m: &mut Message| {
             let handled = bus.dispatch(m, &mut out) || (m.name == b"user.auth" && users.answer_auth(m));
@@ -374,67 +405,11 @@ impl Actor {
         let auth = registrar.authenticator_mut();
         let mut outcome = generic::handle_generic(req, peer, cfg, auth, SystemTime::now(), &mut dispatch, prepared);
         for (m, handled) in &seen {
-            self.record(m, *handled, Phase::Sync);
+            self.recorder.record(m, *handled, Phase::Sync);
         }
         out.queue.extend(std::mem::take(&mut outcome.enqueue));
-        self.report(&mut out);
+        self.recorder.report(&mut out);
         (outcome, out)
-    }
-
-    /// Runs what was enqueued (bounded), then logs what the dispatches produced.
-    fn finish(&mut self, mut out: Outcome) {
-        let mut n = 0;
-        while let Some(mut m) = out.queue.pop_front() {
-            if n == MAX_QUEUED {
-                tracing::warn!(dropped = out.queue.len() + 1, "too many enqueued messages; the rest are dropped");
-                break;
-            }
-            n += 1;
-            let handled = self.bus.dispatch(&mut m, &mut out);
-            out.finished.push(Finished { msg: m, handled, phase: Phase::Async });
-        }
-        self.report(&mut out);
-    }
-
-    /// Logs the echo and debug lines and the messages created so far.
-    fn report(&mut self, out: &mut Outcome) {
-        for line in out.echo.drain(..) {
-            tracing::info!(target: "rexroute::echo", "{line}");
-        }
-        for line in out.log.drain(..) {
-            tracing::debug!(target: "rexroute::route", "{line}");
-        }
-        for f in std::mem::take(&mut out.finished) {
-            self.record(&f.msg, f.handled, f.phase);
-        }
-    }
-
-    /// Whether [`Actor::record`] has anywhere to write: copies of the messages
-    /// it would log are made only then.
-    fn recording(&self) -> bool {
-        self.log.is_some() || tracing::enabled!(tracing::Level::DEBUG)
-    }
-
-    /// Logs one dispatched message (tracing at debug, and the bus log if any).
-    fn record(&mut self, msg: &Message, handled: bool, phase: Phase) {
-        if !self.recording() {
-            return;
-        }
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        tracing::debug!(name = %text(&msg.name), handled, retvalue = %text(&msg.retvalue), "bus message");
-        let Some(log) = &mut self.log else { return };
-        let params: Vec<[String; 2]> = msg.iter().map(|(k, v)| [text(k), text(v)]).collect();
-        let line = serde_json::json!({
-            "name": text(&msg.name),
-            "handled": handled,
-            "retvalue": text(&msg.retvalue),
-            "phase": if phase == Phase::Sync { "sync" } else { "async" },
-            "params": params,
-        });
-        if writeln!(log, "{line}").and_then(|()| log.flush()).is_err() {
-            tracing::warn!("cannot write the bus log; it is turned off");
-            self.log = None;
-        }
     }
 
     /// Removes lapsed registrations, telling the bus.
@@ -449,13 +424,15 @@ impl Actor {
         self.publish();
     }
 
+    /// Tells the bus of registrations that ended, and runs what that enqueued
+    /// at once: these are rare, and come from timers and reloads, not requests.
     fn unregister(&mut self, messages: Vec<Message>) {
         let mut out = quiet_outcome();
         for mut m in messages {
             let handled = self.bus.dispatch(&mut m, &mut out);
-            self.record(&m, handled, Phase::Sync);
+            self.recorder.record(&m, handled, Phase::Sync);
         }
-        self.finish(out);
+        self.after(out).run();
     }
 
     /// Gives call.route a fresh copy when the registrations changed, and
@@ -516,8 +493,92 @@ impl Actor {
     }
 }
 
+/// What a request's rules enqueued, run after the routing lock is let go.
+struct After {
+    bus: Arc<Bus>,
+    recorder: Arc<Recorder>,
+    out: Outcome,
+}
+
+impl After {
+    /// Runs what was enqueued (bounded), then logs what the dispatches produced.
+    fn run(mut self) {
+        let out = &mut self.out;
+        let mut n = 0;
+        while let Some(mut m) = out.queue.pop_front() {
+            if n == MAX_QUEUED {
+                tracing::warn!(dropped = out.queue.len() + 1, "too many enqueued messages; the rest are dropped");
+                break;
+            }
+            n += 1;
+            let handled = self.bus.dispatch(&mut m, out);
+            out.finished.push(Finished { msg: m, handled, phase: Phase::Async });
+        }
+        self.recorder.report(out);
+    }
+}
+
+/// Where dispatched messages are logged: tracing at debug, and the bus log.
+struct Recorder {
+    log: Mutex<Option<std::fs::File>>,
+    /// Whether `log` holds a file, read without the lock on every request.
+    logging: AtomicBool,
+}
+
+impl Recorder {
+    fn new(log: Option<std::fs::File>) -> Recorder {
+        Recorder { logging: AtomicBool::new(log.is_some()), log: Mutex::new(log) }
+    }
+
+    /// Logs the echo and debug lines and the messages created so far.
+    fn report(&self, out: &mut Outcome) {
+        for line in out.echo.drain(..) {
+            tracing::info!(target: "rexroute::echo", "{line}");
+        }
+        for line in out.log.drain(..) {
+            tracing::debug!(target: "rexroute::route", "{line}");
+        }
+        for f in std::mem::take(&mut out.finished) {
+            self.record(&f.msg, f.handled, f.phase);
+        }
+    }
+
+    /// Whether [`Recorder::record`] has anywhere to write: copies of the
+    /// messages it would log are made only then.
+    fn recording(&self) -> bool {
+        self.logging.load(Ordering::Relaxed) || tracing::enabled!(tracing::Level::DEBUG)
+    }
+
+    /// Logs one dispatched message (tracing at debug, and the bus log if any).
+    fn record(&self, msg: &Message, handled: bool, phase: Phase) {
+        if !self.recording() {
+            return;
+        }
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        tracing::debug!(name = %text(&msg.name), handled, retvalue = %text(&msg.retvalue), "bus message");
+        if !self.logging.load(Ordering::Relaxed) {
+            return;
+        }
+        let params: Vec<[String; 2]> = msg.iter().map(|(k, v)| [text(k), text(v)]).collect();
+        let line = serde_json::json!({
+            "name": text(&msg.name),
+            "handled": handled,
+            "retvalue": text(&msg.retvalue),
+            "phase": if phase == Phase::Sync { "sync" } else { "async" },
+            "params": params,
+        });
+        let mut log = self.log.lock();
+        let Some(file) = log.as_mut() else { return };
+        if writeln!(file, "{line}").and_then(|()| file.flush()).is_err() {
+            tracing::warn!("cannot write the bus log; it is turned off");
+            *log = None;
+            self.logging.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
 /// The bus for one configuration: regexroute's handlers, regfile's `call.route`, lateroute.
-fn build_bus(config: &Loaded, env: &Arc<Env>, view: &RouteView, outbound: &Outbound) -> Bus {
+fn build_bus(config: &Loaded, env: &Arc<Env>, view: &RouteView, outbound: &Outbound) -> Arc<Bus> {
     let mut bus = Bus::new();
     let router = Router::with_engine(config.routes.clone(), env.clone(), Engine::Compiled);
     router.install(&mut bus);
@@ -525,5 +586,5 @@ fn build_bus(config: &Loaded, env: &Arc<Env>, view: &RouteView, outbound: &Outbo
     RouteHandler::install(&mut bus, view.clone(), priority);
     config.lateroute.install(&mut bus);
     methods::install_senders(&mut bus, config, outbound);
-    bus
+    Arc::new(bus)
 }
