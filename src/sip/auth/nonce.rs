@@ -15,10 +15,14 @@
 //! bounded: expired nonces are dropped, and when it is still full the oldest are
 //! forgotten and a *floor* remembers up to when; any nonce issued at or before the
 //! floor and no longer tracked is refused, so forgetting never reopens a replay.
+//! Both go oldest first through a queue kept in recording order, a few entries
+//! per request: the tracker is consulted under the routing lock, and a sweep of
+//! the whole table there stalled every request behind it.
 
 use super::digest::to_hex;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 /// The server secret nonces are keyed with.
 #[derive(Clone)]
@@ -122,7 +126,10 @@ struct Seen {
 /// The highest `nc` accepted per live nonce, in bounded memory.
 #[derive(Debug)]
 pub struct NonceTracker {
-    seen: HashMap<String, Seen>,
+    seen: HashMap<Arc<str>, Seen>,
+    /// The tracked nonces in the order they were first recorded, which is
+    /// about the order they were issued in: expiry and forgetting take the front.
+    order: VecDeque<(u64, Arc<str>)>,
     /// Nonces issued at or before this second and not in `seen` had their history
     /// dropped under memory pressure: they count as used up.
     floor: Option<u64>,
@@ -132,7 +139,7 @@ pub struct NonceTracker {
 impl NonceTracker {
     /// A tracker holding at most `capacity` nonces (at least 1).
     pub fn new(capacity: usize) -> NonceTracker {
-        NonceTracker { seen: HashMap::new(), floor: None, capacity: capacity.max(1) }
+        NonceTracker { seen: HashMap::new(), order: VecDeque::new(), floor: None, capacity: capacity.max(1) }
     }
 
     /// How many nonces are tracked now.
@@ -158,29 +165,36 @@ impl NonceTracker {
         if self.floor.is_some_and(|floor| issued <= floor) {
             return NcCheck::Replayed;
         }
-        self.seen.insert(nonce.to_owned(), Seen { issued, nc });
-        if self.seen.len() > self.capacity {
-            self.purge(now, lifetime);
-        }
-        if self.seen.len() > self.capacity {
+        self.purge(now, lifetime);
+        let key: Arc<str> = Arc::from(nonce);
+        self.seen.insert(key.clone(), Seen { issued, nc });
+        self.order.push_back((issued, key));
+        while self.seen.len() > self.capacity {
             self.forget_oldest();
         }
         NcCheck::Fresh
     }
 
     /// Drops nonces whose lifetime is over: they are refused as stale before the
-    /// tracker is ever asked about them again.
+    /// tracker is ever asked about them again. Stops at the first live one, so
+    /// a nonce recorded behind a younger one waits for it (memory stays bounded
+    /// by the capacity all the same).
     pub fn purge(&mut self, now: u64, lifetime: u64) {
-        self.seen.retain(|_, s| s.issued.saturating_add(lifetime) >= now);
+        while let Some((issued, _)) = self.order.front() {
+            if issued.saturating_add(lifetime) >= now {
+                break;
+            }
+            if let Some((_, key)) = self.order.pop_front() {
+                self.seen.remove(&key);
+            }
+        }
     }
 
-    /// Forgets the oldest eighth of the table and raises the floor past them.
+    /// Forgets the nonce recorded first and raises the floor to its issue time.
     fn forget_oldest(&mut self) {
-        let mut issued: Vec<u64> = self.seen.values().map(|s| s.issued).collect();
-        issued.sort_unstable();
-        let cut = issued.get(self.capacity / 8).or(issued.last()).copied().unwrap_or(0);
-        self.seen.retain(|_, s| s.issued > cut);
-        self.floor = Some(self.floor.map_or(cut, |f| f.max(cut)));
+        let Some((issued, key)) = self.order.pop_front() else { return };
+        self.seen.remove(&key);
+        self.floor = Some(self.floor.map_or(issued, |f| f.max(issued)));
     }
 }
 
@@ -237,5 +251,25 @@ mod tests {
         assert_eq!(t.record("n99", 299, 2, 300, 1000), NcCheck::Fresh);
         t.purge(5000, 10);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn expired_nonces_go_as_new_ones_come_and_a_full_tracker_forgets_one_at_a_time() {
+        let mut t = NonceTracker::new(4);
+        for (i, n) in ["a", "b", "c"].iter().enumerate() {
+            assert_eq!(t.record(n, 100 + i as u64, 1, 100 + i as u64, 10), NcCheck::Fresh);
+        }
+        // At 111, "a" (issued 100) is past its 10 s and "b" (101) is not.
+        assert_eq!(t.record("d", 111, 1, 111, 10), NcCheck::Fresh);
+        assert_eq!(t.len(), 3, "only the expired one went");
+        assert_eq!(t.record("b", 101, 2, 111, 10), NcCheck::Fresh, "live ones keep their history");
+        // Full: each new nonce forgets exactly the oldest one.
+        assert_eq!(t.record("e", 111, 1, 111, 10), NcCheck::Fresh);
+        assert_eq!(t.record("f", 111, 1, 111, 10), NcCheck::Fresh);
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.record("b", 101, 3, 111, 10), NcCheck::Replayed, "forgotten, under the floor");
+        assert_eq!(t.record("c", 102, 2, 111, 10), NcCheck::Fresh, "the next oldest is still tracked");
+        assert_eq!(t.record("g", 112, 1, 112, 10), NcCheck::Fresh, "issued after the floor");
+        assert_eq!(t.record("c", 102, 3, 112, 10), NcCheck::Replayed, "forgotten in its turn");
     }
 }
