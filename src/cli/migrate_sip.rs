@@ -138,6 +138,11 @@ pub(super) fn ysipchan(doc: &Document) -> Vec<Item> {
                 "enable" | "expires_min" | "expires_def" | "expires_max" | "auth_required" | "nat_refresh",
             ) => same("registrar setting (differences from Yate's REGISTER handling: docs/registrar.md)"),
             ("options", "enable") => same("OPTIONS answered 200 with Allow"),
+            ("sip-t", "isup") if to_boolean(value.as_bytes(), false) => differs(
+                "`application/isup` bodies are not decoded into ISUP parameters: they reach the rules as any \
+                 binary body (`xsip_type`, `xsip_body_encoding`, `xsip_body`)",
+            ),
+            ("sip-t", "isup") => same("`application/isup` bodies reach the rules as binary bodies"),
             _ => ignored(format!("`[{section}]` option rexroute does not read")),
         }
     })
@@ -180,7 +185,7 @@ mod tests {
         let doc = crate::ini::load_str(
             "ysipchan.conf",
             "[general]\nmaxpkt=4096\ngenerate=yes\nauth_copy_headers=X\nfoo=1\nfoo=2\n[listener t]\ntype=tls\n\
-[methods]\nmessage=maybe\n[codecs]\nulaw=yes\n",
+[methods]\nmessage=maybe\n[codecs]\nulaw=yes\n[sip-t]\nisup=yes\n",
             &Default::default(),
         );
         let items = ysipchan(&doc);
@@ -195,6 +200,7 @@ mod tests {
                 ("[listener t] type".into(), Support::Unsupported),
                 ("[methods] message".into(), Support::Same),
                 ("[codecs] ulaw".into(), Support::Ignored),
+                ("[sip-t] isup".into(), Support::Differs),
             ]
         );
         assert!(items[6].note.contains("not a boolean"));

@@ -415,4 +415,17 @@ mod tests {
         assert_eq!(read("-5"), 0);
         assert_eq!(read("x"), 4 << 20, "not a number: the default");
     }
+
+    /// Answers always go to the packet's source: `ignorevia=no` (answer to the
+    /// Via's sent-by) is refused with a warning, never silently (docs/differences.md).
+    #[test]
+    fn ignorevia_no_is_warned_about() {
+        let warned = |v: &str| {
+            let fs = MemFs::default().with("/c/ysipchan.conf", format!("[general]\nignorevia={v}\n"));
+            let l = load_from(&Source::Dir("/c".into()), &fs).unwrap();
+            l.warnings.iter().any(|w| w.contains("ignorevia=no is not supported"))
+        };
+        assert!(warned("no"));
+        assert!(!warned("yes"));
+    }
 }

@@ -788,6 +788,19 @@ User-Agent: Twinkle/1.10.2\r\nContent-Length: 9\r\n\r\nHello Bob";
         assert_eq!(m.get(b"xsip_type"), None);
     }
 
+    /// `[sip-t] isup=yes` makes Yate decode `application/isup` into ISUP
+    /// parameters; rexroute has no ISUP decoder and hands the bytes on as any
+    /// binary body (docs/differences.md).
+    #[test]
+    fn isup_bodies_reach_the_rules_as_binary() {
+        let req = request(&TWINKLE.replace("text/plain;charset=utf-8", "application/isup;version=itu-t92+"));
+        let m = sip_message(&req, &peer(), None, "t", &GenericConfig::default());
+        assert_eq!(m.get(b"xsip_type"), Some(&b"application/isup"[..]));
+        assert_eq!(m.get(b"xsip_body_encoding"), Some(&b"base64"[..]));
+        assert_eq!(m.get(b"xsip_body"), Some(&b"SGVsbG8gQm9i"[..]));
+        assert!(m.iter().all(|(k, _)| !k.starts_with(b"isup")), "no ISUP parameters");
+    }
+
     fn dispatched(ret: &str, params: &[(&str, &str)]) -> Message {
         let mut m = Message::new("sip.message");
         m.retvalue = ret.as_bytes().to_vec();
