@@ -143,6 +143,9 @@ struct Seen {
     nc: u32,
 }
 
+/// Most room the tracker takes ahead of need (a larger configured capacity grows past it).
+const MAX_RESERVE: usize = 1 << 20;
+
 /// The highest `nc` accepted per live nonce, in bounded memory.
 #[derive(Debug)]
 pub struct NonceTracker {
@@ -186,6 +189,14 @@ impl NonceTracker {
             return NcCheck::Replayed;
         }
         self.purge(now, lifetime);
+        if self.seen.capacity() == 0 {
+            // All the room at once, at the first nonce: growing by doubling
+            // rehashes every tracked nonce under the routing lock, which held up
+            // every request for milliseconds at each step while a busy
+            // server's table filled. A server that never challenges pays nothing.
+            self.seen.reserve(self.capacity.saturating_add(1).min(MAX_RESERVE));
+            self.order.reserve(self.capacity.saturating_add(1).min(MAX_RESERVE));
+        }
         let key: Arc<str> = Arc::from(nonce);
         self.seen.insert(key.clone(), Seen { nc });
         self.order.push_back((issued, key));
