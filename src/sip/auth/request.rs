@@ -59,10 +59,14 @@ impl Peer {
     /// Adds `ip_host`, `ip_port`, `ip_transport`, `address`, `connection_id`,
     /// `connection_reliable`, in Yate's order.
     pub fn add_params(&self, msg: &mut Message) {
-        msg.add(b"ip_host", self.addr.ip().to_string().as_bytes());
-        msg.add(b"ip_port", self.addr.port().to_string().as_bytes());
+        let mut buf = String::with_capacity(48);
+        crate::sip::msg::text::push_ip(&mut buf, self.addr.ip());
+        msg.add(b"ip_host", buf.as_bytes());
+        msg.add(b"ip_port", itoa::Buffer::new().format(self.addr.port()).as_bytes());
         msg.add(b"ip_transport", self.transport.name().as_bytes());
-        msg.add(b"address", self.addr.to_string().as_bytes());
+        buf.clear();
+        crate::sip::msg::text::push_socket_addr(&mut buf, self.addr);
+        msg.add(b"address", buf.as_bytes());
         msg.add(b"connection_id", self.connection_id.as_bytes());
         msg.add(b"connection_reliable", if self.transport.reliable() { b"true" } else { b"false" });
     }
