@@ -11,7 +11,9 @@
 //! rules enqueued runs after the lock is let go, as Yate's engine threads run
 //! enqueued messages beside new ones: a relayed MESSAGE's `msg.execute`,
 //! lateroute and request building hold nobody up, and a thread preempted there
-//! stalls only its own request. A handler that may block (`msleep`, `wait=true`)
+//! stalls only its own request. Before the lock, [`Routing::prepare`] does the
+//! digest check (its `user.auth` included; only the nonce counts have a lock of
+//! their own) and builds the request's message. A handler that may block (`msleep`, `wait=true`)
 //! runs through [`crate::runtime::blocking`], which moves the runtime's other
 //! tasks off an inline caller's thread first.
 //!
@@ -27,9 +29,11 @@ use crate::bus::{Bus, Finished, Outcome, Phase};
 use crate::runtime::env::Env;
 use crate::runtime::message::Message;
 use crate::runtime::router::{Engine, Router};
+use crate::sip::auth::Authenticator;
 use crate::sip::auth::Peer;
 use crate::sip::generic;
 use crate::sip::msg::{Request, Response};
+use crate::sip::regfile::Users;
 use crate::sip::registrar::{self, Registrar, RouteHandler, RouteView};
 use crate::sip::transport::HeldSends;
 use parking_lot::{Mutex, MutexGuard};
@@ -73,8 +77,9 @@ pub enum Work {
         peer: Peer,
         /// Where the final response goes.
         reply: Reply,
-        /// Its generic message, built before the routing lock ([`Routing::prepare`]).
-        prepared: Option<Box<generic::Prepared>>,
+        /// Its digest check and generic message, done before the routing lock
+        /// ([`Routing::prepare`]).
+        prepared: Option<Box<generic::Ahead>>,
     },
     /// A TCP connection closed: drop the registrations made over it.
     ConnectionClosed(String),
@@ -100,10 +105,10 @@ struct Shared {
     /// Items sent to the thread and not yet handled: while any is, new items
     /// queue behind them instead of overtaking them inline.
     queued: AtomicUsize,
-    /// The generic-method settings in force, for building messages before the
-    /// lock (replaced at each reload; a message built with the old ones is
-    /// built again).
-    generic: RwLock<Arc<generic::GenericConfig>>,
+    /// What requests use before the lock, for the configuration in force
+    /// (replaced at each reload; a message built with the old settings is built
+    /// again).
+    front: RwLock<Arc<Front>>,
 }
 
 impl Shared {
@@ -124,11 +129,11 @@ impl Routing {
             Some(p) => Some(std::fs::OpenOptions::new().create(true).append(true).open(p)?),
             None => None,
         };
-        let generic = RwLock::new(Arc::new(config.sip.generic.clone()));
+        let actor = Actor::new(config, outbound, log);
         let shared = Arc::new(Shared {
-            actor: Mutex::new(Actor::new(config, outbound, log)),
+            front: RwLock::new(actor.front()),
+            actor: Mutex::new(actor),
             queued: AtomicUsize::new(0),
-            generic,
         });
         let thread = shared.clone();
         std::thread::Builder::new()
@@ -181,14 +186,33 @@ impl Routing {
         })
     }
 
-    /// The generic message of `request`, built now (outside the routing lock)
-    /// when its handling needs nothing the lock guards (see [`generic::prepare`]).
-    pub fn prepare(&self, request: &Request, peer: &Peer) -> Option<Box<generic::Prepared>> {
-        let cfg = match self.shared.generic.read() {
-            Ok(c) => c.clone(),
+    /// The digest check and the generic message of `request`, done now, outside
+    /// the routing lock (see [`generic::prepare`]): `user.auth` goes to the bus
+    /// from here, and only the nonce counts are locked, on their own.
+    pub fn prepare(&self, request: &Request, peer: &Peer) -> Option<Box<generic::Ahead>> {
+        let front = match self.shared.front.read() {
+            Ok(f) => f.clone(),
             Err(e) => e.into_inner().clone(),
         };
-        generic::prepare(request, peer, &cfg).map(Box::new)
+        let mut out = quiet_outcome();
+        let recording = front.recorder.recording();
+        let mut seen = Vec::new();
+        let mut dispatch = |m: &mut Message| {
+            let handled = front.bus.dispatch(m, &mut out) || (m.name == b"user.auth" && front.users.answer_auth(m));
+            if recording {
+                seen.push((m.clone(), handled));
+            }
+            handled
+        };
+        let mut ahead = generic::prepare(request, peer, &front.generic, &front.auth, SystemTime::now(), &mut dispatch);
+        for (m, handled) in &seen {
+            front.recorder.record(m, *handled, Phase::Sync);
+        }
+        if let Some(a) = ahead.as_mut() {
+            a.enqueue.extend(out.queue.drain(..));
+        }
+        front.recorder.report(&mut out);
+        ahead.map(Box::new)
     }
 
     /// Queues `work`, waiting for room (reloads and the stop, which must not be lost).
@@ -239,10 +263,10 @@ fn run(shared: &Shared, rx: Receiver<Work>) {
                 let reload = matches!(work, Work::Reload(_));
                 let after = actor.handle(work);
                 if reload {
-                    let cfg = Arc::new(actor.config.sip.generic.clone());
-                    match shared.generic.write() {
-                        Ok(mut g) => *g = cfg,
-                        Err(e) => *e.into_inner() = cfg,
+                    let front = actor.front();
+                    match shared.front.write() {
+                        Ok(mut f) => *f = front,
+                        Err(e) => *e.into_inner() = front,
                     }
                 }
                 actor.tick();
@@ -365,6 +389,17 @@ impl Actor {
         }
     }
 
+    /// What requests use before the lock, for this configuration.
+    fn front(&self) -> Arc<Front> {
+        Arc::new(Front {
+            generic: Arc::new(self.config.sip.generic.clone()),
+            bus: self.bus.clone(),
+            users: self.config.users.clone(),
+            auth: self.registrar.authenticator().clone(),
+            recorder: self.recorder.clone(),
+        })
+    }
+
     fn after(&self, out: Outcome) -> After {
         After { bus: self.bus.clone(), recorder: self.recorder.clone(), out }
     }
@@ -388,7 +423,7 @@ impl Actor {
         &mut self,
         req: &Request,
         peer: &Peer,
-        prepared: Option<generic::Prepared>,
+        prepared: Option<generic::Ahead>,
     ) -> (generic::GenericOutcome, Outcome) {
         let mut out = quiet_outcome();
         let mut seen = Vec::new();
@@ -402,7 +437,7 @@ impl Actor {
             handled
         };
         let cfg = &self.config.sip.generic;
-        let auth = registrar.authenticator_mut();
+        let auth = registrar.authenticator();
         let mut outcome = generic::handle_generic(req, peer, cfg, auth, SystemTime::now(), &mut dispatch, prepared);
         for (m, handled) in &seen {
             self.recorder.record(m, *handled, Phase::Sync);
@@ -491,6 +526,15 @@ impl Actor {
         self.force_publish();
         tracing::info!(dir = %self.config.dir.display(), "configuration reloaded");
     }
+}
+
+/// What a request's digest check and message building use, before the routing lock.
+struct Front {
+    generic: Arc<generic::GenericConfig>,
+    bus: Arc<Bus>,
+    users: Users,
+    auth: Arc<Authenticator>,
+    recorder: Arc<Recorder>,
 }
 
 /// What a request's rules enqueued, run after the routing lock is let go.

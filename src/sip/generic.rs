@@ -484,27 +484,60 @@ impl GenericOutcome {
 
 /// A request's generic message built ahead of its handling (see [`prepare`]).
 #[derive(Debug)]
-pub struct Prepared {
-    /// The configuration it was built with: handling with another one builds again.
-    pub config: Arc<GenericConfig>,
-    /// The dialog tag its `xsip_dlgtag` carries (and the answer's To tag).
-    pub dlgtag: String,
-    /// The `sip.<method>` message.
-    pub message: Message,
+pub enum Prepared {
+    /// The `sip.<method>` message, the digest check (if asked for) passed.
+    Message {
+        /// The configuration it was built with: handling with another one builds
+        /// the message again (with the same check's result).
+        config: Arc<GenericConfig>,
+        /// The dialog tag its `xsip_dlgtag` carries (and the answer's To tag).
+        dlgtag: String,
+        /// The `sip.<method>` message.
+        message: Message,
+        /// What `user.auth` returned, when the method is challenged.
+        info: Option<AuthInfo>,
+    },
+    /// The digest check answered the request (`401`, `403`, …): nothing is dispatched.
+    Refused(Response),
 }
 
-/// Builds `req`'s generic message ahead, where its handling will need no
-/// state: a method listed without a digest challenge, outside the native
-/// MESSAGE path. `serve` does this before it takes the routing lock, so that
-/// the one serial section has less to do.
-pub fn prepare(req: &Request, peer: &Peer, cfg: &Arc<GenericConfig>) -> Option<Prepared> {
+/// What the work ahead of the handling produced, and the `user.authfail`
+/// messages its digest check enqueued.
+#[derive(Debug)]
+pub struct Ahead {
+    /// The message or the refusal.
+    pub prepared: Prepared,
+    /// Messages to enqueue (`user.authfail`).
+    pub enqueue: Vec<Message>,
+}
+
+/// Does the part of [`handle_generic`] that needs no lock, ahead of it: the
+/// digest check (`dispatch` answers its `user.auth`; the nonce counts have
+/// their own lock) and the `sip.<method>` message. `serve` does this before it
+/// takes the routing lock, so that the one serial section is only the rules of
+/// that message. `None` for what is decided under the lock anyway: the native
+/// MESSAGE path, and methods not listed.
+pub fn prepare(
+    req: &Request,
+    peer: &Peer,
+    cfg: &Arc<GenericConfig>,
+    auth: &Authenticator,
+    now: SystemTime,
+    dispatch: &mut dyn FnMut(&mut Message) -> bool,
+) -> Option<Ahead> {
     let native = cfg.message_enable && req.method.is("MESSAGE");
-    if native || cfg.auto_auth(req.method.as_str()) != Some(false) {
+    if native {
         return None;
     }
+    let challenge = cfg.auto_auth(req.method.as_str())?;
+    let mut enqueue = Vec::new();
+    let info = match check_auth(req, peer, challenge, auth, now, dispatch, &mut enqueue) {
+        Ok(info) => info,
+        Err(response) => return Some(Ahead { prepared: Prepared::Refused(response), enqueue }),
+    };
     let dlgtag = crate::sip::msg::new_tag();
-    let message = sip_message(req, peer, None, &dlgtag, cfg);
-    Some(Prepared { config: cfg.clone(), dlgtag, message })
+    let message = sip_message(req, peer, info.as_ref(), &dlgtag, cfg);
+    Some(Ahead { prepared: Prepared::Message { config: cfg.clone(), dlgtag, message, info }, enqueue })
 }
 
 /// Handles one admitted request whose method is not built in, end to end:
@@ -512,17 +545,30 @@ pub fn prepare(req: &Request, peer: &Peer, cfg: &Arc<GenericConfig>) -> Option<P
 /// response; MESSAGE with `[message] enable=yes` takes the native path instead
 /// ([`native_message`], challenged per `[message] auth_required`). `dispatch`
 /// sends a message to the bus and returns whether it was handled.
-/// `prepared`, built ahead with the same configuration, stands for the
+/// `prepared`, from [`prepare`], stands for the digest check and the
 /// `sip.<method>` message it would build.
 pub fn handle_generic(
     req: &Request,
     peer: &Peer,
     cfg: &GenericConfig,
-    auth: &mut Authenticator,
+    auth: &Authenticator,
     now: SystemTime,
     dispatch: &mut dyn FnMut(&mut Message) -> bool,
-    prepared: Option<Prepared>,
+    prepared: Option<Ahead>,
 ) -> GenericOutcome {
+    if let Some(Ahead { prepared, enqueue }) = prepared {
+        let (dlgtag, request_msg) = match prepared {
+            Prepared::Refused(response) => return GenericOutcome::ready(response, None, enqueue),
+            Prepared::Message { config, dlgtag, message, .. } if *config == *cfg => (dlgtag, message),
+            // Reloaded meanwhile: the check stands (its nonce count is spent), the message follows the new settings.
+            Prepared::Message { info, .. } => {
+                let dlgtag = crate::sip::msg::new_tag();
+                let msg = sip_message(req, peer, info.as_ref(), &dlgtag, cfg);
+                (dlgtag, msg)
+            }
+        };
+        return dispatch_generic(request_msg, dlgtag, dispatch, enqueue);
+    }
     let native = cfg.message_enable && req.method.is("MESSAGE");
     let challenge = if native { Some(cfg.message_auth_required) } else { cfg.auto_auth(req.method.as_str()) };
     let Some(challenge) = challenge else {
@@ -538,14 +584,19 @@ pub fn handle_generic(
         outcome.enqueue.extend(enqueue);
         return outcome;
     }
-    let (dlgtag, request_msg) = match prepared.filter(|p| info.is_none() && *p.config == *cfg) {
-        Some(p) => (p.dlgtag, p.message),
-        None => {
-            let dlgtag = crate::sip::msg::new_tag();
-            let msg = sip_message(req, peer, info.as_ref(), &dlgtag, cfg);
-            (dlgtag, msg)
-        }
-    };
+    let dlgtag = crate::sip::msg::new_tag();
+    let msg = sip_message(req, peer, info.as_ref(), &dlgtag, cfg);
+    dispatch_generic(msg, dlgtag, dispatch, enqueue)
+}
+
+/// Sends a request's `sip.<method>` message to the bus; the answer is built
+/// from it later ([`GenericOutcome::response`]).
+fn dispatch_generic(
+    request_msg: Message,
+    dlgtag: String,
+    dispatch: &mut dyn FnMut(&mut Message) -> bool,
+    enqueue: Vec<Message>,
+) -> GenericOutcome {
     let mut msg = request_msg.clone();
     let handled = dispatch(&mut msg);
     GenericOutcome { answer: Answer::Dispatched { request_msg, handled, dlgtag }, message: Some(msg), enqueue }
@@ -558,7 +609,7 @@ pub fn check_auth(
     req: &Request,
     peer: &Peer,
     challenge: bool,
-    auth: &mut Authenticator,
+    auth: &Authenticator,
     now: SystemTime,
     dispatch: &mut dyn FnMut(&mut Message) -> bool,
     enqueue: &mut Vec<Message>,
@@ -901,51 +952,105 @@ Content-Disposition: attachment;filename=\"a.png\"\r\n\r\n\x00\xff\r\n--B--\r\n"
 
     #[test]
     fn a_message_built_ahead_is_used_only_when_nothing_it_depends_on_changed() {
-        let mut auth = Authenticator::new(AuthConfig { qop: false, ..Default::default() });
+        let auth = Authenticator::new(AuthConfig { qop: false, ..Default::default() });
+        let now = SystemTime::now();
         let open = Arc::new(GenericConfig { methods: vec![("message".into(), false)], ..Default::default() });
         let req = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", ""));
-        let challenged = Arc::new(GenericConfig { methods: vec![("message".into(), true)], ..Default::default() });
-        assert!(prepare(&req, &peer(), &challenged).is_none(), "a challenge needs the authenticator");
+        let ahead = |cfg: &Arc<GenericConfig>| prepare(&req, &peer(), cfg, &auth, now, &mut users_auth);
         let native = Arc::new(GenericConfig { message_enable: true, ..(*open).clone() });
-        assert!(prepare(&req, &peer(), &native).is_none(), "the native path builds its own");
-        let ahead = prepare(&req, &peer(), &open).unwrap();
-        let (tag, built) = (ahead.dlgtag.clone(), ahead.message.clone());
+        assert!(ahead(&native).is_none(), "the native path builds its own");
+        let unlisted = Arc::new(GenericConfig::default());
+        assert!(ahead(&unlisted).is_none(), "not listed: answered under the lock");
+        let built_ahead = ahead(&open).unwrap();
+        let Prepared::Message { dlgtag: tag, message: built, .. } = &built_ahead.prepared else {
+            panic!("{built_ahead:?}")
+        };
+        let (tag, built) = (tag.clone(), built.clone());
         assert_eq!(built.get(b"xsip_dlgtag"), Some(tag.as_bytes()));
         let mut seen = Vec::new();
         let mut dispatch = |m: &mut Message| {
             seen.push(m.clone());
             true
         };
-        let now = SystemTime::now();
-        let out = handle_generic(&req, &peer(), &open, &mut auth, now, &mut dispatch, Some(ahead));
+        let out = handle_generic(&req, &peer(), &open, &auth, now, &mut dispatch, Some(built_ahead));
         assert_eq!(seen, std::slice::from_ref(&built), "the message built ahead is the one dispatched");
         assert_eq!(out.response(&req).headers.to_addr().unwrap().tag(), Some(tag.as_str()));
         // The same request handled the ordinary way gets the same parameters but its own tag.
-        let fresh = handle_generic(&req, &peer(), &open, &mut auth, now, &mut |_| true, None).message.unwrap();
+        let fresh = handle_generic(&req, &peer(), &open, &auth, now, &mut |_| true, None).message.unwrap();
         let strip = |m: &Message| {
             m.iter().filter(|(k, _)| *k != b"xsip_dlgtag").map(|(k, v)| (k.to_vec(), v.to_vec())).collect::<Vec<_>>()
         };
         assert_eq!(strip(&fresh), strip(&built));
         // Built with settings since replaced: built again with the new ones.
         let hex = GenericConfig { body_encoding: BodyEncoding::Hex, ..(*open).clone() };
-        let stale = prepare(&req, &peer(), &open).unwrap();
-        let stale_tag = stale.dlgtag.clone().into_bytes();
+        let stale = ahead(&open).unwrap();
+        let Prepared::Message { dlgtag: stale_tag, .. } = &stale.prepared else { panic!("{stale:?}") };
+        let stale_tag = stale_tag.clone().into_bytes();
         let mut got = None;
         let mut record = |m: &mut Message| {
             got = m.get(b"xsip_dlgtag").map(<[u8]>::to_vec);
             true
         };
-        handle_generic(&req, &peer(), &hex, &mut auth, now, &mut record, Some(stale));
+        handle_generic(&req, &peer(), &hex, &auth, now, &mut record, Some(stale));
         assert!(got.is_some_and(|t| t != stale_tag), "not the stale message");
+    }
+
+    /// The digest check runs ahead too: a refusal is answered from it, with
+    /// nothing dispatched; a pass carries what `user.auth` returned.
+    #[test]
+    fn the_digest_check_runs_ahead_of_the_handling() {
+        let auth = Authenticator::new(AuthConfig { qop: false, ..Default::default() });
+        let now = SystemTime::now();
+        let challenged = Arc::new(GenericConfig { methods: vec![("message".into(), true)], ..Default::default() });
+        let bare = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", ""));
+        let refused = prepare(&bare, &peer(), &challenged, &auth, now, &mut users_auth).unwrap();
+        assert!(matches!(&refused.prepared, Prepared::Refused(r) if r.code == 401), "{refused:?}");
+        let mut dispatched = 0;
+        let out = handle_generic(
+            &bare,
+            &peer(),
+            &challenged,
+            &auth,
+            now,
+            &mut |_| {
+                dispatched += 1;
+                true
+            },
+            Some(refused),
+        );
+        assert_eq!((out.response(&bare).code, dispatched), (401, 0));
+        // Answer the challenge: the check passes ahead and the message carries the user.
+        let ch = out.response(&bare).headers.str("WWW-Authenticate").unwrap().to_owned();
+        let nonce = ch.split('"').nth(3).unwrap();
+        let input = crate::sip::auth::DigestInput {
+            algorithm: crate::sip::auth::Algorithm::Md5,
+            username: "alice",
+            realm: "Yate",
+            password: "secret",
+            method: "MESSAGE",
+            uri: "sip:bob@127.0.0.1",
+            nonce,
+            qop: None,
+        };
+        let resp = crate::sip::auth::response(&input);
+        let header = format!(
+            "Authorization: Digest username=\"alice\",realm=\"Yate\",nonce=\"{nonce}\",uri=\"sip:bob@127.0.0.1\",\
+response=\"{resp}\",algorithm=MD5\r\n"
+        );
+        let signed = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", &header));
+        let passed = prepare(&signed, &peer(), &challenged, &auth, now, &mut users_auth).unwrap();
+        let Prepared::Message { message, info, .. } = &passed.prepared else { panic!("{passed:?}") };
+        assert_eq!(info.as_ref().and_then(|i| i.username.as_deref()), Some("alice"));
+        assert_eq!(message.get(b"username"), Some(&b"alice"[..]));
     }
 
     #[test]
     fn generic_flow_challenges_then_dispatches() {
-        let mut auth = Authenticator::new(AuthConfig { qop: false, ..Default::default() });
+        let auth = Authenticator::new(AuthConfig { qop: false, ..Default::default() });
         let cfg = GenericConfig { methods: vec![("message".into(), true)], ..Default::default() };
         let now = SystemTime::now();
         let req = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", ""));
-        let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut users_auth, None);
+        let out = handle_generic(&req, &peer(), &cfg, &auth, now, &mut users_auth, None);
         let answer = out.response(&req);
         assert_eq!(answer.code, 401);
         let ch = answer.headers.str("WWW-Authenticate").unwrap().to_owned();
@@ -979,7 +1084,7 @@ response=\"{resp}\",algorithm=MD5\r\n"
             }
             users_auth(m)
         };
-        let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut dispatch, None);
+        let out = handle_generic(&req, &peer(), &cfg, &auth, now, &mut dispatch, None);
         assert_eq!(out.response(&req).code, 200);
         let m = seen.unwrap();
         assert_eq!(m.iter().filter(|(k, _)| *k == b"username").count(), 2);
@@ -989,7 +1094,7 @@ response=\"{resp}\",algorithm=MD5\r\n"
             &req,
             &peer(),
             &open,
-            &mut auth,
+            &auth,
             now,
             &mut |m: &mut Message| {
                 assert_eq!(m.get(b"username"), None, "no auth, no username");
@@ -1003,13 +1108,13 @@ response=\"{resp}\",algorithm=MD5\r\n"
             m.set(b"osip_Warning", b"399 yate \"blocked\"");
             false
         };
-        let out = handle_generic(&req, &peer(), &cfg, &mut auth, now, &mut refuse, None);
+        let out = handle_generic(&req, &peer(), &cfg, &auth, now, &mut refuse, None);
         let answer = out.response(&req);
         assert_eq!(answer.code, 403);
         assert_eq!(answer.headers.str("Warning"), Some("399 yate \"blocked\""));
         let none = GenericConfig::default();
         assert_eq!(
-            handle_generic(&req, &peer(), &none, &mut auth, now, &mut |_: &mut Message| true, None).response(&req).code,
+            handle_generic(&req, &peer(), &none, &auth, now, &mut |_: &mut Message| true, None).response(&req).code,
             405
         );
     }

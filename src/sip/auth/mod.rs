@@ -121,7 +121,9 @@ pub enum Verdict {
 pub struct Authenticator {
     cfg: AuthConfig,
     key: NonceKey,
-    tracker: NonceTracker,
+    /// Locked only to record a count: the rest of a check needs no lock, and
+    /// runs beside other requests' routing.
+    tracker: parking_lot::Mutex<NonceTracker>,
 }
 
 /// Unix seconds of `now` (0 before 1970, which only a broken clock gives).
@@ -133,7 +135,7 @@ impl Authenticator {
     /// An authenticator for `cfg`.
     pub fn new(cfg: AuthConfig) -> Authenticator {
         let key = cfg.secret.as_deref().map_or_else(NonceKey::random, NonceKey::from_secret);
-        let tracker = NonceTracker::new(cfg.max_tracked_nonces);
+        let tracker = parking_lot::Mutex::new(NonceTracker::new(cfg.max_tracked_nonces));
         Authenticator { cfg, key, tracker }
     }
 
@@ -190,14 +192,7 @@ impl Authenticator {
     }
 
     /// Checks credentials of ours against `password` for a request with `method`.
-    pub fn verify(
-        &mut self,
-        creds: &Credentials,
-        issued: u64,
-        method: &str,
-        password: &str,
-        now: SystemTime,
-    ) -> Verdict {
+    pub fn verify(&self, creds: &Credentials, issued: u64, method: &str, password: &str, now: SystemTime) -> Verdict {
         let now = unix_secs(now);
         let Some(checked) = self.check_response(creds, method, password) else {
             return Verdict::Unusable;
@@ -213,7 +208,8 @@ impl Authenticator {
             return Verdict::Ok;
         };
         let nonce = creds.nonce().unwrap_or_default();
-        match self.tracker.record(nonce, issued, nc, now, self.lifetime()) {
+        let check = self.tracker.lock().record(nonce, issued, nc, now, self.lifetime());
+        match check {
             NcCheck::Fresh => Verdict::Ok,
             NcCheck::Replayed => Verdict::Stale,
         }
@@ -249,8 +245,8 @@ impl Authenticator {
     }
 
     /// Drops replay-tracker entries whose nonce has expired.
-    pub fn purge(&mut self, now: SystemTime) {
+    pub fn purge(&self, now: SystemTime) {
         let lifetime = self.lifetime();
-        self.tracker.purge(unix_secs(now), lifetime);
+        self.tracker.lock().purge(unix_secs(now), lifetime);
     }
 }

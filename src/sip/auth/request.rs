@@ -179,7 +179,7 @@ impl Authenticator {
     /// REGISTER, the `user.register` being built), whose `id`, `number`, `caller`,
     /// `called`, `billid` and `expires` are copied in as Yate does.
     pub fn authenticate(
-        &mut self,
+        &self,
         req: &Request,
         peer: &Peer,
         context: &Message,
@@ -210,7 +210,7 @@ impl Authenticator {
     }
 
     fn decide(
-        &mut self,
+        &self,
         req: &Request,
         presented: &Presented,
         m: &Message,

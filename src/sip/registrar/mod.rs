@@ -102,7 +102,7 @@ pub struct RegisterOutcome {
 #[derive(Debug)]
 pub struct Registrar {
     cfg: Config,
-    auth: Authenticator,
+    auth: std::sync::Arc<Authenticator>,
     users: Users,
     bindings: Bindings,
     /// Set whenever the bindings change; the server saves and clears it.
@@ -117,18 +117,17 @@ fn at(secs: u64) -> SystemTime {
 impl Registrar {
     /// A registrar with no bindings.
     pub fn new(cfg: Config, users: Users) -> Registrar {
-        let auth = Authenticator::new(cfg.auth.clone());
+        let auth = std::sync::Arc::new(Authenticator::new(cfg.auth.clone()));
         Registrar { cfg, auth, users, bindings: Bindings::new(), dirty: false }
     }
 
-    /// A copy of the users and bindings (with a fresh authenticator) for readers
-    /// that must not wait on this registrar while it dispatches: regfile's
-    /// `call.route` handler on the bus may run inside a `user.register` dispatch.
+    /// A copy of the users and bindings for readers that must not wait on this
+    /// registrar while it dispatches: regfile's `call.route` handler on the bus
+    /// may run inside a `user.register` dispatch.
     pub fn route_view(&self) -> Registrar {
-        let auth = Authenticator::new(self.cfg.auth.clone());
         Registrar {
             cfg: self.cfg.clone(),
-            auth,
+            auth: self.auth.clone(),
             users: self.users.clone(),
             bindings: self.bindings.clone(),
             dirty: false,
@@ -151,9 +150,10 @@ impl Registrar {
     }
 
     /// The digest authenticator, shared with other methods (MESSAGE, PUBLISH) so
-    /// that one nonce key and one replay tracker serve them all.
-    pub fn authenticator_mut(&mut self) -> &mut Authenticator {
-        &mut self.auth
+    /// that one nonce key and one replay tracker serve them all; they use it
+    /// without this registrar.
+    pub fn authenticator(&self) -> &std::sync::Arc<Authenticator> {
+        &self.auth
     }
 
     /// The live bindings of `user` at `now`, oldest first.
