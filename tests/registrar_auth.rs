@@ -190,7 +190,7 @@ fn opaque_must_come_back() {
 fn a_nonce_minted_with_another_secret_is_not_ours() {
     let mut reg = registrar();
     let other = AuthConfig { secret: Some(b"other".to_vec()), ..AuthConfig::default() };
-    let mut stranger = rexroute::sip::auth::Authenticator::new(other);
+    let stranger = rexroute::sip::auth::Authenticator::new(other);
     let value = stranger.challenge(t(0), false).remove(0);
     let mut alice = Ua::new("alice", "secret", 5071);
     let parsed = request(&format!("OPTIONS sip:x SIP/2.0\nWWW-Authenticate: {value}\nContent-Length: 0\n\n"));

@@ -96,7 +96,7 @@ uri=\"sip:127.0.0.1:5070\", response=\"0e330fb14b1e0a02c5fe4020b359b167\", algor
         for (algorithm, qop) in [(Algorithm::Md5, true), (Algorithm::Md5, false), (Algorithm::Sha256, true)] {
             let cfg =
                 AuthConfig { algorithms: vec![algorithm], qop, opaque: Some("op4que".into()), ..AuthConfig::default() };
-            let mut server = Authenticator::new(cfg);
+            let server = Authenticator::new(cfg);
             let ch = parse(&server.challenge(now, false)[0]);
             let uri = "sip:bob@127.0.0.1:5072;transport=udp";
             let auth = answer(&ch, "alice", "secret", "MESSAGE", uri, "c0ffee").unwrap();

@@ -863,7 +863,7 @@ To: <sip:h>\nCall-ID: …@127.0.0.1\nCSeq: 3 OPTIONS\nContent-Length: 0\n\n\n"
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             let cfg = AuthConfig { realm: "far".into(), opaque: Some("xyz".into()), ..AuthConfig::default() };
-            let mut auth = Authenticator::new(cfg);
+            let auth = Authenticator::new(cfg);
             let mut seen = std::collections::HashSet::new();
             let mut buf = vec![0u8; 65536];
             loop {

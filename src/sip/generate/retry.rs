@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn a_401_gives_authorization_a_407_proxy_authorization() {
         let now = SystemTime::now();
-        let mut server = Authenticator::new(AuthConfig::default());
+        let server = Authenticator::new(AuthConfig::default());
         for (code, asks, answers) in
             [(401, "WWW-Authenticate", "Authorization"), (407, "Proxy-Authenticate", "Proxy-Authorization")]
         {
