@@ -94,7 +94,7 @@ impl Server {
         let (bus, users) = (&self.bus, &self.users);
         let mut dispatch = |m: &mut Message| bus.dispatch(m, out) || m.name == b"user.auth" && users.answer_auth(m);
         let peer = Peer::udp("127.0.0.1:5071".parse().unwrap());
-        handle_generic(req, &peer, &self.generic, &mut self.auth, SystemTime::now(), &mut dispatch, None).response(req)
+        handle_generic(req, &peer, &self.generic, &self.auth, SystemTime::now(), &mut dispatch, None).response(req)
     }
 
     /// Alice's MESSAGE with a digest answer to the challenge the first try gets.
