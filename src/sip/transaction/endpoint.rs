@@ -19,7 +19,7 @@ use crate::sip::msg::{new_tag, Header, Message, Request, Response};
 use crate::sip::transport::{
     reject, Flow, Group, Incoming, Lifecycle, ListenAddr, Phase, Shutdown, Sink, TransportKind, Transports,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::hash::Hash;
 use std::io;
@@ -176,7 +176,7 @@ pub(super) struct PendingClient {
 /// push, and stopped every receiving thread for milliseconds while a busy
 /// server's queues filled.
 struct Fifo<K> {
-    queue: Mutex<std::collections::VecDeque<std::collections::VecDeque<(tokio::time::Instant, K, u64)>>>,
+    queue: Mutex<VecDeque<VecDeque<(tokio::time::Instant, K, u64)>>>,
 }
 
 /// Entries per block of a [`Fifo`].
@@ -184,15 +184,13 @@ const FIFO_BLOCK: usize = 1024;
 
 impl<K> Default for Fifo<K> {
     fn default() -> Self {
-        Fifo { queue: Mutex::new(std::collections::VecDeque::new()) }
+        Fifo { queue: Mutex::new(VecDeque::new()) }
     }
 }
 
 impl<K> Fifo<K> {
     #[allow(clippy::type_complexity)]
-    fn lock(
-        &self,
-    ) -> MutexGuard<'_, std::collections::VecDeque<std::collections::VecDeque<(tokio::time::Instant, K, u64)>>> {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<VecDeque<(tokio::time::Instant, K, u64)>>> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -201,11 +199,11 @@ impl<K> Fifo<K> {
     fn push(&self, after: Duration, key: K, id: u64, reaper: &tokio::sync::Notify) {
         let entry = (tokio::time::Instant::now() + after, key, id);
         let mut q = self.lock();
-        let first = q.front().is_none_or(|b| b.is_empty());
+        let first = q.front().map_or(true, VecDeque::is_empty);
         match q.back_mut() {
             Some(block) if block.len() < FIFO_BLOCK => block.push_back(entry),
             _ => {
-                let mut block = std::collections::VecDeque::with_capacity(FIFO_BLOCK);
+                let mut block = VecDeque::with_capacity(FIFO_BLOCK);
                 block.push_back(entry);
                 q.push_back(block);
             }
@@ -225,7 +223,7 @@ impl<K> Fifo<K> {
         let mut q = self.lock();
         let mut due = Vec::new();
         while let Some(block) = q.front_mut() {
-            while block.front().is_some_and(|e| now.is_none_or(|now| e.0 <= now)) {
+            while block.front().is_some_and(|e| now.map_or(true, |now| e.0 <= now)) {
                 if let Some((_, k, id)) = block.pop_front() {
                     due.push((k, id));
                 }
