@@ -204,7 +204,11 @@ impl Routing {
             }
             handled
         };
-        let mut ahead = generic::prepare(request, peer, &front.generic, &front.auth, SystemTime::now(), &mut dispatch);
+        let mut check =
+            || generic::prepare(request, peer, &front.generic, &front.auth, SystemTime::now(), &mut dispatch);
+        // `user.auth` rules may block (`msleep`): off a runtime worker first, as under the lock.
+        let challenged = front.generic.auto_auth(request.method.as_str()) == Some(true);
+        let mut ahead = if challenged { crate::runtime::blocking::inline(check) } else { check() };
         for (m, handled) in &seen {
             front.recorder.record(m, *handled, Phase::Sync);
         }
