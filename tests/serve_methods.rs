@@ -13,6 +13,16 @@ From: <sip:alice@127.0.0.1>;tag=m{n}\nTo: <sip:bob@127.0.0.1>\nCall-ID: {method}
     ))
 }
 
+/// An unchallenged MESSAGE from `user`, its transaction named after the user.
+fn message(client: &Client, user: &str) -> String {
+    let port = client.port();
+    crlf(&format!(
+        "MESSAGE sip:bob@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{user}\n\
+From: <sip:{user}@127.0.0.1>;tag={user}\nTo: <sip:bob@127.0.0.1>\nCall-ID: {user}-{port}\nCSeq: 1 MESSAGE\n\
+Max-Forwards: 70\nContent-Type: text/plain\nContent-Length: 2\n\nhi"
+    ))
+}
+
 fn embedded() -> (TempDir, Server) {
     let dir = TempDir::new("embedded");
     let state = dir.path().join("state.json");
@@ -112,14 +122,6 @@ fn a_request_behind_a_sleeping_one_is_answered_after_it() {
         "[extra]\nsip.message=120\n[default]\n[sip.message]\n${caller}^slow$=msleep 400\n.*=;seen=yes\n.*=200\n",
     );
     let server = Server::start(dir.path());
-    let message = |client: &Client, user: &str| {
-        let port = client.port();
-        crlf(&format!(
-            "MESSAGE sip:bob@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{user}\n\
-From: <sip:{user}@127.0.0.1>;tag={user}\nTo: <sip:bob@127.0.0.1>\nCall-ID: {user}-{port}\nCSeq: 1 MESSAGE\n\
-Max-Forwards: 70\nContent-Type: text/plain\nContent-Length: 2\n\nhi"
-        ))
-    };
     let (slow, fast) = (Client::new(server.udp), Client::new(server.udp));
     let started = std::time::Instant::now();
     slow.send_raw(message(&slow, "slow").as_bytes());
@@ -159,14 +161,6 @@ ${caller}^slow$=enqueue msg.execute;callto=nowhere;who=slow\n.*=200\n\
 [msg.execute]\n${who}^slow$=msleep 2000\n",
     );
     let server = Server::start(dir.path());
-    let message = |client: &Client, user: &str| {
-        let port = client.port();
-        crlf(&format!(
-            "MESSAGE sip:bob@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{user}\n\
-From: <sip:{user}@127.0.0.1>;tag={user}\nTo: <sip:bob@127.0.0.1>\nCall-ID: {user}-{port}\nCSeq: 1 MESSAGE\n\
-Max-Forwards: 70\nContent-Type: text/plain\nContent-Length: 2\n\nhi"
-        ))
-    };
     let (slow, fast) = (Client::new(server.udp), Client::new(server.udp));
     slow.send_raw(message(&slow, "slow").as_bytes());
     // The sleeper's own answer leaves before its enqueued message sleeps.

@@ -942,6 +942,27 @@ Content-Disposition: attachment;filename=\"a.png\"\r\n\r\n\x00\xff\r\n--B--\r\n"
         assert_eq!(back[1].body, [0, 0xff]);
     }
 
+    /// The test MESSAGE with alice's MD5 answer to `challenge` (a WWW-Authenticate value).
+    fn signed_by_alice(challenge: &str) -> Request {
+        let nonce = challenge.split('"').nth(3).unwrap();
+        let input = crate::sip::auth::DigestInput {
+            algorithm: crate::sip::auth::Algorithm::Md5,
+            username: "alice",
+            realm: "Yate",
+            password: "secret",
+            method: "MESSAGE",
+            uri: "sip:bob@127.0.0.1",
+            nonce,
+            qop: None,
+        };
+        let resp = crate::sip::auth::response(&input);
+        let authz = format!(
+            "Authorization: Digest username=\"alice\",realm=\"Yate\",nonce=\"{nonce}\",uri=\"sip:bob@127.0.0.1\",\
+response=\"{resp}\",algorithm=MD5\r\n"
+        );
+        request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", &authz))
+    }
+
     fn users_auth(m: &mut Message) -> bool {
         if m.name == b"user.auth" && m.get(b"username") == Some(b"alice") {
             m.retvalue = b"secret".to_vec();
@@ -1021,23 +1042,7 @@ Content-Disposition: attachment;filename=\"a.png\"\r\n\r\n\x00\xff\r\n--B--\r\n"
         assert_eq!((out.response(&bare).code, dispatched), (401, 0));
         // Answer the challenge: the check passes ahead and the message carries the user.
         let ch = out.response(&bare).headers.str("WWW-Authenticate").unwrap().to_owned();
-        let nonce = ch.split('"').nth(3).unwrap();
-        let input = crate::sip::auth::DigestInput {
-            algorithm: crate::sip::auth::Algorithm::Md5,
-            username: "alice",
-            realm: "Yate",
-            password: "secret",
-            method: "MESSAGE",
-            uri: "sip:bob@127.0.0.1",
-            nonce,
-            qop: None,
-        };
-        let resp = crate::sip::auth::response(&input);
-        let header = format!(
-            "Authorization: Digest username=\"alice\",realm=\"Yate\",nonce=\"{nonce}\",uri=\"sip:bob@127.0.0.1\",\
-response=\"{resp}\",algorithm=MD5\r\n"
-        );
-        let signed = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", &header));
+        let signed = signed_by_alice(&ch);
         let passed = prepare(&signed, &peer(), &challenged, &auth, now, &mut users_auth).unwrap();
         let Prepared::Message { message, info, .. } = &passed.prepared else { panic!("{passed:?}") };
         assert_eq!(info.as_ref().and_then(|i| i.username.as_deref()), Some("alice"));
@@ -1058,23 +1063,7 @@ response=\"{resp}\",algorithm=MD5\r\n"
             ch.starts_with("Digest realm=\"Yate\", nonce=\"") && ch.ends_with("stale=FALSE, algorithm=MD5"),
             "{ch}"
         );
-        let nonce = ch.split('"').nth(3).unwrap();
-        let input = crate::sip::auth::DigestInput {
-            algorithm: crate::sip::auth::Algorithm::Md5,
-            username: "alice",
-            realm: "Yate",
-            password: "secret",
-            method: "MESSAGE",
-            uri: "sip:bob@127.0.0.1",
-            nonce,
-            qop: None,
-        };
-        let resp = crate::sip::auth::response(&input);
-        let authz = format!(
-            "Authorization: Digest username=\"alice\",realm=\"Yate\",nonce=\"{nonce}\",uri=\"sip:bob@127.0.0.1\",\
-response=\"{resp}\",algorithm=MD5\r\n"
-        );
-        let req = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", &authz));
+        let req = signed_by_alice(&ch);
         let mut seen = None;
         let mut dispatch = |m: &mut Message| {
             if m.name == b"sip.message" {
