@@ -23,6 +23,16 @@ Max-Forwards: 70\nContent-Type: text/plain\nContent-Length: 2\n\nhi"
     ))
 }
 
+/// A server taking MESSAGE without a challenge, routed by `routes`.
+fn unchallenged(tag: &str, routes: &str) -> (TempDir, Server) {
+    let dir = TempDir::new(tag);
+    dir.write("regfile.conf", REGFILE);
+    dir.write("ysipchan.conf", "[listener general]\naddr=127.0.0.1\nport=0\n[methods]\nmessage=no\n");
+    dir.write("regexroute.conf", routes);
+    let server = Server::start(dir.path());
+    (dir, server)
+}
+
 fn embedded() -> (TempDir, Server) {
     let dir = TempDir::new("embedded");
     let state = dir.path().join("state.json");
@@ -114,14 +124,10 @@ fn an_unchallenged_method_nobody_handles_gets_405() {
 /// nothing is dropped or answered out of its turn.
 #[test]
 fn a_request_behind_a_sleeping_one_is_answered_after_it() {
-    let dir = TempDir::new("sleeper");
-    dir.write("regfile.conf", REGFILE);
-    dir.write("ysipchan.conf", "[listener general]\naddr=127.0.0.1\nport=0\n[methods]\nmessage=no\n");
-    dir.write(
-        "regexroute.conf",
+    let (_dir, server) = unchallenged(
+        "sleeper",
         "[extra]\nsip.message=120\n[default]\n[sip.message]\n${caller}^slow$=msleep 400\n.*=;seen=yes\n.*=200\n",
     );
-    let server = Server::start(dir.path());
     let (slow, fast) = (Client::new(server.udp), Client::new(server.udp));
     let started = std::time::Instant::now();
     slow.send_raw(message(&slow, "slow").as_bytes());
@@ -151,16 +157,12 @@ fn a_request_behind_a_sleeping_one_is_answered_after_it() {
 /// new requests.
 #[test]
 fn a_request_is_not_held_up_by_an_earlier_ones_enqueued_message() {
-    let dir = TempDir::new("enqueued-sleeper");
-    dir.write("regfile.conf", REGFILE);
-    dir.write("ysipchan.conf", "[listener general]\naddr=127.0.0.1\nport=0\n[methods]\nmessage=no\n");
-    dir.write(
-        "regexroute.conf",
+    let (_dir, server) = unchallenged(
+        "enqueued-sleeper",
         "[extra]\nsip.message=120\nmsg.execute=90\n[default]\n[sip.message]\n\
 ${caller}^slow$=enqueue msg.execute;callto=nowhere;who=slow\n.*=200\n\
 [msg.execute]\n${who}^slow$=msleep 2000\n",
     );
-    let server = Server::start(dir.path());
     let (slow, fast) = (Client::new(server.udp), Client::new(server.udp));
     slow.send_raw(message(&slow, "slow").as_bytes());
     // The sleeper's own answer leaves before its enqueued message sleeps.
