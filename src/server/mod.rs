@@ -360,15 +360,15 @@ async fn reload(opts: &Options, routing: &Routing, watch: &mut watch::Watch, why
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// The server's process runs without transparent huge pages.
     #[cfg(target_os = "linux")]
     #[test]
     fn huge_pages_are_turned_off() {
-        super::no_huge_pages();
+        no_huge_pages();
         assert!(rustix::thread::transparent_huge_pages_are_disabled().unwrap());
     }
-
-    use super::*;
 
     #[test]
     fn udp_listener_names_are_flow_ids() {
