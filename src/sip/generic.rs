@@ -963,6 +963,15 @@ response=\"{resp}\",algorithm=MD5\r\n"
         request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", &authz))
     }
 
+    /// An authenticator, the time, MESSAGE listed (challenged or not) and Twinkle's
+    /// MESSAGE without its Authorization header.
+    fn unsigned_message(challenge: bool) -> (Authenticator, SystemTime, Arc<GenericConfig>, Request) {
+        let auth = Authenticator::new(AuthConfig { qop: false, ..Default::default() });
+        let config = Arc::new(GenericConfig { methods: vec![("message".into(), challenge)], ..Default::default() });
+        let req = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", ""));
+        (auth, SystemTime::now(), config, req)
+    }
+
     fn users_auth(m: &mut Message) -> bool {
         if m.name == b"user.auth" && m.get(b"username") == Some(b"alice") {
             m.retvalue = b"secret".to_vec();
@@ -973,10 +982,7 @@ response=\"{resp}\",algorithm=MD5\r\n"
 
     #[test]
     fn a_message_built_ahead_is_used_only_when_nothing_it_depends_on_changed() {
-        let auth = Authenticator::new(AuthConfig { qop: false, ..Default::default() });
-        let now = SystemTime::now();
-        let open = Arc::new(GenericConfig { methods: vec![("message".into(), false)], ..Default::default() });
-        let req = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", ""));
+        let (auth, now, open, req) = unsigned_message(false);
         let ahead = |cfg: &Arc<GenericConfig>| prepare(&req, &peer(), cfg, &auth, now, &mut users_auth);
         let native = Arc::new(GenericConfig { message_enable: true, ..(*open).clone() });
         assert!(ahead(&native).is_none(), "the native path builds its own");
@@ -1020,10 +1026,7 @@ response=\"{resp}\",algorithm=MD5\r\n"
     /// nothing dispatched; a pass carries what `user.auth` returned.
     #[test]
     fn the_digest_check_runs_ahead_of_the_handling() {
-        let auth = Authenticator::new(AuthConfig { qop: false, ..Default::default() });
-        let now = SystemTime::now();
-        let challenged = Arc::new(GenericConfig { methods: vec![("message".into(), true)], ..Default::default() });
-        let bare = request(&TWINKLE.replace("Authorization: Digest username=\"alice\"\r\n", ""));
+        let (auth, now, challenged, bare) = unsigned_message(true);
         let refused = prepare(&bare, &peer(), &challenged, &auth, now, &mut users_auth).unwrap();
         assert!(matches!(&refused.prepared, Prepared::Refused(r) if r.code == 401), "{refused:?}");
         let mut dispatched = 0;
