@@ -178,6 +178,7 @@ impl Flat {
         (edges, ends)
     }
 
+    #[inline]
     fn walk(&self, subject: &[u8], out: &mut Vec<u32>) {
         let words = &self.words[..];
         let mut o = 0usize;
@@ -287,6 +288,7 @@ impl Trie {
     }
 
     /// Every position whose prefix is a prefix of `subject`.
+    #[inline]
     fn walk(&self, subject: &[u8], out: &mut Vec<u32>) {
         if let Some(flat) = &self.flat {
             return flat.walk(subject, out);

@@ -35,7 +35,7 @@ impl Message {
     /// [`get`](Self::get) for a name the code knows, hashed at compile time.
     #[inline]
     pub fn get_known(&self, name: &KnownName) -> Option<&[u8]> {
-        self.params.get_key(Key { name: name.0, hash: name.1, words: Some(&name.2) })
+        self.params.get_key(Key { name: name.0, hash: name.1, words: name.2 })
     }
 
     /// [`get`](Self::get) with the name's hash already computed.
@@ -46,7 +46,7 @@ impl Message {
 
     /// Sets the first parameter of that name in place, or appends it.
     pub fn set(&mut self, name: &[u8], value: &[u8]) {
-        self.params.set(Key { name, hash: hash(name), words: None }, value)
+        self.params.set(Key::of(name), value)
     }
 
     /// [`set`](Self::set) with the name's hash already computed.
@@ -103,7 +103,7 @@ impl ParamName {
 
     #[inline]
     fn key(&self) -> Key<'_> {
-        Key { name: &self.bytes, hash: self.hash, words: Some(&self.words) }
+        Key { name: &self.bytes, hash: self.hash, words: self.words }
     }
 
     /// The name.
@@ -112,8 +112,8 @@ impl ParamName {
     }
 }
 
-/// A name's first 16 bytes as two little-endian words, zero past its end: a stored
-/// name of at most 16 bytes is then compared in two masked word compares.
+/// A name's first 16 bytes as two little-endian words, zero past its end: with the
+/// length, it settles the compare of names of at most 16 bytes in two word compares.
 type Words = [u64; 2];
 
 /// The [`Words`] of `name`.
@@ -127,27 +127,31 @@ const fn words(name: &[u8]) -> Words {
     w
 }
 
-/// Per name length up to 16, the masks that keep a name's bytes of two words.
-const MASKS: [[u64; 2]; 17] = {
-    let mut m = [[0u64; 2]; 17];
-    let mut n = 0;
-    while n <= 16 {
-        let mut i = 0;
-        while i < n {
-            m[n][i / 8] |= 0xff << (8 * (i % 8));
-            i += 1;
-        }
-        n += 1;
+/// [`words`] for a name met at run time: one copy instead of a loop per byte.
+#[inline]
+fn words_of(name: &[u8]) -> Words {
+    let mut b = [0u8; 16];
+    let n = name.len().min(16);
+    if let (Some(to), Some(from)) = (b.get_mut(..n), name.get(..n)) {
+        to.copy_from_slice(from);
     }
-    m
-};
+    let (lo, hi) = b.split_at(8);
+    let word = |s: &[u8]| s.try_into().map_or(0, u64::from_le_bytes);
+    [word(lo), word(hi)]
+}
 
 /// A name being looked up.
 #[derive(Clone, Copy)]
 struct Key<'n> {
     name: &'n [u8],
     hash: u32,
-    words: Option<&'n Words>,
+    words: Words,
+}
+
+impl<'n> Key<'n> {
+    fn of(name: &'n [u8]) -> Key<'n> {
+        Key { name, hash: hash(name), words: words_of(name) }
+    }
 }
 
 /// Where a text is in [`Params::bytes`].
@@ -171,60 +175,89 @@ enum Edit {
 /// Smallest slot table of a [`Base`].
 const MIN_SLOTS: usize = 128;
 
-/// Parameters packed for lookups: a search reads the hashes (a few cache lines even
-/// for dozens of parameters), then the bytes of the one entry whose hash fits.
+/// One parameter of a [`Base`]: what a lookup compares, then where its texts are.
+#[derive(Clone, Copy, Debug)]
+struct Rec {
+    /// The name's [`Words`].
+    words: Words,
+    hash: u32,
+    /// Where the name starts and ends and where the value ends in [`Base::bytes`]
+    /// (the value starts where the name ends).
+    start: u32,
+    name_end: u32,
+    value_end: u32,
+}
+
+/// Parameters packed for lookups: a probe of the slot table, then one record whose
+/// words settle the name, then the value's bytes.
 #[derive(Clone, Debug, Default)]
 struct Base {
-    hashes: Vec<u32>,
-    /// Per entry, where its name starts and ends and where its value ends in `bytes`
-    /// (the value starts where the name ends): one read finds both texts.
-    spans: Vec<[u32; 3]>,
+    recs: Vec<Rec>,
     bytes: Vec<u8>,
     /// Open addressing over the first entry of each name: `(hash, position + 1)`, with
     /// position 0 for an empty slot. Routing asks for absent parameters as often as for
-    /// present ones, and a scan of every hash is what both would cost without it; the
+    /// present ones, and a scan of every entry is what both would cost without it; the
     /// hash beside the position settles most probes without reading the entry.
     slots: Vec<(u32, u32)>,
 }
 
 impl Base {
     fn len(&self) -> usize {
-        self.hashes.len()
+        self.recs.len()
+    }
+
+    #[inline]
+    fn name(&self, r: &Rec) -> &[u8] {
+        self.bytes.get(r.start as usize..r.name_end as usize).unwrap_or_default()
+    }
+
+    #[inline]
+    fn value(&self, r: &Rec) -> &[u8] {
+        self.bytes.get(r.name_end as usize..r.value_end as usize).unwrap_or_default()
     }
 
     #[inline]
     fn entry(&self, i: usize) -> (&[u8], &[u8]) {
-        let [start, name_end, value_end] = self.spans[i];
-        (&self.bytes[start as usize..name_end as usize], &self.bytes[name_end as usize..value_end as usize])
+        match self.recs.get(i) {
+            Some(r) => (self.name(r), self.value(r)),
+            None => (&[], &[]),
+        }
+    }
+
+    /// Whether `r` is named as `key` (hashes already compared equal).
+    #[inline]
+    fn is(&self, r: &Rec, key: &Key<'_>) -> bool {
+        r.words == key.words
+            && r.name_end.wrapping_sub(r.start) as usize == key.name.len()
+            && (key.name.len() <= 16 || self.name(r) == key.name)
     }
 
     /// Appends an entry; `false` when the bytes would pass 4 GiB (the caller keeps it
-    /// elsewhere).
-    fn push(&mut self, h: u32, name: &[u8], value: &[u8]) -> bool {
+    /// elsewhere). `known_new`: the caller has just looked the name up and not found
+    /// it, so the slot table needs no compare of names.
+    fn push(&mut self, key: &Key<'_>, value: &[u8], known_new: bool) -> bool {
         let start = self.bytes.len();
-        let name_end = start + name.len();
+        let name_end = start + key.name.len();
         let value_end = name_end + value.len();
         let (Ok(start), Ok(name_end), Ok(value_end)) =
             (u32::try_from(start), u32::try_from(name_end), u32::try_from(value_end))
         else {
             return false;
         };
-        if self.hashes.capacity() == 0 {
+        if self.recs.capacity() == 0 {
             // Messages carry tens of parameters: room for a typical one at once, not
             // a doubling of each vector every few parameters.
-            self.hashes.reserve(64);
-            self.spans.reserve(64);
+            self.recs.reserve(64);
             self.bytes.reserve(2048);
         }
-        self.bytes.extend_from_slice(name);
+        self.bytes.extend_from_slice(key.name);
         self.bytes.extend_from_slice(value);
-        self.hashes.push(h);
-        self.spans.push([start, name_end, value_end]);
-        let pos = self.hashes.len() - 1;
-        if self.slots.len() < 2 * self.hashes.len() {
+        self.recs.push(Rec { words: key.words, hash: key.hash, start, name_end, value_end });
+        let pos = self.recs.len() - 1;
+        if self.slots.len() < 2 * self.recs.len() {
             self.rebuild();
         } else {
-            self.index(pos);
+            self.index(pos, known_new);
         }
         true
     }
@@ -233,37 +266,40 @@ impl Base {
     fn rebuild(&mut self) {
         // Room for 64 entries from the start: a call or a SIP request carries 30 to 50
         // parameters and routing adds a few, and a rebuild rehashes them all.
-        let size = (2 * self.hashes.len()).next_power_of_two().max(MIN_SLOTS);
+        let size = (2 * self.recs.len()).next_power_of_two().max(MIN_SLOTS);
         self.slots.clear();
         self.slots.resize(size, (0, 0));
-        for pos in 0..self.hashes.len() {
-            self.index(pos);
+        for pos in 0..self.recs.len() {
+            self.index(pos, false);
         }
     }
 
-    /// Records `pos` unless an earlier entry has its name.
-    fn index(&mut self, pos: usize) {
-        let mask = self.slots.len() - 1;
-        let h = self.hashes[pos];
-        let name = self.entry(pos).0;
-        let mut i = h as usize & mask;
+    /// Records `pos` unless an earlier entry has its name (`known_new`: none has).
+    fn index(&mut self, pos: usize, known_new: bool) {
+        let Some(&r) = self.recs.get(pos) else { return };
+        let mask = self.slots.len().wrapping_sub(1);
+        let key = Key { name: self.name(&r), hash: r.hash, words: r.words };
+        let mut i = r.hash as usize & mask;
         loop {
-            match self.slots[i] {
-                (_, 0) => break,
-                (sh, s) => {
-                    if sh == h && self.entry(s as usize - 1).0 == name {
+            match self.slots.get(i) {
+                None => return,
+                Some(&(_, 0)) => break,
+                Some(&(sh, s)) => {
+                    if !known_new && sh == r.hash && self.recs.get(s as usize - 1).is_some_and(|e| self.is(e, &key)) {
                         return;
                     }
                 }
             }
             i = (i + 1) & mask;
         }
-        self.slots[i] = (h, pos as u32 + 1);
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = (r.hash, pos as u32 + 1);
+        }
     }
 
     /// Position and value of the first entry named as `key`.
     #[inline]
-    fn first(&self, key: Key<'_>) -> Option<(usize, &[u8])> {
+    fn first(&self, key: &Key<'_>) -> Option<(usize, &[u8])> {
         let mask = self.slots.len().checked_sub(1)?;
         let mut i = key.hash as usize & mask;
         loop {
@@ -273,41 +309,17 @@ impl Base {
             }
             if sh == key.hash {
                 let at = s as usize - 1;
-                if let Some(v) = self.value_if_key(at, key) {
-                    return Some((at, v));
+                if let Some(r) = self.recs.get(at).filter(|r| self.is(r, key)) {
+                    return Some((at, self.value(r)));
                 }
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Entry `i`'s value when its name is `key`'s. Out of line: the probe loop stays
-    /// small, and only an equal hash, nearly always the parameter sought, calls it.
-    #[inline(never)]
-    fn value_if_key(&self, i: usize, key: Key<'_>) -> Option<&[u8]> {
-        let [start, name_end, value_end] = *self.spans.get(i)?;
-        let (start, name_end) = (start as usize, name_end as usize);
-        if name_end.wrapping_sub(start) != key.name.len() {
-            return None;
-        }
-        // The 16 bytes from the name's start are read whole (what follows the name is
-        // masked off) when the buffer has them.
-        let equal = match (key.words, MASKS.get(key.name.len()), self.bytes.get(start..start + 16)) {
-            (Some(w), Some(m), Some(b)) => {
-                let word = |at: usize| b.get(at..at + 8).and_then(|x| x.try_into().ok()).map_or(0, u64::from_le_bytes);
-                word(0) & m[0] == w[0] && word(8) & m[1] == w[1]
-            }
-            _ => same(self.bytes.get(start..name_end)?, key.name),
-        };
-        if !equal {
-            return None;
-        }
-        self.bytes.get(name_end..value_end as usize)
-    }
-
     /// Positions of the entries named `name`, in order.
     fn positions<'s>(&'s self, name: &'s [u8], h: u32) -> impl Iterator<Item = usize> + 's {
-        self.hashes.iter().enumerate().filter(move |&(i, &x)| x == h && self.entry(i).0 == name).map(|(i, _)| i)
+        self.recs.iter().enumerate().filter(move |(_, r)| r.hash == h && self.name(r) == name).map(|(i, _)| i)
     }
 }
 
@@ -339,22 +351,6 @@ fn store(bytes: &mut Vec<u8>, text: &[u8]) -> Span {
     (start, bytes.len())
 }
 
-/// Whether two names of equal length are equal: names are short, and comparing them
-/// in two overlapping words inline costs less than a call to `memcmp`.
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], at: usize| s.get(at..at + 8).and_then(|w| w.try_into().ok()).map(u64::from_ne_bytes);
-    match n {
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
-        _ => a == b,
-    }
-}
-
 /// FNV-1a, folded to 32 bits: parameter names are short, and the hash only saves
 /// byte comparisons of names that differ.
 const fn hash(name: &[u8]) -> u32 {
@@ -380,7 +376,7 @@ impl Params {
     /// Position and current value of the first live base entry named `name`.
     #[inline]
     fn find_base(&self, key: Key<'_>) -> Option<(usize, &[u8])> {
-        let (first, value) = self.base.first(key)?;
+        let (first, value) = self.base.first(&key)?;
         if self.edits.is_empty() {
             return Some((first, value));
         }
@@ -408,7 +404,7 @@ impl Params {
     }
 
     fn get(&self, name: &[u8]) -> Option<&[u8]> {
-        self.get_key(Key { name, hash: hash(name), words: None })
+        self.get_key(Key::of(name))
     }
 
     #[inline]
@@ -453,22 +449,24 @@ impl Params {
                 };
                 self.added[at].value = v;
             }
-            None => self.add_hashed(h, name, value),
+            None => self.add_key(&key, value, true),
         }
     }
 
     fn add(&mut self, name: &[u8], value: &[u8]) {
-        self.add_hashed(hash(name), name, value)
+        self.add_key(&Key::of(name), value, false)
     }
 
-    fn add_hashed(&mut self, h: u32, name: &[u8], value: &[u8]) {
+    /// Appends a parameter; `known_new` when the caller found no parameter of its name.
+    fn add_key(&mut self, key: &Key<'_>, value: &[u8], known_new: bool) {
         if self.edits.is_empty() && self.added.is_empty() {
             if let Some(base) = Arc::get_mut(&mut self.base) {
-                if base.push(h, name, value) {
+                if base.push(key, value, known_new) {
                     return;
                 }
             }
         }
+        let (h, name) = (key.hash, key.name);
         let name = store(&mut self.bytes, name);
         let value = store(&mut self.bytes, value);
         self.added.push(Entry { hash: h, name, value });
@@ -598,29 +596,28 @@ mod tests {
     }
 
     /// The name compare on its own (a lookup reaches it only on equal hashes): equal
-    /// names of every length match, a one-byte difference anywhere does not.
+    /// names of every length match, a one-byte difference anywhere does not, and the
+    /// run-time words agree with the compile-time ones.
     #[test]
     fn stored_names_compare_byte_for_byte() {
         let mut base = Base::default();
         let names: Vec<Vec<u8>> = (0..=20).map(|len| (0..len).map(|i| b'a' + i as u8).collect()).collect();
         for n in &names {
-            assert!(base.push(hash(n), n, b"v"));
+            assert_eq!(words(n), words_of(n));
+            assert!(base.push(&Key::of(n), b"v", false));
         }
         for (i, n) in names.iter().enumerate() {
-            for with_words in [true, false] {
-                let w = with_words.then(|| words(n));
-                assert_eq!(base.value_if_key(i, Key { name: n, hash: 0, words: w.as_ref() }), Some(&b"v"[..]), "{i}");
-                for at in 0..n.len() {
-                    let mut other = n.clone();
-                    other[at] ^= 1;
-                    let w = with_words.then(|| words(&other));
-                    assert_eq!(
-                        base.value_if_key(i, Key { name: &other, hash: 0, words: w.as_ref() }),
-                        None,
-                        "{i} {at}"
-                    );
-                }
+            let rec = base.recs[i];
+            assert!(base.is(&rec, &Key::of(n)), "{i}");
+            assert_eq!(base.first(&Key::of(n)), Some((i, &b"v"[..])), "{i}");
+            for at in 0..n.len() {
+                let mut other = n.clone();
+                other[at] ^= 1;
+                assert!(!base.is(&rec, &Key::of(&other)), "{i} {at}");
+                assert_eq!(base.first(&Key::of(&other)), None, "{i} {at}");
             }
+            let longer: Vec<u8> = n.iter().copied().chain([0]).collect();
+            assert!(!base.is(&rec, &Key::of(&longer)), "{i}");
         }
     }
 
