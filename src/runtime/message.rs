@@ -181,10 +181,11 @@ struct Rec {
     /// The name's [`Words`].
     words: Words,
     hash: u32,
-    /// Where the name starts and ends and where the value ends in [`Base::bytes`]
-    /// (the value starts where the name ends).
+    /// Where the name starts and ends and where the value starts and ends in
+    /// [`Base::bytes`] (the value follows the name until it is replaced).
     start: u32,
     name_end: u32,
+    value_start: u32,
     value_end: u32,
 }
 
@@ -213,7 +214,7 @@ impl Base {
 
     #[inline]
     fn value(&self, r: &Rec) -> &[u8] {
-        self.bytes.get(r.name_end as usize..r.value_end as usize).unwrap_or_default()
+        self.bytes.get(r.value_start as usize..r.value_end as usize).unwrap_or_default()
     }
 
     #[inline]
@@ -252,13 +253,34 @@ impl Base {
         }
         self.bytes.extend_from_slice(key.name);
         self.bytes.extend_from_slice(value);
-        self.recs.push(Rec { words: key.words, hash: key.hash, start, name_end, value_end });
+        self.recs.push(Rec { words: key.words, hash: key.hash, start, name_end, value_start: name_end, value_end });
         let pos = self.recs.len() - 1;
         if self.slots.len() < 2 * self.recs.len() {
             self.rebuild();
         } else {
             self.index(pos, known_new);
         }
+        true
+    }
+
+    /// Gives entry `i` a new value: over the old one when it fits, else appended to
+    /// the bytes. `false` when the bytes would pass 4 GiB.
+    fn replace(&mut self, i: usize, value: &[u8]) -> bool {
+        let Some(r) = self.recs.get_mut(i) else { return false };
+        let (at, old) = (r.value_start as usize, r.value_end.wrapping_sub(r.value_start) as usize);
+        if value.len() <= old {
+            if let Some(room) = self.bytes.get_mut(at..at + value.len()) {
+                room.copy_from_slice(value);
+                r.value_end = r.value_start + value.len() as u32;
+                return true;
+            }
+        }
+        let start = self.bytes.len();
+        let (Ok(value_start), Ok(value_end)) = (u32::try_from(start), u32::try_from(start + value.len())) else {
+            return false;
+        };
+        self.bytes.extend_from_slice(value);
+        (r.value_start, r.value_end) = (value_start, value_end);
         true
     }
 
@@ -428,6 +450,15 @@ impl Params {
     fn set(&mut self, key: Key<'_>, value: &[u8]) {
         let (name, h) = (key.name, key.hash);
         if let Some((i, _)) = self.find_base(key) {
+            // A copy no other holds, with no changes recorded, is changed in place: the
+            // usual case of a message routed where it was built.
+            if self.edits.is_empty() {
+                if let Some(base) = Arc::get_mut(&mut self.base) {
+                    if base.replace(i, value) {
+                        return;
+                    }
+                }
+            }
             let v = store(&mut self.bytes, value);
             match self.edits.iter_mut().find(|(at, _)| *at as usize == i) {
                 Some((_, e)) => *e = Edit::Value(v),
@@ -665,6 +696,28 @@ mod tests {
         c.set(b"e", b"5");
         assert_eq!(list(&c), pairs(&[("a", "one"), ("d", "4"), ("e", "5")]));
         assert_eq!(c.clone(), c);
+    }
+
+    /// A message nobody else holds is changed in place, in any order of longer and
+    /// shorter values; once cloned, each copy keeps its own values.
+    #[test]
+    fn sole_owner_sets_in_place() {
+        let mut m = Message::new("x");
+        m.add(b"a", b"1");
+        m.add(b"b", b"2");
+        m.add(b"a", b"dup");
+        m.set(b"a", b"a longer value");
+        m.set(b"b", b"");
+        m.set(b"a", b"s");
+        assert_eq!(list(&m), pairs(&[("a", "s"), ("b", ""), ("a", "dup")]));
+        let c = m.clone();
+        m.set(b"a", b"changed after the clone");
+        assert_eq!(c.get(b"a"), Some(&b"s"[..]));
+        assert_eq!(m.get(b"a"), Some(&b"changed after the clone"[..]));
+        assert_eq!(list(&c), pairs(&[("a", "s"), ("b", ""), ("a", "dup")]));
+        drop(c);
+        m.set(b"b", b"3");
+        assert_eq!(list(&m), pairs(&[("a", "changed after the clone"), ("b", "3"), ("a", "dup")]));
     }
 
     /// Equality compares the parameters, not how they are stored.
