@@ -429,8 +429,19 @@ impl Params {
         self.get_key(Key::of(name))
     }
 
+    /// A message that has not been changed since it was built (the usual one: a copy
+    /// changed in place keeps no change list) is answered by the base's table alone,
+    /// inline; the rest out of line.
     #[inline]
     fn get_key(&self, key: Key<'_>) -> Option<&[u8]> {
+        if self.edits.is_empty() && self.added.is_empty() {
+            return self.base.first(&key).map(|(_, v)| v);
+        }
+        self.get_changed(key)
+    }
+
+    #[inline(never)]
+    fn get_changed(&self, key: Key<'_>) -> Option<&[u8]> {
         if let Some((_, v)) = self.find_base(key) {
             return Some(v);
         }
