@@ -339,6 +339,16 @@ impl Base {
         }
     }
 
+    /// Sets the first entry named as `key`, or appends one; `false` when the bytes
+    /// would pass 4 GiB.
+    #[inline]
+    fn set(&mut self, key: &Key<'_>, value: &[u8]) -> bool {
+        match self.first(key) {
+            Some((i, _)) => self.replace(i, value),
+            None => self.push(key, value, true),
+        }
+    }
+
     /// Positions of the entries named `name`, in order.
     fn positions<'s>(&'s self, name: &'s [u8], h: u32) -> impl Iterator<Item = usize> + 's {
         self.recs.iter().enumerate().filter(move |(_, r)| r.hash == h && self.name(r) == name).map(|(i, _)| i)
@@ -459,6 +469,15 @@ impl Params {
     }
 
     fn set(&mut self, key: Key<'_>, value: &[u8]) {
+        // A copy no other holds, with no changes recorded, is changed in place: the
+        // usual case of a message routed where it was built.
+        if self.edits.is_empty() && self.added.is_empty() {
+            if let Some(base) = Arc::get_mut(&mut self.base) {
+                if base.set(&key, value) {
+                    return;
+                }
+            }
+        }
         let (name, h) = (key.name, key.hash);
         if let Some((i, _)) = self.find_base(key) {
             // A copy no other holds, with no changes recorded, is changed in place: the
