@@ -358,11 +358,11 @@ impl Base {
 /// The parameter list, cheap to clone: routing copies every message it is handed
 /// (the caller keeps the original), then changes a few parameters of the copy.
 ///
-/// The parameters live in `base`, shared between clones and never changed once a
-/// change has been recorded: changes go to `edits` (by base position, few) and
-/// `added` (appended after the base). So cloning costs a reference count and no
-/// per-parameter allocation. Building a message (`add` with nothing recorded yet, and
-/// the base not shared) appends to the base.
+/// The parameters live in `base`, shared between clones. A copy that shares its base
+/// records its changes beside it: `edits` (by base position, few) and `added`
+/// (appended after the base). So cloning costs a reference count and no per-parameter
+/// allocation. While nothing is recorded and no other copy shares the base (building
+/// a message, or routing one where it was built), changes go into the base itself.
 #[derive(Clone, Default)]
 struct Params {
     base: Arc<Base>,
