@@ -687,15 +687,38 @@ impl<'a, 'b> Vm<'a, 'b> {
                 for t in assigns {
                     self.assign(t, caps, None, msg);
                 }
-                let kw = match keyword {
-                    Some(k) => k.clone(),
-                    None => ir::classify_owned(action),
-                };
-                self.keyword(msg, kw, depth)
+                match keyword {
+                    Some(k) => self.literal_keyword(msg, k, depth),
+                    None => self.keyword(msg, ir::classify_owned(action), depth),
+                }
             }
         }
     }
 
+    /// [`keyword`](Self::keyword) for a keyword written in the rule: the common ones
+    /// are done by reference, so that a matched line copies no text but its target.
+    #[inline]
+    fn literal_keyword(&mut self, msg: &mut Message, kw: &Keyword, depth: u32) -> Flow {
+        if self.cx.out.trace.is_some() {
+            return self.keyword(msg, kw.clone(), depth);
+        }
+        match kw {
+            Keyword::Nothing | Keyword::Noop => Flow::Next,
+            Keyword::Return(b) => Flow::Return(*b),
+            Keyword::Target(t) => {
+                let ret = match &mut self.ret {
+                    RetSlot::Message => &mut msg.retvalue,
+                    RetSlot::Local(r) => r,
+                };
+                ret.clear();
+                ret.extend_from_slice(t);
+                Flow::Return(true)
+            }
+            _ => self.keyword(msg, kw.clone(), depth),
+        }
+    }
+
+    #[inline(never)]
     fn keyword(&mut self, msg: &mut Message, kw: Keyword, depth: u32) -> Flow {
         self.trace(|| format!("  action: {}", show_keyword(&kw)));
         match kw {
