@@ -424,6 +424,16 @@ impl<'a, 'b> Vm<'a, 'b> {
 
     /// Runs the action of a rule that matched, with the captures `evaluate` left.
     fn act_matched(&mut self, msg: &mut Message, rule: &ir::Rule, depth: u32, stack: &mut Blocks) -> Flow {
+        if let Action::Plain { first, keyword, assigns } = &rule.action {
+            // The captures are read before the keyword acts, and only a goto or include
+            // there fills new ones: they can be read in place, not moved out and back.
+            let (env, planned) = (self.env, self.program.is_some());
+            let action = plain(env, planned, &mut self.cx.out.log, first, keyword.is_some(), assigns, &self.caps, msg);
+            return match keyword {
+                Some(k) => self.literal_keyword(msg, k, depth),
+                None => self.keyword(msg, ir::classify_owned(action), depth),
+            };
+        }
         // Taken out for the action: a goto or include fills its own.
         let caps = std::mem::take(&mut self.caps);
         let flow = self.act(msg, rule, &caps, depth, stack);
@@ -621,37 +631,13 @@ impl<'a, 'b> Vm<'a, 'b> {
     }
 
     fn expand(&mut self, t: &Template, caps: &Captures, msg: &Message) -> Vec<u8> {
-        if t.literal {
-            return t.text.clone();
-        }
-        let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
-        // The reference engine keeps the text passes: the engines' comparison checks plans.
-        match t.plan.as_deref().filter(|_| self.program.is_some()) {
-            Some(plan) => subst::expand_planned(plan, &t.text, true, caps, &mut fx),
-            None => subst::expand(&t.text, caps, &mut fx),
-        }
+        expand(self.env, self.program.is_some(), &mut self.cx.out.log, t, caps, msg)
     }
 
     /// Applies an assignment piece to `target`, substituted against `reader` (`None`:
     /// the message being routed, which is also the target).
     fn assign(&mut self, t: &Template, caps: &Captures, reader: Option<&Message>, target: &mut Message) {
-        match &t.assign {
-            Some(a) => self.apply(a, target),
-            None => {
-                let text = self.expand(t, caps, reader.unwrap_or(target));
-                self.apply(&Assign::parse(&text), target);
-            }
-        }
-    }
-
-    fn apply(&self, a: &Assign, target: &mut Message) {
-        match a {
-            Assign::Nothing => {}
-            Assign::Set(n, v) => target.set_named(n, v),
-            Assign::Clear(n) => target.clear(n),
-            Assign::SetGlobal(n, v) => self.env.globals.set(n, v),
-            Assign::ClearGlobal(n) => self.env.globals.remove(n),
-        }
+        assign(self.env, self.program.is_some(), &mut self.cx.out.log, t, caps, reader, target)
     }
 
     fn act(&mut self, msg: &mut Message, rule: &ir::Rule, caps: &Captures, depth: u32, stack: &mut Blocks) -> Flow {
@@ -683,10 +669,8 @@ impl<'a, 'b> Vm<'a, 'b> {
                 Flow::Next
             }
             Action::Plain { first, keyword, assigns } => {
-                let action = if keyword.is_some() { Vec::new() } else { self.expand(first, caps, msg) };
-                for t in assigns {
-                    self.assign(t, caps, None, msg);
-                }
+                let (env, planned) = (self.env, self.program.is_some());
+                let action = plain(env, planned, &mut self.cx.out.log, first, keyword.is_some(), assigns, caps, msg);
                 match keyword {
                     Some(k) => self.literal_keyword(msg, k, depth),
                     None => self.keyword(msg, ir::classify_owned(action), depth),
@@ -798,6 +782,69 @@ impl<'a, 'b> Vm<'a, 'b> {
         self.env.dispatching.fetch_sub(1, Ordering::SeqCst);
         self.cx.out.finished.push(Finished { msg: m, handled, phase: Phase::Sync });
     }
+}
+
+/// Substitutes `t` against `msg`; `planned` when the decision program runs (the
+/// reference engine keeps the text passes: the engines' comparison checks plans).
+/// A free function, given the VM's parts, so that `caps` may be the VM's own.
+fn expand(env: &Env, planned: bool, log: &mut Vec<String>, t: &Template, caps: &Captures, msg: &Message) -> Vec<u8> {
+    if t.literal {
+        return t.text.clone();
+    }
+    let mut fx = FuncCtx { env, msg, log };
+    match t.plan.as_deref().filter(|_| planned) {
+        Some(plan) => subst::expand_planned(plan, &t.text, true, caps, &mut fx),
+        None => subst::expand(&t.text, caps, &mut fx),
+    }
+}
+
+/// [`Vm::assign`] on the VM's parts, as [`expand`].
+fn assign(
+    env: &Env,
+    planned: bool,
+    log: &mut Vec<String>,
+    t: &Template,
+    caps: &Captures,
+    reader: Option<&Message>,
+    target: &mut Message,
+) {
+    match &t.assign {
+        Some(a) => apply(env, a, target),
+        None => {
+            let text = expand(env, planned, log, t, caps, reader.unwrap_or(target));
+            apply(env, &Assign::parse(&text), target);
+        }
+    }
+}
+
+fn apply(env: &Env, a: &Assign, target: &mut Message) {
+    match a {
+        Assign::Nothing => {}
+        Assign::Set(n, v) => target.set_named(n, v),
+        Assign::Clear(n) => target.clear(n),
+        Assign::SetGlobal(n, v) => env.globals.set(n, v),
+        Assign::ClearGlobal(n) => env.globals.remove(n),
+    }
+}
+
+/// What a plain line does before its keyword: the action text substituted (empty
+/// when the keyword is written in the rule), then the assignments, in that order.
+#[allow(clippy::too_many_arguments)]
+fn plain(
+    env: &Env,
+    planned: bool,
+    log: &mut Vec<String>,
+    first: &Template,
+    literal: bool,
+    assigns: &[Template],
+    caps: &Captures,
+    msg: &mut Message,
+) -> Vec<u8> {
+    let action = if literal { Vec::new() } else { expand(env, planned, log, first, caps, msg) };
+    for t in assigns {
+        assign(env, planned, log, t, caps, None, msg);
+    }
+    action
 }
 
 /// Matches `re` for its captures, into `caps`; out of line, so that the yes/no
