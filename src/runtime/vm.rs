@@ -249,7 +249,7 @@ impl<'a, 'b> Vm<'a, 'b> {
     ) -> Option<bool> {
         for step in &code.steps {
             let r = match step {
-                Instr::Rule(r) => self.run_range(msg, ctx, r.0 as usize..r.0 as usize + 1, depth, stack),
+                Instr::Rule(r) => self.run_one(msg, ctx, r.0 as usize, depth, stack),
                 Instr::Run { items, index } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
                     let mut scratch = self.scratch.take().unwrap_or_else(Scratch::take);
@@ -439,6 +439,30 @@ impl<'a, 'b> Vm<'a, 'b> {
         let flow = self.act(msg, rule, &caps, depth, stack);
         self.caps = caps;
         flow
+    }
+
+    /// [`run_range`](Self::run_range) over the one rule `idx`: a line that neither
+    /// opens nor closes a block only needs to know whether the innermost block runs.
+    #[inline]
+    fn run_one(
+        &mut self,
+        msg: &mut Message,
+        ctx: &ir::Context,
+        idx: usize,
+        depth: u32,
+        stack: &mut Blocks,
+    ) -> Option<bool> {
+        let rule = ctx.rules.get(idx)?;
+        if rule.opens_block || rule.closes_block {
+            return self.run_range(msg, ctx, idx..idx + 1, depth, stack);
+        }
+        if stack.last().is_some_and(|&b| b != Block::Run) || !self.evaluate(msg, ctx, idx, rule) {
+            return None;
+        }
+        match self.act_matched(msg, rule, depth, stack) {
+            Flow::Return(r) => Some(r),
+            Flow::Next => None,
+        }
     }
 
     /// The reference walk over rules `range`, with Yate's block logic.
