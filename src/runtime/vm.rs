@@ -424,15 +424,22 @@ impl<'a, 'b> Vm<'a, 'b> {
 
     /// Runs the action of a rule that matched, with the captures `evaluate` left.
     fn act_matched(&mut self, msg: &mut Message, rule: &ir::Rule, depth: u32, stack: &mut Blocks) -> Flow {
-        if let Action::Plain { first, keyword, assigns } = &rule.action {
-            // The captures are read before the keyword acts, and only a goto or include
-            // there fills new ones: they can be read in place, not moved out and back.
-            let (env, planned) = (self.env, self.program.is_some());
-            let action = plain(env, planned, &mut self.cx.out.log, first, keyword.is_some(), assigns, &self.caps, msg);
-            return match keyword {
-                Some(k) => self.literal_keyword(msg, k, depth),
-                None => self.keyword(msg, ir::classify_owned(action), depth),
-            };
+        match &rule.action {
+            Action::Plain { first, keyword, assigns } => {
+                // The captures are read before the keyword acts, and only a goto or
+                // include there fills new ones: they can be read in place, not moved
+                // out and back.
+                let (env, planned) = (self.env, self.program.is_some());
+                let action =
+                    plain(env, planned, &mut self.cx.out.log, first, keyword.is_some(), assigns, &self.caps, msg);
+                return match keyword {
+                    Some(k) => self.literal_keyword(msg, k, depth),
+                    None => self.keyword(msg, ir::classify_owned(action), depth),
+                };
+            }
+            // Reads no captures.
+            Action::Block => return self.enter_block(stack),
+            _ => {}
         }
         // Taken out for the action: a goto or include fills its own.
         let caps = std::mem::take(&mut self.caps);
@@ -680,13 +687,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                 self.log(format!("<RegexRoute:{}> {text}", level_name(*level)));
                 Flow::Next
             }
-            Action::Block => {
-                self.trace(|| "  action: enter block".to_string());
-                if let Some(top) = stack.last_mut() {
-                    *top = Block::Run;
-                }
-                Flow::Next
-            }
+            Action::Block => self.enter_block(stack),
             Action::NoMessage => Flow::Next,
             Action::Message { enqueue, name, assigns } => {
                 self.new_message(msg, *enqueue, name, assigns, caps);
@@ -701,6 +702,14 @@ impl<'a, 'b> Vm<'a, 'b> {
                 }
             }
         }
+    }
+
+    fn enter_block(&mut self, stack: &mut Blocks) -> Flow {
+        self.trace(|| "  action: enter block".to_string());
+        if let Some(top) = stack.last_mut() {
+            *top = Block::Run;
+        }
+        Flow::Next
     }
 
     /// [`keyword`](Self::keyword) for a keyword written in the rule: the common ones
