@@ -35,13 +35,13 @@ impl Message {
     /// [`get`](Self::get) for a name the code knows, hashed at compile time.
     #[inline]
     pub fn get_known(&self, name: &KnownName) -> Option<&[u8]> {
-        self.params.get_key(Key { name: name.0, hash: name.1, words: name.2 })
+        self.params.lookup(name.0, name.1, &name.2)
     }
 
     /// [`get`](Self::get) with the name's hash already computed.
     #[inline]
     pub fn get_named(&self, name: &ParamName) -> Option<&[u8]> {
-        self.params.get_key(name.key())
+        self.params.lookup(&name.bytes, name.hash, &name.words)
     }
 
     /// Sets the first parameter of that name in place, or appends it.
@@ -319,6 +319,31 @@ impl Base {
         }
     }
 
+    /// The value of the first entry with this name, hash and words: [`first`]
+    /// (Self::first) with the name's parts apart, so that they stay in registers.
+    #[inline]
+    fn find(&self, name: &[u8], hash: u32, words: &Words) -> Option<&[u8]> {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = hash as usize;
+        loop {
+            let &(sh, s) = self.slots.get(i & mask)?;
+            if s == 0 {
+                return None;
+            }
+            if sh == hash {
+                if let Some(r) = self.recs.get(s as usize - 1) {
+                    if r.words == *words
+                        && r.name_end.wrapping_sub(r.start) as usize == name.len()
+                        && (name.len() <= 16 || self.name(r) == name)
+                    {
+                        return Some(self.value(r));
+                    }
+                }
+            }
+            i = i.wrapping_add(1);
+        }
+    }
+
     /// Position and value of the first entry named as `key`.
     #[inline]
     fn first(&self, key: &Key<'_>) -> Option<(usize, &[u8])> {
@@ -448,6 +473,15 @@ impl Params {
             return self.base.first(&key).map(|(_, v)| v);
         }
         self.get_changed(key)
+    }
+
+    /// [`get_key`](Self::get_key) for a name known before the message, its parts apart.
+    #[inline]
+    fn lookup(&self, name: &[u8], hash: u32, words: &Words) -> Option<&[u8]> {
+        if self.edits.is_empty() && self.added.is_empty() {
+            return self.base.find(name, hash, words);
+        }
+        self.get_changed(Key { name, hash, words: *words })
     }
 
     #[inline(never)]
@@ -726,6 +760,33 @@ mod tests {
         c.set(b"e", b"5");
         assert_eq!(list(&c), pairs(&[("a", "one"), ("d", "4"), ("e", "5")]));
         assert_eq!(c.clone(), c);
+    }
+
+    /// Names known before the message find the same values as names met at run time,
+    /// in an unchanged message, a copy with changes, and a copy with appended ones.
+    #[test]
+    fn known_names_agree_with_run_time_names() {
+        let mut m = Message::new("x");
+        for (k, v) in [("a", "1"), ("dup", "d1"), ("a-rather-long-parameter-name", "2"), ("dup", "d2")] {
+            m.add(k.as_bytes(), v.as_bytes());
+        }
+        let names = ["a", "dup", "a-rather-long-parameter-name", "a-rather-long-parameter-namf", "new", ""];
+        let agree = |m: &Message| {
+            for n in names {
+                assert_eq!(m.get_named(&ParamName::new(n)), m.get(n.as_bytes()), "{n}");
+            }
+        };
+        agree(&m);
+        let mut c = m.clone();
+        c.set(b"dup", b"changed");
+        c.clear(b"a");
+        agree(&c);
+        assert_eq!(c.get_named(&ParamName::new("dup")), Some(&b"changed"[..]));
+        assert_eq!(c.get_named(&ParamName::new("a")), None);
+        c.set(b"new", b"appended");
+        agree(&c);
+        assert_eq!(c.get_named(&ParamName::new("new")), Some(&b"appended"[..]));
+        assert_eq!(m.get_named(&ParamName::new("dup")), Some(&b"d1"[..]));
     }
 
     /// A message nobody else holds is changed in place, in any order of longer and
