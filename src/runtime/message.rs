@@ -502,6 +502,7 @@ impl Params {
         self.added.iter().find(|e| e.hash == h && self.text(e.name) == name).map(|e| self.text(e.value))
     }
 
+    #[inline]
     fn set(&mut self, key: Key<'_>, value: &[u8]) {
         // A copy no other holds, with no changes recorded, is changed in place: the
         // usual case of a message routed where it was built.
@@ -512,10 +513,15 @@ impl Params {
                 }
             }
         }
+        self.set_changed(key, value)
+    }
+
+    /// [`set`](Self::set) in a copy that shares its base or has changes recorded.
+    #[inline(never)]
+    fn set_changed(&mut self, key: Key<'_>, value: &[u8]) {
         let (name, h) = (key.name, key.hash);
         if let Some((i, _)) = self.find_base(key) {
-            // A copy no other holds, with no changes recorded, is changed in place: the
-            // usual case of a message routed where it was built.
+            // Appended parameters alone leave the base's entries to be changed in place.
             if self.edits.is_empty() {
                 if let Some(base) = Arc::get_mut(&mut self.base) {
                     if base.replace(i, value) {
