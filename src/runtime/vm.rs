@@ -429,9 +429,8 @@ impl<'a, 'b> Vm<'a, 'b> {
                 // The captures are read before the keyword acts, and only a goto or
                 // include there fills new ones: they can be read in place, not moved
                 // out and back.
-                let (env, planned) = (self.env, self.program.is_some());
-                let action =
-                    plain(env, planned, &mut self.cx.out.log, first, keyword.is_some(), assigns, &self.caps, msg);
+                let mut subst = Subst { env: self.env, planned: self.program.is_some(), log: &mut self.cx.out.log };
+                let action = subst.plain(first, keyword.is_some(), assigns, &self.caps, msg);
                 return match keyword {
                     Some(k) => self.literal_keyword(msg, k, depth),
                     None => self.keyword(msg, ir::classify_owned(action), depth),
@@ -661,14 +660,19 @@ impl<'a, 'b> Vm<'a, 'b> {
         (matched, if matched { caps } else { Captures::none() })
     }
 
+    /// The VM's parts that substitution needs.
+    fn subst(&mut self) -> Subst<'_> {
+        Subst { env: self.env, planned: self.program.is_some(), log: &mut self.cx.out.log }
+    }
+
     fn expand(&mut self, t: &Template, caps: &Captures, msg: &Message) -> Vec<u8> {
-        expand(self.env, self.program.is_some(), &mut self.cx.out.log, t, caps, msg)
+        self.subst().expand(t, caps, msg)
     }
 
     /// Applies an assignment piece to `target`, substituted against `reader` (`None`:
     /// the message being routed, which is also the target).
     fn assign(&mut self, t: &Template, caps: &Captures, reader: Option<&Message>, target: &mut Message) {
-        assign(self.env, self.program.is_some(), &mut self.cx.out.log, t, caps, reader, target)
+        self.subst().assign(t, caps, reader, target)
     }
 
     fn act(&mut self, msg: &mut Message, rule: &ir::Rule, caps: &Captures, depth: u32, stack: &mut Blocks) -> Flow {
@@ -694,8 +698,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                 Flow::Next
             }
             Action::Plain { first, keyword, assigns } => {
-                let (env, planned) = (self.env, self.program.is_some());
-                let action = plain(env, planned, &mut self.cx.out.log, first, keyword.is_some(), assigns, caps, msg);
+                let action = self.subst().plain(first, keyword.is_some(), assigns, caps, msg);
                 match keyword {
                     Some(k) => self.literal_keyword(msg, k, depth),
                     None => self.keyword(msg, ir::classify_owned(action), depth),
@@ -817,36 +820,55 @@ impl<'a, 'b> Vm<'a, 'b> {
     }
 }
 
-/// Substitutes `t` against `msg`; `planned` when the decision program runs (the
-/// reference engine keeps the text passes: the engines' comparison checks plans).
-/// A free function, given the VM's parts, so that `caps` may be the VM's own.
-fn expand(env: &Env, planned: bool, log: &mut Vec<String>, t: &Template, caps: &Captures, msg: &Message) -> Vec<u8> {
-    if t.literal {
-        return t.text.clone();
-    }
-    let mut fx = FuncCtx { env, msg, log };
-    match t.plan.as_deref().filter(|_| planned) {
-        Some(plan) => subst::expand_planned(plan, &t.text, true, caps, &mut fx),
-        None => subst::expand(&t.text, caps, &mut fx),
-    }
+/// What substitution needs of the VM: separate from it, so that the captures read
+/// may be the VM's own while its log is written.
+struct Subst<'v> {
+    env: &'v Env,
+    /// Whether the decision program runs: the reference engine keeps the text passes,
+    /// so that the engines' comparison checks the plans.
+    planned: bool,
+    log: &'v mut Vec<String>,
 }
 
-/// [`Vm::assign`] on the VM's parts, as [`expand`].
-fn assign(
-    env: &Env,
-    planned: bool,
-    log: &mut Vec<String>,
-    t: &Template,
-    caps: &Captures,
-    reader: Option<&Message>,
-    target: &mut Message,
-) {
-    match &t.assign {
-        Some(a) => apply(env, a, target),
-        None => {
-            let text = expand(env, planned, log, t, caps, reader.unwrap_or(target));
-            apply(env, &Assign::parse(&text), target);
+impl Subst<'_> {
+    /// Substitutes `t` against `msg`.
+    fn expand(&mut self, t: &Template, caps: &Captures, msg: &Message) -> Vec<u8> {
+        if t.literal {
+            return t.text.clone();
         }
+        let mut fx = FuncCtx { env: self.env, msg, log: self.log };
+        match t.plan.as_deref().filter(|_| self.planned) {
+            Some(plan) => subst::expand_planned(plan, &t.text, true, caps, &mut fx),
+            None => subst::expand(&t.text, caps, &mut fx),
+        }
+    }
+
+    /// [`Vm::assign`] on the VM's parts.
+    fn assign(&mut self, t: &Template, caps: &Captures, reader: Option<&Message>, target: &mut Message) {
+        match &t.assign {
+            Some(a) => apply(self.env, a, target),
+            None => {
+                let text = self.expand(t, caps, reader.unwrap_or(target));
+                apply(self.env, &Assign::parse(&text), target);
+            }
+        }
+    }
+
+    /// What a plain line does before its keyword: the action text substituted (empty
+    /// when the keyword is written in the rule), then the assignments, in that order.
+    fn plain(
+        &mut self,
+        first: &Template,
+        literal: bool,
+        assigns: &[Template],
+        caps: &Captures,
+        msg: &mut Message,
+    ) -> Vec<u8> {
+        let action = if literal { Vec::new() } else { self.expand(first, caps, msg) };
+        for t in assigns {
+            self.assign(t, caps, None, msg);
+        }
+        action
     }
 }
 
@@ -858,26 +880,6 @@ fn apply(env: &Env, a: &Assign, target: &mut Message) {
         Assign::SetGlobal(n, v) => env.globals.set(n, v),
         Assign::ClearGlobal(n) => env.globals.remove(n),
     }
-}
-
-/// What a plain line does before its keyword: the action text substituted (empty
-/// when the keyword is written in the rule), then the assignments, in that order.
-#[allow(clippy::too_many_arguments)]
-fn plain(
-    env: &Env,
-    planned: bool,
-    log: &mut Vec<String>,
-    first: &Template,
-    literal: bool,
-    assigns: &[Template],
-    caps: &Captures,
-    msg: &mut Message,
-) -> Vec<u8> {
-    let action = if literal { Vec::new() } else { expand(env, planned, log, first, caps, msg) };
-    for t in assigns {
-        assign(env, planned, log, t, caps, None, msg);
-    }
-    action
 }
 
 /// Matches `re` for its captures, into `caps`; out of line, so that the yes/no
