@@ -225,12 +225,13 @@ impl Base {
         }
     }
 
-    /// Whether `r` is named as `key` (hashes already compared equal).
+    /// Whether `r` is named `name`, whose words are `words` (hashes already compared
+    /// equal).
     #[inline]
-    fn is(&self, r: &Rec, key: &Key<'_>) -> bool {
-        r.words == key.words
-            && r.name_end.wrapping_sub(r.start) as usize == key.name.len()
-            && (key.name.len() <= 16 || self.name(r) == key.name)
+    fn named(&self, r: &Rec, name: &[u8], words: &Words) -> bool {
+        r.words == *words
+            && r.name_end.wrapping_sub(r.start) as usize == name.len()
+            && (name.len() <= 16 || self.name(r) == name)
     }
 
     /// Appends an entry; `false` when the bytes would pass 4 GiB (the caller keeps it
@@ -300,14 +301,17 @@ impl Base {
     fn index(&mut self, pos: usize, known_new: bool) {
         let Some(&r) = self.recs.get(pos) else { return };
         let mask = self.slots.len().wrapping_sub(1);
-        let key = Key { name: self.name(&r), hash: r.hash, words: r.words };
+        let name = self.name(&r);
         let mut i = r.hash as usize & mask;
         loop {
             match self.slots.get(i) {
                 None => return,
                 Some(&(_, 0)) => break,
                 Some(&(sh, s)) => {
-                    if !known_new && sh == r.hash && self.recs.get(s as usize - 1).is_some_and(|e| self.is(e, &key)) {
+                    if !known_new
+                        && sh == r.hash
+                        && self.recs.get(s as usize - 1).is_some_and(|e| self.named(e, name, &r.words))
+                    {
                         return;
                     }
                 }
@@ -319,10 +323,10 @@ impl Base {
         }
     }
 
-    /// The value of the first entry with this name, hash and words: [`first`]
-    /// (Self::first) with the name's parts apart, so that they stay in registers.
-    #[inline]
-    fn find(&self, name: &[u8], hash: u32, words: &Words) -> Option<&[u8]> {
+    /// Position and value of the first entry with this name, hash and words. The
+    /// name's parts come apart, not as a [`Key`], so that they stay in registers.
+    #[inline(always)]
+    fn first(&self, name: &[u8], hash: u32, words: &Words) -> Option<(usize, &[u8])> {
         let mask = self.slots.len().wrapping_sub(1);
         let mut i = hash as usize;
         loop {
@@ -331,36 +335,12 @@ impl Base {
                 return None;
             }
             if sh == hash {
-                if let Some(r) = self.recs.get(s as usize - 1) {
-                    if r.words == *words
-                        && r.name_end.wrapping_sub(r.start) as usize == name.len()
-                        && (name.len() <= 16 || self.name(r) == name)
-                    {
-                        return Some(self.value(r));
-                    }
-                }
-            }
-            i = i.wrapping_add(1);
-        }
-    }
-
-    /// Position and value of the first entry named as `key`.
-    #[inline]
-    fn first(&self, key: &Key<'_>) -> Option<(usize, &[u8])> {
-        let mask = self.slots.len().checked_sub(1)?;
-        let mut i = key.hash as usize & mask;
-        loop {
-            let (sh, s) = *self.slots.get(i)?;
-            if s == 0 {
-                return None;
-            }
-            if sh == key.hash {
                 let at = s as usize - 1;
-                if let Some(r) = self.recs.get(at).filter(|r| self.is(r, key)) {
+                if let Some(r) = self.recs.get(at).filter(|r| self.named(r, name, words)) {
                     return Some((at, self.value(r)));
                 }
             }
-            i = (i + 1) & mask;
+            i = i.wrapping_add(1);
         }
     }
 
@@ -368,7 +348,7 @@ impl Base {
     /// would pass 4 GiB.
     #[inline]
     fn set(&mut self, key: &Key<'_>, value: &[u8]) -> bool {
-        match self.first(key) {
+        match self.first(key.name, key.hash, &key.words) {
             Some((i, _)) => self.replace(i, value),
             None => self.push(key, value, true),
         }
@@ -433,7 +413,7 @@ impl Params {
     /// Position and current value of the first live base entry named `name`.
     #[inline]
     fn find_base(&self, key: Key<'_>) -> Option<(usize, &[u8])> {
-        let (first, value) = self.base.first(&key)?;
+        let (first, value) = self.base.first(key.name, key.hash, &key.words)?;
         if self.edits.is_empty() {
             return Some((first, value));
         }
@@ -470,7 +450,7 @@ impl Params {
     #[inline]
     fn get_key(&self, key: Key<'_>) -> Option<&[u8]> {
         if self.edits.is_empty() && self.added.is_empty() {
-            return self.base.first(&key).map(|(_, v)| v);
+            return self.base.first(key.name, key.hash, &key.words).map(|(_, v)| v);
         }
         self.get_changed(key)
     }
@@ -479,7 +459,7 @@ impl Params {
     #[inline]
     fn lookup(&self, name: &[u8], hash: u32, words: &Words) -> Option<&[u8]> {
         if self.edits.is_empty() && self.added.is_empty() {
-            return self.base.find(name, hash, words);
+            return self.base.first(name, hash, words).map(|(_, v)| v);
         }
         self.get_changed(Key { name, hash, words: *words })
     }
@@ -709,16 +689,16 @@ mod tests {
         }
         for (i, n) in names.iter().enumerate() {
             let rec = base.recs[i];
-            assert!(base.is(&rec, &Key::of(n)), "{i}");
-            assert_eq!(base.first(&Key::of(n)), Some((i, &b"v"[..])), "{i}");
+            assert!(base.named(&rec, n, &words_of(n)), "{i}");
+            assert_eq!(base.first(n, hash(n), &words(n)), Some((i, &b"v"[..])), "{i}");
             for at in 0..n.len() {
                 let mut other = n.clone();
                 other[at] ^= 1;
-                assert!(!base.is(&rec, &Key::of(&other)), "{i} {at}");
-                assert_eq!(base.first(&Key::of(&other)), None, "{i} {at}");
+                assert!(!base.named(&rec, &other, &words_of(&other)), "{i} {at}");
+                assert_eq!(base.first(&other, hash(&other), &words(&other)), None, "{i} {at}");
             }
             let longer: Vec<u8> = n.iter().copied().chain([0]).collect();
-            assert!(!base.is(&rec, &Key::of(&longer)), "{i}");
+            assert!(!base.named(&rec, &longer, &words_of(&longer)), "{i}");
         }
     }
 
