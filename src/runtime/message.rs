@@ -611,12 +611,18 @@ mod tests {
         p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
+    /// A message built with these parameters, in order.
+    fn built(name: &str, p: &[(&str, &str)]) -> Message {
+        let mut m = Message::new(name);
+        for (k, v) in p {
+            m.add(k.as_bytes(), v.as_bytes());
+        }
+        m
+    }
+
     #[test]
     fn set_keeps_position_and_first_duplicate() {
-        let mut m = Message::new("call.route");
-        m.add(b"a", b"1");
-        m.add(b"dup", b"d1");
-        m.add(b"dup", b"d2");
+        let mut m = built("call.route", &[("a", "1"), ("dup", "d1"), ("dup", "d2")]);
         m.set(b"dup", b"new");
         m.set(b"z", b"");
         assert_eq!(m.get(b"dup"), Some(&b"new"[..]));
@@ -705,10 +711,7 @@ mod tests {
     /// A clone shares the parameters; changes on either side stay on that side.
     #[test]
     fn clones_change_independently() {
-        let mut m = Message::new("x");
-        for (k, v) in [("a", "1"), ("dup", "d1"), ("b", "2"), ("dup", "d2")] {
-            m.add(k.as_bytes(), v.as_bytes());
-        }
+        let mut m = built("x", &[("a", "1"), ("dup", "d1"), ("b", "2"), ("dup", "d2")]);
         let original = list(&m);
         let mut c = m.clone();
         c.set(b"dup", b"new");
@@ -735,9 +738,7 @@ mod tests {
     /// Once the other copies are gone, changes still read back in order.
     #[test]
     fn sole_owner_keeps_order() {
-        let mut m = Message::new("x");
-        m.add(b"a", b"1");
-        m.add(b"b", b"2");
+        let m = built("x", &[("a", "1"), ("b", "2")]);
         let mut c = m.clone();
         c.set(b"a", b"one");
         c.clear(b"b");
@@ -752,10 +753,7 @@ mod tests {
     /// in an unchanged message, a copy with changes, and a copy with appended ones.
     #[test]
     fn known_names_agree_with_run_time_names() {
-        let mut m = Message::new("x");
-        for (k, v) in [("a", "1"), ("dup", "d1"), ("a-rather-long-parameter-name", "2"), ("dup", "d2")] {
-            m.add(k.as_bytes(), v.as_bytes());
-        }
+        let m = built("x", &[("a", "1"), ("dup", "d1"), ("a-rather-long-parameter-name", "2"), ("dup", "d2")]);
         let names = ["a", "dup", "a-rather-long-parameter-name", "a-rather-long-parameter-namf", "new", ""];
         let agree = |m: &Message| {
             for n in names {
@@ -779,10 +777,7 @@ mod tests {
     /// shorter values; once cloned, each copy keeps its own values.
     #[test]
     fn sole_owner_sets_in_place() {
-        let mut m = Message::new("x");
-        m.add(b"a", b"1");
-        m.add(b"b", b"2");
-        m.add(b"a", b"dup");
+        let mut m = built("x", &[("a", "1"), ("b", "2"), ("a", "dup")]);
         m.set(b"a", b"a longer value");
         m.set(b"b", b"");
         m.set(b"a", b"s");
