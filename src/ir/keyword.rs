@@ -53,6 +53,13 @@ pub fn word<'a>(s: &'a [u8], word: &[u8]) -> Option<&'a [u8]> {
 /// The first bytes of every keyword: an action starting otherwise is a target.
 const KEYWORD_STARTS: &[u8] = b"nrgj@icm";
 
+/// Whether an action string starting with `b` (trimmed) could be a keyword; any other
+/// is a target.
+#[inline]
+pub fn may_be_keyword(b: u8) -> bool {
+    KEYWORD_STARTS.contains(&b)
+}
+
 /// [`classify`] for an owned, untrimmed action string; a target keeps its buffer.
 pub fn classify_owned(mut action: Vec<u8>) -> Keyword {
     let trimmed = crate::ir::template_trim(&action);

@@ -13,7 +13,7 @@ mod regexes;
 mod settings;
 mod template;
 
-pub use keyword::{classify, classify_owned, Keyword};
+pub use keyword::{classify, classify_owned, may_be_keyword, Keyword};
 pub use lower::lower;
 pub use regexes::{RegexEntry, RegexId, RegexTable};
 pub use settings::{read_extras, Extra, Filter, Settings, KNOWN_KEYS, STOCK_DEFAULT_RULE};

@@ -1,7 +1,7 @@
 //! Lowering the IR to the decision program: runs, block chains and single rules.
 
 use super::index::{Index, SubjectKey};
-use super::{Code, Entry, Instr, Item, Program, Proof, RuleId};
+use super::{Acts, Code, Entry, Instr, Item, Program, Proof, RuleId};
 use crate::ir::{self, Ir, Keyword, Matcher};
 use crate::source::Span;
 use crate::syntax::Connector;
@@ -77,18 +77,24 @@ fn finished(ir: &Ir, rules: &[ir::Rule], items: Vec<Item>, mut index: Index) -> 
     let keys: Vec<&SubjectKey> = index.keys().collect();
     // Function subjects may read anything: every item counts as changing them.
     let funcs = keys.iter().any(|k| matches!(k, SubjectKey::Func(_)));
+    let mut acts = Acts::default();
     let items = items
         .into_iter()
-        .map(|item| Entry {
-            item,
-            touches: funcs || touches(rules, &item, &keys),
-            proof: match item {
+        .map(|item| {
+            let proof = match item {
                 Item::Rule(r) => rules.get(r.0 as usize).and_then(|rule| proof(ir, rule, &index)),
                 Item::Chain { .. } => None,
-            },
+            };
+            // Only a rule the index settles is packed: its action is the one read
+            // without the rule (see `pack`).
+            let act = match (item, proof) {
+                (Item::Rule(r), Some(_)) => rules.get(r.0 as usize).and_then(|rule| acts.push(rule)),
+                _ => None,
+            };
+            Entry { item, touches: funcs || touches(rules, &item, &keys), proof, act: act.map_or(0, |a| a + 1) }
         })
         .collect();
-    Instr::Run { items, index }
+    Instr::Run { items, index, acts }
 }
 
 /// The [`Proof`] of a rule whose one condition is a prefix-form regex indexed by its

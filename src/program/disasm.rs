@@ -28,18 +28,20 @@ impl Program {
                 let loc = ir.sources.location(*span);
                 let _ = match step {
                     Instr::Rule(r) => writeln!(s, "  {i:>4} rule #{}            {loc}", r.0),
-                    Instr::Run { items, index } => {
+                    Instr::Run { items, index, acts } => {
                         let touching = items.iter().filter(|e| e.touches).count();
                         let proven = items.iter().filter(|e| e.proof.is_some()).count();
                         let chains = items.iter().filter(|e| matches!(e.item, Item::Chain { .. })).count();
+                        let packed = items.iter().filter(|e| e.act != 0).count();
                         let first = items.first().map_or(0, |e| match e.item {
                             Item::Rule(r) => r.0,
                             Item::Chain { start, .. } => start.0,
                         });
                         writeln!(
                             s,
-                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {touching} changing subjects, {proven} settled by prefix) {loc}  [{}]",
+                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {touching} changing subjects, {proven} settled by prefix, {packed} actions packed in {} bytes) {loc}  [{}]",
                             items.len(),
+                            acts.len(),
                             index.describe()
                         )
                     }

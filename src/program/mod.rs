@@ -11,9 +11,11 @@
 mod compile;
 mod disasm;
 mod index;
+mod pack;
 
 pub use compile::compile;
 pub use index::{Index, SubjectKey};
+pub use pack::{Act, Acts, First, Piece, Set};
 
 use crate::regex::PrefixTail;
 use crate::source::Span;
@@ -56,6 +58,8 @@ pub enum Instr {
         items: Vec<Entry>,
         /// Candidate finder.
         index: Index,
+        /// The packed actions of items that have one (see [`Entry::act`]).
+        acts: Acts,
     },
 }
 
@@ -69,6 +73,8 @@ pub struct Entry {
     pub touches: bool,
     /// How its match follows from being a candidate, when it does.
     pub proof: Option<Proof>,
+    /// Where its action is packed in the run's [`Acts`], plus one; 0 when it is not.
+    pub act: u32,
 }
 
 /// A rule of a run whose only condition is a [`PrefixTail`] pattern on a subject of

@@ -210,6 +210,28 @@ fn structured() -> impl Strategy<Value = String> {
     // exponentially with nested copies: several nested counts can keep it busy for
     // minutes. Two bound the copies at nine and still nest a count inside a count.
     .prop_filter("at most two counted repeats", |p| p.matches('{').count() <= 2)
+    .prop_filter("no copied assertions under a repeat", |p| !slow_glibc_closure(p.as_bytes()))
+}
+
+/// A counted repeat whose operand holds an assertion, itself under a repeat: glibc's
+/// closure pass then tracks every combination of the copies' constraints, and
+/// `(((\b|$)){3})*` alone keeps `regcomp` busy for minutes (as it would Yate).
+fn slow_glibc_closure(pattern: &[u8]) -> bool {
+    let Ok(ast) = crate::regex::syntax::parse(pattern, ERE) else {
+        return false;
+    };
+    let asserts = |n: &Node| matches!(n, Node::Assert(_));
+    let counted = |n: &Node| matches!(n, Node::Repeat { node, min, max } if (*min > 1 || max.is_some_and(|m| m > 1)) && node.any(&asserts));
+    let repeat_over_counted = |n: &Node| matches!(n, Node::Repeat { node, .. } if node.any(&counted));
+    ast.root.any(&repeat_over_counted)
+}
+
+#[test]
+fn closure_blowups_are_recognised() {
+    assert!(slow_glibc_closure(br"(((\b|$)){1,3})*"));
+    assert!(slow_glibc_closure(br"((\b|$){3})+"));
+    assert!(!slow_glibc_closure(br"((\b|$)){1,3}"));
+    assert!(!slow_glibc_closure(br"(((a|b)){1,3})*"));
 }
 
 fn subjects() -> impl Strategy<Value = Vec<Vec<u8>>> {

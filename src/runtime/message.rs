@@ -54,6 +54,11 @@ impl Message {
         self.params.set(name.key(), value)
     }
 
+    /// [`set`](Self::set) for a name whose [`ParamName::hash`] is known.
+    pub fn set_hashed(&mut self, name: &[u8], hash: u32, value: &[u8]) {
+        self.params.set(Key { name, hash, words: words_of(name) }, value)
+    }
+
     /// Appends a parameter even if one of that name exists.
     pub fn add(&mut self, name: &[u8], value: &[u8]) {
         self.params.add(name, value)
@@ -109,6 +114,11 @@ impl ParamName {
     /// The name.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// The name's hash, for a name packed elsewhere ([`Message::set_hashed`]).
+    pub fn hash(&self) -> u32 {
+        self.hash
     }
 }
 

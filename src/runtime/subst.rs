@@ -172,6 +172,13 @@ const CAPTURE_SET: [bool; 256] = byte_set(DANGEROUS_CAPTURE);
 const VALUE_SET: [bool; 256] = byte_set(DANGEROUS_VALUE);
 const RESULT_SET: [bool; 256] = byte_set(DANGEROUS_RESULT);
 
+/// Whether a captured text inserted by `\N` leaves the later passes nothing new to
+/// find, so that a template of literals and captures is its plain concatenation.
+#[inline]
+pub fn capture_is_inert(v: &[u8]) -> bool {
+    !any_in(v, &CAPTURE_SET)
+}
+
 fn any_in(v: &[u8], set: &[bool; 256]) -> bool {
     v.iter().any(|&b| set[usize::from(b)])
 }

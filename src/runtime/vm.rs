@@ -2,7 +2,7 @@
 
 use crate::bus::{Cx, Finished, Phase};
 use crate::ir::{self, Action, Assign, Cond, Ir, Keyword, Matcher, Subject, Template};
-use crate::program::{Code, Entry, Index, Instr, Item, Program, SubjectKey};
+use crate::program::{Act, Acts, Code, Entry, First, Index, Instr, Item, Piece, Program, Set, SubjectKey};
 use crate::runtime::captures::Captures;
 use crate::runtime::env::Env;
 use crate::runtime::funcs::FuncCtx;
@@ -101,6 +101,7 @@ pub struct Vm<'a, 'b> {
 struct Run<'p> {
     items: &'p [Entry],
     index: &'p Index,
+    acts: &'p Acts,
 }
 
 /// Reusable buffers of the candidate search.
@@ -115,6 +116,8 @@ struct Scratch {
     caps: Vec<u8>,
     /// A match string buffer, likewise.
     ms: Vec<u8>,
+    /// Where a packed action builds its text.
+    text: Vec<u8>,
 }
 
 /// Most idle buffer sets kept per thread (one per nesting level in use is enough).
@@ -250,10 +253,10 @@ impl<'a, 'b> Vm<'a, 'b> {
         for step in &code.steps {
             let r = match step {
                 Instr::Rule(r) => self.run_one(msg, ctx, r.0 as usize, depth, stack),
-                Instr::Run { items, index } => {
+                Instr::Run { items, index, acts } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
                     let mut scratch = self.scratch.take().unwrap_or_else(Scratch::take);
-                    let run = Run { items, index };
+                    let run = Run { items, index, acts };
                     let r = self.search(msg, ctx, run, depth, stack, &mut scratch);
                     match &self.scratch {
                         None => self.scratch = Some(scratch),
@@ -298,7 +301,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         stack: &mut Blocks,
         scratch: &mut Scratch,
     ) -> Option<bool> {
-        let Run { items, index } = run;
+        let Run { items, index, acts } = run;
         let (mut from, mut next) = (0u32, 0usize);
         let (mut fresh, mut funcs_current, mut seen_current) = (true, false, false);
         while (from as usize) < items.len() {
@@ -355,7 +358,16 @@ impl<'a, 'b> Vm<'a, 'b> {
                     if !hit {
                         continue;
                     }
-                    self.act_matched(msg, rule, depth, stack)
+                    let packed = match entry.act.checked_sub(1).and_then(|at| acts.get(at)) {
+                        Some(act) if entry.proof.is_some() && self.cx.out.trace.is_none() => {
+                            self.act_packed(msg, act, depth, &mut scratch.text)
+                        }
+                        _ => None,
+                    };
+                    match packed {
+                        Some(flow) => flow,
+                        None => self.act_matched(msg, rule, depth, stack),
+                    }
                 }
                 Item::Chain { start, end } => {
                     match self.run_range(msg, ctx, start.0 as usize..end.0 as usize, depth, stack) {
@@ -445,6 +457,53 @@ impl<'a, 'b> Vm<'a, 'b> {
         let flow = self.act(msg, rule, &caps, depth, stack);
         self.caps = caps;
         flow
+    }
+
+    /// Runs a packed action as [`act_matched`](Self::act_matched) runs the rule's: the
+    /// first piece substituted, then the assignments, then the keyword. `None`, having
+    /// done nothing, when a capture would give the later passes something to find: the
+    /// rule then runs from the IR.
+    #[inline(never)]
+    fn act_packed(&mut self, msg: &mut Message, act: Act<'_>, depth: u32, text: &mut Vec<u8>) -> Option<Flow> {
+        text.clear();
+        let first: &[u8] = match act.first {
+            First::Nothing => &[],
+            First::Target(t) => t,
+            First::Pieces(pieces) => {
+                for p in pieces {
+                    match p {
+                        Piece::Lit(l) => text.extend_from_slice(l),
+                        Piece::Cap(n) => {
+                            let v = self.caps.get(usize::from(n));
+                            if !subst::capture_is_inert(v) {
+                                return None;
+                            }
+                            text.extend_from_slice(v);
+                        }
+                    }
+                }
+                ir::template_trim(text)
+            }
+        };
+        for set in act.assigns {
+            match set {
+                Set::Param { name, hash, value } => msg.set_hashed(name, hash, value),
+                Set::Clear(name) => msg.clear(name),
+            }
+        }
+        Some(match first.first() {
+            None => Flow::Next,
+            Some(&b) if ir::may_be_keyword(b) => self.keyword(msg, ir::classify(first), depth),
+            Some(_) => {
+                let ret = match &mut self.ret {
+                    RetSlot::Message => &mut msg.retvalue,
+                    RetSlot::Local(r) => r,
+                };
+                ret.clear();
+                ret.extend_from_slice(first);
+                Flow::Return(true)
+            }
+        })
     }
 
     /// [`run_range`](Self::run_range) over the one rule `idx`: a line that neither
