@@ -36,6 +36,9 @@ fn action() -> impl Strategy<Value = String> {
         "[a-z]{1,3}".prop_map(|t| format!("t-{t}-\\0-\\1")),
         "[a-z]{1,3}".prop_map(|t: String| t),
         Just(";x=\\0".to_string()),
+        // Built from captures, then read as a keyword or a target.
+        Just("\\0".to_string()),
+        Just(" i\\1 ;p=b".to_string()),
         Just(";p=a".to_string()),
         Just(";p".to_string()),
         Just(";$v=1".to_string()),
@@ -81,7 +84,11 @@ fn config() -> impl Strategy<Value = String> {
 fn message() -> impl Strategy<Value = Message> {
     // Mostly digits; sometimes blanks and the bytes that change how substitution reads
     // a text around an inserted value.
-    let called = prop_oneof![4 => "[0-9]{0,5}", 1 => "[0-9 $(),]{0,4}"];
+    let called = prop_oneof![
+        4 => "[0-9]{0,5}".boxed(),
+        1 => "[0-9 $(),]{0,4}".boxed(),
+        1 => prop::sample::select(vec!["goto other", " return yes ", "include other", "noop"]).prop_map(str::to_owned).boxed(),
+    ];
     (called, prop::option::of("[ab]{0,2}"), prop::option::of(prop_oneof![Just("goto other"), Just("x")])).prop_map(
         |(called, p, act)| {
             let mut m = Message::new("call.route");
@@ -151,5 +158,23 @@ fn unread_echo_skips_only_what_changes_nothing() {
         let mut read = Outcome::default();
         assert!(bus.dispatch_all(&mut m, &mut read));
         assert_eq!(read.echo, ["plain alice", "counted 2"], "{engine:?}: the counter counted while unread");
+    }
+}
+
+/// A captured text that the later substitution passes would read (a function call, a
+/// parameter reference) gives the same result whichever engine built the target.
+#[test]
+fn captures_that_form_syntax_are_substituted_again() {
+    let conf = "[default]\n^9=nine\n^8\\(.*\\)$=eight-\\1\n^1\\(.*\\)$=t-\\1;seen=yes\n^2=two\n.*=other\n";
+    let cases: [(&str, &str); 4] =
+        [("1$(length,abc)", "t-3"), ("1${caller}", "t-alice"), ("1x,y", "t-x,y"), ("8goto", "eight-goto")];
+    for (called, want) in cases {
+        let mut msg = Message::new("call.route");
+        msg.add(b"called", called.as_bytes());
+        msg.add(b"caller", b"alice");
+        let a = route(conf, std::slice::from_ref(&msg), Engine::Compiled);
+        let b = route(conf, std::slice::from_ref(&msg), Engine::Naive);
+        assert_eq!(a, b, "{called}");
+        assert_eq!(a.first().map(|r| r.1.retvalue.as_slice()), Some(want.as_bytes()), "{called}");
     }
 }

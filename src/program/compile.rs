@@ -85,11 +85,9 @@ fn finished(ir: &Ir, rules: &[ir::Rule], items: Vec<Item>, mut index: Index) -> 
                 Item::Rule(r) => rules.get(r.0 as usize).and_then(|rule| proof(ir, rule, &index)),
                 Item::Chain { .. } => None,
             };
-            // Only a rule the index settles is packed: its action is the one read
-            // without the rule (see `pack`).
-            let act = match (item, proof) {
-                (Item::Rule(r), Some(_)) => rules.get(r.0 as usize).and_then(|rule| acts.push(rule)),
-                _ => None,
+            let act = match item {
+                Item::Rule(r) => rules.get(r.0 as usize).and_then(|rule| acts.push(rule)),
+                Item::Chain { .. } => None,
             };
             Entry { item, touches: funcs || touches(rules, &item, &keys), proof, act: act.map_or(0, |a| a + 1) }
         })

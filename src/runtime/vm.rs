@@ -359,9 +359,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                         continue;
                     }
                     let packed = match entry.act.checked_sub(1).and_then(|at| acts.get(at)) {
-                        Some(act) if entry.proof.is_some() && self.cx.out.trace.is_none() => {
-                            self.act_packed(msg, act, depth, &mut scratch.text)
-                        }
+                        Some(act) if self.cx.out.trace.is_none() => self.act_packed(msg, act, depth, &mut scratch.text),
                         _ => None,
                     };
                     match packed {
