@@ -3,7 +3,9 @@
 //!
 //! [`compile`] lowers an [`Ir`](crate::ir::Ir) into a [`Program`]. The interpreter
 //! (`runtime::vm`) still executes every matching rule exactly as the reference engine
-//! does; the program only decides, without evaluating them, which rules cannot match.
+//! does; the program only decides, without evaluating them, which rules cannot match,
+//! and keeps the common actions of a run's rules packed beside it ([`Acts`]), so that
+//! the rule that routes is read from one record rather than from the IR.
 //! A rule is skipped only when that is provable: its key condition tests a subject
 //! that has no side effects (the match string, a parameter, a function of neither)
 //! and its regex is anchored on a literal prefix the subject does not start with.

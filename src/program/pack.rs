@@ -4,8 +4,8 @@
 //! plus a few literal assignments. In the IR its action is spread over a dozen heap
 //! objects (the template, its plan, each piece, each assignment and its name). With
 //! ten thousand routes those are outside the CPU caches, and reading them cost more
-//! than everything else the route does. Packed, the action of each such rule is one
-//! record in a buffer of its run: one or two cache lines.
+//! than everything else the route does. Packed, the action of each single rule of a
+//! run is one record in a buffer of the run: one or two cache lines.
 //!
 //! Only what needs no substitution pass but back-references is packed: literal text
 //! and `\N` in the first piece, literal `name=value` and `name` assignments. Anything
