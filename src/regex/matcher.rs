@@ -1,6 +1,7 @@
 //! A rule regex ready for use: glibc for captures, the `regex` crate for yes/no tests.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use super::posix::{CompileError, Flags, PosixRegex, Slots};
 use super::quick::Quick;
@@ -97,7 +98,13 @@ pub struct Regex {
     /// glibc's state cache only changes answers for patterns with word or buffer
     /// assertions; those are compiled afresh for every search, as Yate does.
     fresh: bool,
+    /// [`matches_number`](Regex::matches_number)'s answers below [`NUMBERS`], one bit
+    /// each, built on first use.
+    numbers: OnceLock<[u64; NUMBERS / 64]>,
 }
+
+/// Numbers whose decimal text has its answer in a table.
+const NUMBERS: usize = 256;
 
 impl fmt::Debug for Regex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -124,7 +131,7 @@ impl Regex {
             translate(pattern, flags).and_then(|t| Fast::new(&t))
         };
         let fresh = pattern.windows(2).any(|w| w[0] == b'\\' && b"<>bB`'".contains(&w[1]));
-        Ok(Regex { posix, quick, shape, fast, fresh })
+        Ok(Regex { posix, quick, shape, fast, fresh, numbers: OnceLock::new() })
     }
 
     /// Whether `pattern` matches somewhere in `subject` (cut at its first NUL).
@@ -159,6 +166,26 @@ impl Regex {
         } else {
             self.posix.exec_reusing(subject)
         }
+    }
+
+    /// Whether the decimal text of `n` matches. Number-length guards
+    /// (`$(length,${called})^\(1[6-9]\|[2-9][0-9]\)$`) ask it for every message:
+    /// below 256 the answer is read from a table of [`is_match`](Self::is_match)'s.
+    pub fn matches_number(&self, n: usize) -> bool {
+        let mut digits = itoa::Buffer::new();
+        if n >= NUMBERS {
+            return self.is_match(digits.format(n).as_bytes());
+        }
+        let table = self.numbers.get_or_init(|| {
+            let mut t = [0u64; NUMBERS / 64];
+            for i in 0..NUMBERS {
+                if self.is_match(digits.format(i).as_bytes()) {
+                    t[i / 64] |= 1 << (i % 64);
+                }
+            }
+            t
+        });
+        table.get(n / 64).is_some_and(|w| w >> (n % 64) & 1 == 1)
     }
 
     /// Whether yes/no tests avoid calling glibc.
@@ -205,6 +232,18 @@ mod tests {
         assert!(!r.is_match(b"x0049"));
         assert_eq!(r.captures(b"00491234").map(|s| s[1]), Some(Some((4, 8))));
         assert_eq!(r.group_count(), 1);
+    }
+
+    /// The table answers what matching the number's text answers, on both sides of
+    /// its end.
+    #[test]
+    fn number_answers_come_from_matching_the_text() {
+        for p in [&br"^\(1[6-9]\|[2-9][0-9]\)$"[..], br"^[0-9]$", br"1", br"^$", br"^25[5-7]$", br"\<3"] {
+            let Ok(r) = Regex::new(p, BRE) else { panic!("compile failed") };
+            for n in (0..300).chain([999, 1000, 123_456]) {
+                assert_eq!(r.matches_number(n), r.is_match(n.to_string().as_bytes()), "{n}");
+            }
+        }
     }
 
     #[test]

@@ -649,6 +649,15 @@ impl<'a, 'b> Vm<'a, 'b> {
         let subject = match &c.subject {
             Subject::MatchString => &self.ms[..],
             Subject::Param { name, default } => msg.get_named(name).unwrap_or(default),
+            // A number-length guard without captures: the regex's answer for that
+            // number, from its table.
+            Subject::Func(t) if self.program.is_some() && (c.negated || !rule.needs_caps) => {
+                let hit = re.matches_number(length_of(t, msg)?) != c.negated;
+                if hit {
+                    self.caps.clear();
+                }
+                return Some(hit);
+            }
             Subject::Func(t) if self.program.is_some() => length_subject(t, msg, &mut digits)?,
             Subject::Func(_) => return None,
         };
@@ -955,9 +964,14 @@ fn capture(caps: &mut Captures, re: &crate::regex::Regex, subject: &[u8]) -> boo
 /// had without the substitution passes (see `subst::length_of_value`).
 #[inline]
 fn length_subject<'d>(t: &Template, msg: &Message, digits: &'d mut itoa::Buffer) -> Option<&'d [u8]> {
+    Some(digits.format(length_of(t, msg)?).as_bytes())
+}
+
+/// The number a `$(length,${name})` subject stands for (see [`length_subject`]).
+#[inline]
+fn length_of(t: &Template, msg: &Message) -> Option<usize> {
     let (name, default) = t.plan.as_deref()?.length_of()?;
-    let n = subst::length_of_value(msg.get_named(name).unwrap_or(default))?;
-    Some(digits.format(n).as_bytes())
+    subst::length_of_value(msg.get_named(name).unwrap_or(default))
 }
 
 /// The current value of an index's i-th subject.
