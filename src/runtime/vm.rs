@@ -492,16 +492,21 @@ impl<'a, 'b> Vm<'a, 'b> {
         Some(match first.first() {
             None => Flow::Next,
             Some(&b) if ir::may_be_keyword(b) => self.keyword(msg, ir::classify(first), depth),
-            Some(_) => {
-                let ret = match &mut self.ret {
-                    RetSlot::Message => &mut msg.retvalue,
-                    RetSlot::Local(r) => r,
-                };
-                ret.clear();
-                ret.extend_from_slice(first);
-                Flow::Return(true)
-            }
+            Some(_) => self.target(msg, first),
         })
+    }
+
+    /// A target: its text is copied into the return value's buffer, and the message is
+    /// handled.
+    #[inline]
+    fn target(&mut self, msg: &mut Message, t: &[u8]) -> Flow {
+        let ret = match &mut self.ret {
+            RetSlot::Message => &mut msg.retvalue,
+            RetSlot::Local(r) => r,
+        };
+        ret.clear();
+        ret.extend_from_slice(t);
+        Flow::Return(true)
     }
 
     /// [`run_range`](Self::run_range) over the one rule `idx`: a line that neither
@@ -791,15 +796,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         match kw {
             Keyword::Nothing | Keyword::Noop => Flow::Next,
             Keyword::Return(b) => Flow::Return(*b),
-            Keyword::Target(t) => {
-                let ret = match &mut self.ret {
-                    RetSlot::Message => &mut msg.retvalue,
-                    RetSlot::Local(r) => r,
-                };
-                ret.clear();
-                ret.extend_from_slice(t);
-                Flow::Return(true)
-            }
+            Keyword::Target(t) => self.target(msg, t),
             _ => self.keyword(msg, kw.clone(), depth),
         }
     }
