@@ -84,6 +84,16 @@ const SET_CLEAR: u8 = 1;
 struct Cursor<'a>(&'a [u8]);
 
 impl<'a> Cursor<'a> {
+    /// Reads one item from `rest` with `read`, moving `rest` past it only when the
+    /// whole item was there.
+    #[inline]
+    fn advance<T>(rest: &mut &'a [u8], read: impl FnOnce(&mut Cursor<'a>) -> Option<T>) -> Option<T> {
+        let mut c = Cursor(rest);
+        let item = read(&mut c)?;
+        *rest = c.0;
+        Some(item)
+    }
+
     #[inline]
     fn u8(&mut self) -> Option<u8> {
         let (&b, rest) = self.0.split_first()?;
@@ -199,14 +209,11 @@ impl<'a> Iterator for Pieces<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Piece<'a>> {
-        let mut c = Cursor(self.0);
-        let p = match c.u8()? {
-            PIECE_LIT => Piece::Lit(c.text()?),
-            PIECE_CAP => Piece::Cap(c.u8()?),
-            _ => return None,
-        };
-        self.0 = c.0;
-        Some(p)
+        Cursor::advance(&mut self.0, |c| match c.u8()? {
+            PIECE_LIT => Some(Piece::Lit(c.text()?)),
+            PIECE_CAP => Some(Piece::Cap(c.u8()?)),
+            _ => None,
+        })
     }
 }
 
@@ -215,18 +222,15 @@ impl<'a> Iterator for Assigns<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Set<'a>> {
-        let mut c = Cursor(self.0);
-        let s = match c.u8()? {
+        Cursor::advance(&mut self.0, |c| match c.u8()? {
             SET_PARAM => {
                 let hash = c.u32()?;
                 let name = c.text()?;
-                Set::Param { name, hash, value: c.text()? }
+                Some(Set::Param { name, hash, value: c.text()? })
             }
-            SET_CLEAR => Set::Clear(c.text()?),
-            _ => return None,
-        };
-        self.0 = c.0;
-        Some(s)
+            SET_CLEAR => Some(Set::Clear(c.text()?)),
+            _ => None,
+        })
     }
 }
 
