@@ -63,10 +63,12 @@ impl Quick {
     pub fn is_match(&self, subject: &[u8]) -> bool {
         match self {
             Quick::Always => true,
-            Quick::Exact(t) => subject == &t[..],
-            Quick::Prefix(t) => subject.starts_with(t),
-            Quick::Suffix(t) => subject.ends_with(t),
-            Quick::Contains(f) => f.find(subject).is_some(),
+            Quick::Exact(t) => same(subject, t),
+            Quick::Prefix(t) => subject.get(..t.len()).is_some_and(|s| same(s, t)),
+            Quick::Suffix(t) => {
+                subject.len().checked_sub(t.len()).and_then(|at| subject.get(at..)).is_some_and(|s| same(s, t))
+            }
+            Quick::Contains(f) => contains(subject, f),
         }
     }
 
@@ -77,11 +79,62 @@ impl Quick {
     pub fn is_match_c(&self, subject: &[u8]) -> bool {
         match self {
             Quick::Always => true,
-            Quick::Prefix(t) => subject.starts_with(t),
-            Quick::Exact(t) => subject.starts_with(t) && subject.get(t.len()).map_or(true, |&b| b == 0),
-            _ => self.is_match(super::until_nul(subject)),
+            Quick::Prefix(t) => subject.get(..t.len()).is_some_and(|s| same(s, t)),
+            Quick::Exact(t) => {
+                subject.get(..t.len()).is_some_and(|s| same(s, t)) && subject.get(t.len()).map_or(true, |&b| b == 0)
+            }
+            Quick::Contains(f) => contains(subject, f),
+            Quick::Suffix(_) => self.is_match(super::until_nul(subject)),
         }
     }
+}
+
+/// `a == b` a word at a time: the texts are a few bytes long, shorter than the call of
+/// the C library's compare would be.
+#[inline(always)]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a, b);
+    while let (Some((p, xs)), Some((q, ys))) = (x.split_first_chunk::<8>(), y.split_first_chunk::<8>()) {
+        if u64::from_ne_bytes(*p) != u64::from_ne_bytes(*q) {
+            return false;
+        }
+        (x, y) = (xs, ys);
+    }
+    if let (Some((p, xs)), Some((q, ys))) = (x.split_first_chunk::<4>(), y.split_first_chunk::<4>()) {
+        if u32::from_ne_bytes(*p) != u32::from_ne_bytes(*q) {
+            return false;
+        }
+        (x, y) = (xs, ys);
+    }
+    x.iter().zip(y).all(|(p, q)| p == q)
+}
+
+/// Subjects up to this long are searched byte by byte: a parameter value is short,
+/// and the vectorised searcher's set-up costs more than such a scan.
+const SHORT_SCAN: usize = 64;
+
+/// Whether the needle of `f` occurs in `subject` before its first NUL (the needle holds
+/// none, so an occurrence that would reach past it cannot compare equal).
+#[inline]
+fn contains(subject: &[u8], f: &Finder<'_>) -> bool {
+    let needle = f.needle();
+    let Some((&first, rest)) = needle.split_first() else { return true };
+    if subject.len() > SHORT_SCAN {
+        return f.find(super::until_nul(subject)).is_some();
+    }
+    for (i, &b) in subject.iter().enumerate() {
+        if b == first {
+            if subject.get(i + 1..i + needle.len()).is_some_and(|w| same(w, rest)) {
+                return true;
+            }
+        } else if b == 0 {
+            return false;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -163,6 +216,51 @@ mod tests {
                 assert_eq!(q.is_match_c(s), want, "{what}");
                 let Ok(r) = Regex::new(p, f) else { panic!("compiles") };
                 assert_eq!(r.is_match(s), want);
+            }
+        }
+    }
+
+    /// The word-wise compare and the byte scan agree with plain slice operations, on
+    /// both sides of the scan's length limit and around NULs.
+    #[test]
+    fn compares_and_scans_agree_with_slices() {
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let alphabet = b"ag72,9\0";
+        for needle in [&b"g729"[..], b"a", b"aa", b"729,a", b"g729g729g", b"0123456789abcdef0"] {
+            let q = Quick::Contains(Box::new(Finder::new(needle).into_owned()));
+            let p = Quick::Prefix(needle.into());
+            let e = Quick::Exact(needle.into());
+            let x = Quick::Suffix(needle.into());
+            for round in 0..400 {
+                let len = if round % 4 == 0 { 60 + next(12) } else { next(140) };
+                let mut hay: Vec<u8> = (0..len).map(|_| alphabet[next(alphabet.len() as u64) as usize]).collect();
+                if next(3) == 0 {
+                    let at = next(hay.len() as u64 + 1) as usize;
+                    hay.splice(at..at, needle.iter().copied());
+                }
+                if next(4) == 0 {
+                    let at = next(hay.len() as u64 + 1) as usize;
+                    hay.insert(at, 0);
+                }
+                let cut = crate::regex::until_nul(&hay);
+                let found = cut.windows(needle.len()).any(|w| w == needle);
+                assert_eq!(q.is_match_c(&hay), found, "{needle:?} in {hay:?}");
+                assert_eq!(q.is_match(cut), found, "{needle:?} in {cut:?}");
+                assert_eq!(p.is_match_c(&hay), cut.starts_with(needle), "{needle:?} {hay:?}");
+                assert_eq!(e.is_match_c(&hay), cut == needle, "{needle:?} {hay:?}");
+                assert_eq!(x.is_match_c(&hay), cut.ends_with(needle), "{needle:?} {hay:?}");
+                assert!(same(&hay, &hay.clone()));
+                if let Some((_, shorter)) = hay.split_last() {
+                    assert!(!same(&hay, shorter));
+                    let mut changed = hay.clone();
+                    let at = next(hay.len() as u64) as usize;
+                    changed[at] ^= 1;
+                    assert!(!same(&hay, &changed));
+                }
             }
         }
     }
