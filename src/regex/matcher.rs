@@ -18,7 +18,9 @@ const DFA_SIZE_LIMIT: usize = 16 << 10;
 
 /// A yes/no matcher for a translated pattern.
 pub(crate) enum Fast {
-    Dfa(Box<regex_automata::dfa::dense::DFA<Vec<u32>>>),
+    /// The DFA and its start state for a search from the start of a subject (the same
+    /// for every subject: nothing lies behind position 0).
+    Dfa(Box<regex_automata::dfa::dense::DFA<Vec<u32>>>, regex_automata::util::primitives::StateID),
     Meta(regex::bytes::Regex),
 }
 
@@ -36,9 +38,14 @@ impl Fast {
                     .determinize_size_limit(Some(4 * DFA_SIZE_LIMIT)),
             )
             .build(translated);
+        let dfa = dfa.ok().and_then(|d| {
+            use regex_automata::dfa::Automaton;
+            let start = d.start_state_forward(&regex_automata::Input::new(b"")).ok()?;
+            Some((d, start))
+        });
         match dfa {
-            Ok(d) => Some(Fast::Dfa(Box::new(d))),
-            Err(_) => {
+            Some((d, start)) => Some(Fast::Dfa(Box::new(d), start)),
+            None => {
                 regex::bytes::RegexBuilder::new(translated).size_limit(FAST_SIZE_LIMIT).build().ok().map(Fast::Meta)
             }
         }
@@ -48,11 +55,11 @@ impl Fast {
     pub(crate) fn is_match(&self, hay: &[u8]) -> Option<bool> {
         use regex_automata::dfa::Automaton;
         match self {
-            Fast::Dfa(d) => {
+            Fast::Dfa(d, start) => {
                 // The search loop by hand: the library's search prepares prefilters and
                 // acceleration that a dialplan's short subjects never repay. Match states
                 // come one byte late, so the end-of-input transition settles the last one.
-                let mut state = d.start_state_forward(&regex_automata::Input::new(hay)).ok()?;
+                let mut state = *start;
                 for &b in hay {
                     if d.is_special_state(state) {
                         if d.is_match_state(state) {
@@ -78,7 +85,7 @@ impl Fast {
 
     fn as_str(&self) -> &str {
         match self {
-            Fast::Dfa(_) => "(dfa)",
+            Fast::Dfa(..) => "(dfa)",
             Fast::Meta(r) => r.as_str(),
         }
     }
