@@ -186,7 +186,7 @@ impl Flat {
             let Some(&[head, at]) = words.get(o..o + 2).and_then(|w| <&[u32; 2]>::try_from(w).ok()) else { return };
             let bytes = o + 2 + at as usize;
             if at > 0 {
-                out.extend_from_slice(words.get(o + 2..bytes).unwrap_or_default());
+                push_all(out, words.get(o + 2..bytes).unwrap_or_default());
             }
             o = match head {
                 // One child, the common case below the shared levels: its byte, then
@@ -220,8 +220,19 @@ impl Flat {
         }
         // The node the whole subject leads to: its positions, too.
         if let Some(&[_, at]) = words.get(o..o + 2).and_then(|w| <&[u32; 2]>::try_from(w).ok()) {
-            out.extend_from_slice(words.get(o + 2..o + 2 + at as usize).unwrap_or_default());
+            push_all(out, words.get(o + 2..o + 2 + at as usize).unwrap_or_default());
         }
+    }
+}
+
+/// Appends `positions`: mostly one or none, for which a copy through `memcpy` costs
+/// more than the push.
+#[inline(always)]
+fn push_all(out: &mut Vec<u32>, positions: &[u32]) {
+    match positions {
+        [] => {}
+        [p] => out.push(*p),
+        _ => out.extend_from_slice(positions),
     }
 }
 
@@ -386,9 +397,9 @@ impl Index {
         out: &mut Vec<u32>,
     ) {
         out.clear();
-        out.extend_from_slice(&self.always);
+        push_all(out, &self.always);
         for (i, g) in self.groups.iter().enumerate() {
-            out.extend_from_slice(&g.always);
+            push_all(out, &g.always);
             g.trie.walk(crate::ir::template_trim(subject(i, &g.key)), out);
         }
         // A first search keeps everything; a search again after a change drops what
