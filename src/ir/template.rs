@@ -93,8 +93,10 @@ impl Assign {
 #[inline]
 pub fn trim(s: &[u8]) -> &[u8] {
     let blank = |c: u8| c == b' ' || c == b'\t';
-    // Nearly every subject and value has no blank at either end: two reads settle it.
+    // Nearly every subject and value starts and ends with a printable byte: two
+    // compares settle it (a control byte or a space takes the careful path).
     match (s.first(), s.last()) {
+        (Some(&a), Some(&z)) if a > b' ' && z > b' ' => s,
         (Some(&a), Some(&z)) if !blank(a) && !blank(z) => s,
         _ => {
             let start = s.iter().position(|&c| !blank(c)).unwrap_or(s.len());
