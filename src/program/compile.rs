@@ -1,7 +1,7 @@
 //! Lowering the IR to the decision program: runs, block chains and single rules.
 
 use super::index::{Index, SubjectKey};
-use super::{Acts, Code, Entry, Instr, Item, Program, Proof, RuleId};
+use super::{Check, Code, Entry, Fast, Instr, Item, Program, Proof, RuleId};
 use crate::ir::{self, Ir, Keyword, Matcher};
 use crate::source::Span;
 use crate::syntax::Connector;
@@ -17,6 +17,10 @@ pub fn compile(ir: &Ir) -> Program {
 
 fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
     let mut code = Code::default();
+    // Every rule's action is packed in rule order, so that those of a run's items lie
+    // in the order a search reads them.
+    code.rules =
+        rules.iter().map(|r| Fast { check: Check::of(ir, r), act: code.acts.push(r).map_or(0, |a| a + 1) }).collect();
     let mut run: Option<(Vec<Item>, Index, Span)> = None;
     let mut i = 0;
     while i < rules.len() {
@@ -68,16 +72,16 @@ fn flush(ir: &Ir, code: &mut Code, rules: &[ir::Rule], items: Vec<Item>, index: 
         }
         return;
     }
-    code.steps.push(finished(ir, rules, items, index));
+    let run = finished(ir, rules, &code.rules, items, index);
+    code.steps.push(run);
     code.spans.push(span);
 }
 
-fn finished(ir: &Ir, rules: &[ir::Rule], items: Vec<Item>, mut index: Index) -> Instr {
+fn finished(ir: &Ir, rules: &[ir::Rule], fast: &[Fast], items: Vec<Item>, mut index: Index) -> Instr {
     index.finish();
     let keys: Vec<&SubjectKey> = index.keys().collect();
     // Function subjects may read anything: every item counts as changing them.
     let funcs = keys.iter().any(|k| matches!(k, SubjectKey::Func(_)));
-    let mut acts = Acts::default();
     let items = items
         .into_iter()
         .map(|item| {
@@ -86,13 +90,13 @@ fn finished(ir: &Ir, rules: &[ir::Rule], items: Vec<Item>, mut index: Index) -> 
                 Item::Chain { .. } => None,
             };
             let act = match item {
-                Item::Rule(r) => rules.get(r.0 as usize).and_then(|rule| acts.push(rule)),
-                Item::Chain { .. } => None,
+                Item::Rule(r) => fast.get(r.0 as usize).map_or(0, |f| f.act),
+                Item::Chain { .. } => 0,
             };
-            Entry { item, touches: funcs || touches(rules, &item, &keys), proof, act: act.map_or(0, |a| a + 1) }
+            Entry { item, touches: funcs || touches(rules, &item, &keys), proof, act }
         })
         .collect();
-    Instr::Run { items, index, acts }
+    Instr::Run { items, index }
 }
 
 /// The [`Proof`] of a rule whose one condition is a prefix-form regex indexed by its

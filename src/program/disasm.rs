@@ -23,12 +23,21 @@ impl Program {
             ir.regexes.len()
         );
         for (code, ctx) in self.contexts.iter().zip(&ir.contexts) {
-            let _ = writeln!(s, "context {} ({} rules, {} steps)", ctx.name, ctx.rules.len(), code.steps.len());
+            let checks = code.rules.iter().filter(|f| f.check.is_some()).count();
+            let packed = code.rules.iter().filter(|f| f.act != 0).count();
+            let _ = writeln!(
+                s,
+                "context {} ({} rules, {} steps; {checks} conditions checked as text, {packed} actions packed in {} bytes)",
+                ctx.name,
+                ctx.rules.len(),
+                code.steps.len(),
+                code.acts.len()
+            );
             for (i, (step, span)) in code.steps.iter().zip(&code.spans).enumerate() {
                 let loc = ir.sources.location(*span);
                 let _ = match step {
                     Instr::Rule(r) => writeln!(s, "  {i:>4} rule #{}            {loc}", r.0),
-                    Instr::Run { items, index, acts } => {
+                    Instr::Run { items, index } => {
                         let touching = items.iter().filter(|e| e.touches).count();
                         let proven = items.iter().filter(|e| e.proof.is_some()).count();
                         let chains = items.iter().filter(|e| matches!(e.item, Item::Chain { .. })).count();
@@ -39,9 +48,8 @@ impl Program {
                         });
                         writeln!(
                             s,
-                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {touching} changing subjects, {proven} settled by prefix, {packed} actions packed in {} bytes) {loc}  [{}]",
+                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {touching} changing subjects, {proven} settled by prefix, {packed} actions packed) {loc}  [{}]",
                             items.len(),
-                            acts.len(),
                             index.describe()
                         )
                     }

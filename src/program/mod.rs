@@ -10,11 +10,13 @@
 //! that has no side effects (the match string, a parameter, a function of neither)
 //! and its regex is anchored on a literal prefix the subject does not start with.
 
+mod check;
 mod compile;
 mod disasm;
 mod index;
 mod pack;
 
+pub use check::{Check, CheckSubject};
 pub use compile::compile;
 pub use index::{Index, SubjectKey};
 pub use pack::{Act, Acts, First, Piece, Set};
@@ -44,6 +46,19 @@ pub struct Code {
     pub steps: Vec<Instr>,
     /// Where each step's first rule is written (for `debug program`).
     pub spans: Vec<Span>,
+    /// Per rule of the context, what the VM reads of it instead of the IR when it can.
+    pub rules: Vec<Fast>,
+    /// The packed actions of the context's rules (see [`Fast::act`]), in rule order.
+    pub acts: Acts,
+}
+
+/// A rule's condition and action in the forms the VM reads first.
+#[derive(Debug, Default)]
+pub struct Fast {
+    /// Its condition as a byte compare, when it is one.
+    pub check: Option<Check>,
+    /// Where its action is packed in [`Code::acts`], plus one; 0 when it is not.
+    pub act: u32,
 }
 
 /// One step of a context.
@@ -60,8 +75,6 @@ pub enum Instr {
         items: Vec<Entry>,
         /// Candidate finder.
         index: Index,
-        /// The packed actions of items that have one (see [`Entry::act`]).
-        acts: Acts,
     },
 }
 
@@ -75,7 +88,8 @@ pub struct Entry {
     pub touches: bool,
     /// How its match follows from being a candidate, when it does.
     pub proof: Option<Proof>,
-    /// Where its action is packed in the run's [`Acts`], plus one; 0 when it is not.
+    /// Where its action is packed in [`Code::acts`], plus one; 0 when it is not (beside
+    /// the entry, so that a candidate that routes reads no other table first).
     pub act: u32,
 }
 

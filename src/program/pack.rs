@@ -59,12 +59,14 @@ pub struct Assigns<'a>(&'a [u8]);
 /// One packed assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Set<'a> {
-    /// `name=value`, with the name's hash.
+    /// `name=value`, with the name's hash and words.
     Param {
         /// The name.
         name: &'a [u8],
         /// Its hash (`ParamName`'s).
         hash: u32,
+        /// Its first bytes as words (`ParamName`'s).
+        words: [u64; 2],
         /// The value.
         value: &'a [u8],
     },
@@ -116,6 +118,13 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline]
+    fn u64(&mut self) -> Option<u64> {
+        let (head, rest) = self.0.split_first_chunk::<8>()?;
+        self.0 = rest;
+        Some(u64::from_le_bytes(*head))
+    }
+
+    #[inline]
     fn text(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()?;
         self.take(n)
@@ -129,6 +138,9 @@ fn put_text(out: &mut Vec<u8>, text: &[u8]) -> Option<()> {
 }
 
 impl Acts {
+    /// No actions.
+    pub const EMPTY: Acts = Acts { bytes: Vec::new() };
+
     /// Packs `rule`'s action; `None` when it is not of the packed kind (or the buffer
     /// would pass 4 GiB). The result is the record's offset.
     pub fn push(&mut self, rule: &ir::Rule) -> Option<u32> {
@@ -163,6 +175,9 @@ impl Acts {
                 Assign::Set(name, value) => {
                     rec.push(SET_PARAM);
                     rec.extend_from_slice(&name.hash().to_le_bytes());
+                    let [w0, w1] = name.words();
+                    rec.extend_from_slice(&w0.to_le_bytes());
+                    rec.extend_from_slice(&w1.to_le_bytes());
                     put_text(&mut rec, name.as_bytes())?;
                     put_text(&mut rec, value)?;
                 }
@@ -225,8 +240,9 @@ impl<'a> Iterator for Assigns<'a> {
         Cursor::advance(&mut self.0, |c| match c.u8()? {
             SET_PARAM => {
                 let hash = c.u32()?;
+                let words = [c.u64()?, c.u64()?];
                 let name = c.text()?;
-                Some(Set::Param { name, hash, value: c.text()? })
+                Some(Set::Param { name, hash, words, value: c.text()? })
             }
             SET_CLEAR => Some(Set::Clear(c.text()?)),
             _ => None,
@@ -238,6 +254,12 @@ impl<'a> Iterator for Assigns<'a> {
 #[cfg(test)]
 fn hash_of(name: &[u8]) -> u32 {
     crate::runtime::message::ParamName::new(name).hash()
+}
+
+/// The words a packed name carries, for tests.
+#[cfg(test)]
+fn words_of(name: &[u8]) -> [u64; 2] {
+    crate::runtime::message::ParamName::new(name).words()
 }
 
 #[cfg(test)]
@@ -265,8 +287,8 @@ mod tests {
         assert_eq!(
             sets,
             [
-                Set::Param { name: b"maxcall", hash: hash_of(b"maxcall"), value: b"60" },
-                Set::Param { name: b"osip_X", hash: hash_of(b"osip_X"), value: b"a b" },
+                Set::Param { name: b"maxcall", hash: hash_of(b"maxcall"), words: words_of(b"maxcall"), value: b"60" },
+                Set::Param { name: b"osip_X", hash: hash_of(b"osip_X"), words: words_of(b"osip_X"), value: b"a b" },
                 Set::Clear(b"drop"),
             ]
         );

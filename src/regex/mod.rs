@@ -25,5 +25,6 @@ pub use ast::PrefixTail;
 pub use lint::{pcre_findings, Finding, FindingKind};
 pub use matcher::{until_nul, Regex};
 pub use posix::{CompileError, Flags, PosixRegex, Slots};
+pub use quick::Quick;
 pub use syntax::{parse, Ast, Node, ParseError};
 pub use translate::translate;

@@ -54,9 +54,11 @@ impl Message {
         self.params.set(name.key(), value)
     }
 
-    /// [`set`](Self::set) for a name whose [`ParamName::hash`] is known.
-    pub fn set_hashed(&mut self, name: &[u8], hash: u32, value: &[u8]) {
-        self.params.set(Key { name, hash, words: words_of(name) }, value)
+    /// [`set`](Self::set) for a name whose [`ParamName::hash`] and
+    /// [`ParamName::words`] are known (a packed action carries both).
+    #[inline]
+    pub fn set_keyed(&mut self, name: &[u8], hash: u32, words: [u64; 2], value: &[u8]) {
+        self.params.set(Key { name, hash, words }, value)
     }
 
     /// Appends a parameter even if one of that name exists.
@@ -116,9 +118,15 @@ impl ParamName {
         &self.bytes
     }
 
-    /// The name's hash, for a name packed elsewhere ([`Message::set_hashed`]).
+    /// The name's hash, for a name packed elsewhere ([`Message::set_keyed`]).
     pub fn hash(&self) -> u32 {
         self.hash
+    }
+
+    /// The name's first 16 bytes as words, for a name packed elsewhere
+    /// ([`Message::set_keyed`]).
+    pub fn words(&self) -> [u64; 2] {
+        self.words
     }
 }
 
@@ -248,6 +256,22 @@ impl Base {
     /// elsewhere). `known_new`: the caller has just looked the name up and not found
     /// it, so the slot table needs no compare of names.
     fn push(&mut self, key: &Key<'_>, value: &[u8], known_new: bool) -> bool {
+        if !self.append(key, value) {
+            return false;
+        }
+        let pos = self.recs.len() - 1;
+        if self.slots.len() < 2 * self.recs.len() {
+            self.rebuild();
+        } else {
+            self.index(pos, known_new);
+        }
+        true
+    }
+
+    /// Appends the entry's texts and record, without filing it in the slot table;
+    /// `false` when the bytes would pass 4 GiB.
+    #[inline]
+    fn append(&mut self, key: &Key<'_>, value: &[u8]) -> bool {
         let start = self.bytes.len();
         let name_end = start + key.name.len();
         let value_end = name_end + value.len();
@@ -265,12 +289,6 @@ impl Base {
         self.bytes.extend_from_slice(key.name);
         self.bytes.extend_from_slice(value);
         self.recs.push(Rec { words: key.words, hash: key.hash, start, name_end, value_start: name_end, value_end });
-        let pos = self.recs.len() - 1;
-        if self.slots.len() < 2 * self.recs.len() {
-            self.rebuild();
-        } else {
-            self.index(pos, known_new);
-        }
         true
     }
 
@@ -358,10 +376,46 @@ impl Base {
     /// would pass 4 GiB.
     #[inline]
     fn set(&mut self, key: &Key<'_>, value: &[u8]) -> bool {
-        match self.first(key.name, key.hash, &key.words) {
-            Some((i, _)) => self.replace(i, value),
-            None => self.push(key, value, true),
+        match self.find(key.name, key.hash, &key.words) {
+            Ok(i) => self.replace(i, value),
+            Err(slot) => self.push_into(key, value, slot),
         }
+    }
+
+    /// [`first`](Self::first)'s position, or when the name is absent the empty slot its
+    /// probe ended on (`None`: no table yet).
+    #[inline]
+    fn find(&self, name: &[u8], hash: u32, words: &Words) -> Result<usize, Option<usize>> {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = hash as usize;
+        loop {
+            let Some(&(sh, s)) = self.slots.get(i & mask) else { return Err(None) };
+            if s == 0 {
+                return Err(Some(i & mask));
+            }
+            if sh == hash {
+                let at = s as usize - 1;
+                if self.recs.get(at).is_some_and(|r| self.named(r, name, words)) {
+                    return Ok(at);
+                }
+            }
+            i = i.wrapping_add(1);
+        }
+    }
+
+    /// Appends a parameter known to be absent, filing it in `slot` (the empty slot of
+    /// its name's probe) unless the table must grow first.
+    fn push_into(&mut self, key: &Key<'_>, value: &[u8], slot: Option<usize>) -> bool {
+        let Some(slot) = slot.filter(|_| self.slots.len() >= 2 * (self.recs.len() + 1)) else {
+            return self.push(key, value, true);
+        };
+        if !self.append(key, value) {
+            return false;
+        }
+        if let Some(e) = self.slots.get_mut(slot) {
+            *e = (key.hash, self.recs.len() as u32);
+        }
+        true
     }
 
     /// Positions of the entries named `name`, in order.

@@ -2,7 +2,7 @@
 
 use crate::bus::{Cx, Finished, Phase};
 use crate::ir::{self, Action, Assign, Cond, Ir, Keyword, Matcher, Subject, Template};
-use crate::program::{Act, Acts, Code, Entry, First, Index, Instr, Item, Piece, Program, Set, SubjectKey};
+use crate::program::{Act, Acts, Code, Entry, Fast, First, Index, Instr, Item, Piece, Program, Set, SubjectKey};
 use crate::runtime::captures::Captures;
 use crate::runtime::env::Env;
 use crate::runtime::funcs::FuncCtx;
@@ -95,13 +95,38 @@ pub struct Vm<'a, 'b> {
     scratch: Option<Box<Scratch>>,
     /// The captures of the line that matched last, its buffer reused.
     caps: Captures,
+    /// Where a packed action builds its text.
+    text: Vec<u8>,
+}
+
+/// What the VM reads of a context's rules before their IR: nothing for the
+/// reference walk.
+#[derive(Clone, Copy)]
+struct Tables<'p> {
+    fast: &'p [Fast],
+    acts: &'p Acts,
+}
+
+impl Tables<'_> {
+    const NONE: Tables<'static> = Tables { fast: &[], acts: &Acts::EMPTY };
+
+    fn of(code: &Code) -> Tables<'_> {
+        Tables { fast: &code.rules, acts: &code.acts }
+    }
+
+    /// The packed action of rule `idx`, when it has one.
+    #[inline]
+    fn act(&self, idx: usize) -> Option<Act<'_>> {
+        let at = self.fast.get(idx)?.act.checked_sub(1)?;
+        self.acts.get(at)
+    }
 }
 
 /// One [`Instr::Run`]'s parts.
 struct Run<'p> {
     items: &'p [Entry],
     index: &'p Index,
-    acts: &'p Acts,
+    tables: Tables<'p>,
 }
 
 /// Reusable buffers of the candidate search.
@@ -116,7 +141,7 @@ struct Scratch {
     caps: Vec<u8>,
     /// A match string buffer, likewise.
     ms: Vec<u8>,
-    /// Where a packed action builds its text.
+    /// A packed action's text buffer, likewise.
     text: Vec<u8>,
 }
 
@@ -124,19 +149,48 @@ struct Scratch {
 const POOL: usize = 8;
 
 thread_local! {
-    /// Buffer sets of finished handler calls, so that a warm thread routes without
-    /// allocating them again.
+    /// The buffer set of the last finished handler call: a warm thread routing one
+    /// message after another takes it and gives it back without touching [`SCRATCH`].
+    static LAST: std::cell::Cell<Option<Box<Scratch>>> = const { std::cell::Cell::new(None) };
+    /// More buffer sets, for handler calls nested inside one another (a `dispatch`).
     /// Boxed: handing a set over moves a pointer, not the buffers' headers.
     #[allow(clippy::vec_box)]
     static SCRATCH: std::cell::RefCell<Vec<Box<Scratch>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Scratch {
+    #[inline]
     fn take() -> Box<Scratch> {
+        if let Some(s) = LAST.try_with(std::cell::Cell::take).ok().flatten() {
+            return s;
+        }
+        Self::take_pooled()
+    }
+
+    #[inline(never)]
+    fn take_pooled() -> Box<Scratch> {
         SCRATCH.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop())).unwrap_or_default()
     }
 
+    #[inline]
     fn give_back(self: Box<Self>) {
+        let back = LAST.try_with(|last| match last.take() {
+            None => {
+                last.set(Some(self));
+                None
+            }
+            Some(other) => {
+                last.set(Some(other));
+                Some(self)
+            }
+        });
+        if let Ok(Some(extra)) = back {
+            extra.pool();
+        }
+    }
+
+    #[inline(never)]
+    fn pool(self: Box<Self>) {
         let _ = SCRATCH.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
                 if p.len() < POOL {
@@ -152,6 +206,7 @@ impl Drop for Vm<'_, '_> {
         let mut scratch = self.scratch.take().unwrap_or_default();
         scratch.caps = std::mem::take(&mut self.caps).into_buffer();
         scratch.ms = std::mem::take(&mut self.ms);
+        scratch.text = std::mem::take(&mut self.text);
         scratch.give_back();
     }
 }
@@ -165,7 +220,8 @@ impl<'a, 'b> Vm<'a, 'b> {
         ms.extend_from_slice(match_string);
         // The buffer of an earlier match: routing a message then allocates none for captures.
         let caps = Captures::with_buffer(std::mem::take(&mut scratch.caps));
-        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Some(scratch), caps }
+        let text = std::mem::take(&mut scratch.text);
+        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Some(scratch), caps, text }
     }
 
     fn log(&mut self, line: String) {
@@ -229,7 +285,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         let code = self.program.filter(|_| self.msg_trace.is_none()).and_then(|p| p.contexts.get(id.0 as usize));
         let result = match code {
             Some(code) => self.run_code(msg, ctx, code, depth, &mut stack),
-            None => self.run_range(msg, ctx, 0..ctx.rules.len(), depth, &mut stack),
+            None => self.run_range(msg, ctx, 0..ctx.rules.len(), Tables::NONE, depth, &mut stack),
         };
         if let Some(r) = result {
             return r;
@@ -250,13 +306,14 @@ impl<'a, 'b> Vm<'a, 'b> {
         depth: u32,
         stack: &mut Blocks,
     ) -> Option<bool> {
+        let tables = Tables::of(code);
         for step in &code.steps {
             let r = match step {
-                Instr::Rule(r) => self.run_one(msg, ctx, r.0 as usize, depth, stack),
-                Instr::Run { items, index, acts } => {
+                Instr::Rule(r) => self.run_one(msg, ctx, r.0 as usize, tables, depth, stack),
+                Instr::Run { items, index } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
                     let mut scratch = self.scratch.take().unwrap_or_else(Scratch::take);
-                    let run = Run { items, index, acts };
+                    let run = Run { items, index, tables };
                     let r = self.search(msg, ctx, run, depth, stack, &mut scratch);
                     match &self.scratch {
                         None => self.scratch = Some(scratch),
@@ -301,7 +358,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         stack: &mut Blocks,
         scratch: &mut Scratch,
     ) -> Option<bool> {
-        let Run { items, index, acts } = run;
+        let Run { items, index, tables } = run;
         let (mut from, mut next) = (0u32, 0usize);
         let (mut fresh, mut funcs_current, mut seen_current) = (true, false, false);
         while (from as usize) < items.len() {
@@ -353,13 +410,13 @@ impl<'a, 'b> Vm<'a, 'b> {
                                 None => false,
                             }
                         }
-                        _ => self.evaluate(msg, ctx, idx, rule),
+                        _ => self.evaluate(msg, ctx, idx, rule, tables),
                     };
                     if !hit {
                         continue;
                     }
-                    let packed = match entry.act.checked_sub(1).and_then(|at| acts.get(at)) {
-                        Some(act) if self.cx.out.trace.is_none() => self.act_packed(msg, act, depth, &mut scratch.text),
+                    let packed = match entry.act.checked_sub(1).and_then(|at| tables.acts.get(at)) {
+                        Some(act) if self.cx.out.trace.is_none() => self.act_packed(msg, act, depth),
                         _ => None,
                     };
                     match packed {
@@ -368,7 +425,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                     }
                 }
                 Item::Chain { start, end } => {
-                    match self.run_range(msg, ctx, start.0 as usize..end.0 as usize, depth, stack) {
+                    match self.run_range(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack) {
                         Some(r) => Flow::Return(r),
                         None => Flow::Next,
                     }
@@ -399,8 +456,25 @@ impl<'a, 'b> Vm<'a, 'b> {
 
     /// Evaluates one rule's conditions, with its trace lines; on a match the captures
     /// are in `self.caps`.
-    #[inline]
-    fn evaluate(&mut self, msg: &Message, ctx: &ir::Context, idx: usize, rule: &ir::Rule) -> bool {
+    // Always inline: a checked condition is a lookup and a compare, less than a call.
+    #[inline(always)]
+    fn evaluate(&mut self, msg: &Message, ctx: &ir::Context, idx: usize, rule: &ir::Rule, t: Tables<'_>) -> bool {
+        if let Some(check) = t.fast.get(idx).and_then(|f| f.check.as_ref()) {
+            if self.cx.out.trace.is_none() {
+                let hit = check.holds(&self.ms, msg);
+                if hit {
+                    self.caps.clear();
+                }
+                return hit;
+            }
+        }
+        self.evaluate_ir(msg, ctx, idx, rule)
+    }
+
+    /// [`evaluate`](Self::evaluate) from the IR; out of line, so that a checked
+    /// condition pays none of its frame.
+    #[inline(never)]
+    fn evaluate_ir(&mut self, msg: &Message, ctx: &ir::Context, idx: usize, rule: &ir::Rule) -> bool {
         if rule.links.is_empty() && rule.broken.is_none() && self.msg_trace.is_none() && self.cx.out.trace.is_none() {
             if let Some(hit) = self.single(msg, rule) {
                 return hit;
@@ -457,12 +531,42 @@ impl<'a, 'b> Vm<'a, 'b> {
         flow
     }
 
+    /// Runs the action of rule `idx`, which matched: packed when it is, else from the IR.
+    #[inline]
+    fn act_rule(
+        &mut self,
+        msg: &mut Message,
+        rule: &ir::Rule,
+        idx: usize,
+        t: Tables<'_>,
+        depth: u32,
+        stack: &mut Blocks,
+    ) -> Flow {
+        if self.cx.out.trace.is_none() {
+            if let Some(act) = t.act(idx) {
+                if let Some(flow) = self.act_packed(msg, act, depth) {
+                    return flow;
+                }
+            }
+        }
+        self.act_matched(msg, rule, depth, stack)
+    }
+
     /// Runs a packed action as [`act_matched`](Self::act_matched) runs the rule's: the
     /// first piece substituted, then the assignments, then the keyword. `None`, having
     /// done nothing, when a capture would give the later passes something to find: the
     /// rule then runs from the IR.
     #[inline(never)]
-    fn act_packed(&mut self, msg: &mut Message, act: Act<'_>, depth: u32, text: &mut Vec<u8>) -> Option<Flow> {
+    fn act_packed(&mut self, msg: &mut Message, act: Act<'_>, depth: u32) -> Option<Flow> {
+        let mut text = std::mem::take(&mut self.text);
+        let flow = self.act_packed_with(msg, act, depth, &mut text);
+        self.text = text;
+        flow
+    }
+
+    /// [`act_packed`](Self::act_packed) building its text in `text`.
+    #[inline]
+    fn act_packed_with(&mut self, msg: &mut Message, act: Act<'_>, depth: u32, text: &mut Vec<u8>) -> Option<Flow> {
         text.clear();
         let first: &[u8] = match act.first {
             First::Nothing => &[],
@@ -485,7 +589,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         };
         for set in act.assigns {
             match set {
-                Set::Param { name, hash, value } => msg.set_hashed(name, hash, value),
+                Set::Param { name, hash, words, value } => msg.set_keyed(name, hash, words, value),
                 Set::Clear(name) => msg.clear(name),
             }
         }
@@ -504,8 +608,14 @@ impl<'a, 'b> Vm<'a, 'b> {
             RetSlot::Message => &mut msg.retvalue,
             RetSlot::Local(r) => r,
         };
-        ret.clear();
-        ret.extend_from_slice(t);
+        if ret.capacity() < t.len() {
+            // A fresh message's empty return value: one allocation of the exact size,
+            // not the growth path of `extend`.
+            *ret = t.to_vec();
+        } else {
+            ret.clear();
+            ret.extend_from_slice(t);
+        }
         Flow::Return(true)
     }
 
@@ -517,17 +627,18 @@ impl<'a, 'b> Vm<'a, 'b> {
         msg: &mut Message,
         ctx: &ir::Context,
         idx: usize,
+        t: Tables<'_>,
         depth: u32,
         stack: &mut Blocks,
     ) -> Option<bool> {
         let rule = ctx.rules.get(idx)?;
         if rule.opens_block || rule.closes_block {
-            return self.run_range(msg, ctx, idx..idx + 1, depth, stack);
+            return self.run_range(msg, ctx, idx..idx + 1, t, depth, stack);
         }
-        if stack.last().is_some_and(|&b| b != Block::Run) || !self.evaluate(msg, ctx, idx, rule) {
+        if stack.last().is_some_and(|&b| b != Block::Run) || !self.evaluate(msg, ctx, idx, rule, t) {
             return None;
         }
-        match self.act_matched(msg, rule, depth, stack) {
+        match self.act_rule(msg, rule, idx, t, depth, stack) {
             Flow::Return(r) => Some(r),
             Flow::Next => None,
         }
@@ -539,6 +650,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         msg: &mut Message,
         ctx: &ir::Context,
         range: std::ops::Range<usize>,
+        t: Tables<'_>,
         depth: u32,
         stack: &mut Blocks,
     ) -> Option<bool> {
@@ -572,10 +684,10 @@ impl<'a, 'b> Vm<'a, 'b> {
             if cur != Block::Run {
                 continue;
             }
-            if !self.evaluate(msg, ctx, idx, rule) {
+            if !self.evaluate(msg, ctx, idx, rule, t) {
                 continue;
             }
-            if let Flow::Return(r) = self.act_matched(msg, rule, depth, stack) {
+            if let Flow::Return(r) = self.act_rule(msg, rule, idx, t, depth, stack) {
                 return Some(r);
             }
         }

@@ -1,0 +1,126 @@
+//! Checks: a rule's one condition, when it compares text, in a form answered without the IR.
+//!
+//! Guards and block openers are mostly `${param}^literal`, `^text$`, `g729` or `.*`
+//! on a parameter or the match string. Answered from the IR, each costs reads of the
+//! rule, its condition, the regex table and the compiled regex before the one compare
+//! that decides; a check holds the subject's name and the compare side by side.
+
+use crate::ir::{self, Matcher, Subject};
+use crate::regex::Quick;
+use crate::runtime::message::{Message, ParamName};
+
+/// A single condition answered by a byte compare.
+#[derive(Debug)]
+pub struct Check {
+    /// What is compared.
+    pub subject: CheckSubject,
+    /// The compare (the regex's own quick form).
+    pub quick: Quick,
+    /// `!` before the regex.
+    pub negated: bool,
+}
+
+/// The subject of a [`Check`].
+#[derive(Debug)]
+pub enum CheckSubject {
+    /// The match string.
+    MatchString,
+    /// A parameter, with the text used when it is absent.
+    Param(ParamName, Box<[u8]>),
+}
+
+impl Check {
+    /// The check of `rule`, when its only condition is a quick-form regex on the match
+    /// string or a parameter and its action reads no captures (or the condition is
+    /// negated, so that there are none).
+    pub fn of(ir: &ir::Ir, rule: &ir::Rule) -> Option<Check> {
+        let c = &rule.cond;
+        if !rule.links.is_empty() || rule.broken.is_some() || (rule.needs_caps && !c.negated) {
+            return None;
+        }
+        let Matcher::Regex(id) = c.matcher else { return None };
+        let e = ir.regexes.get(id)?;
+        // glibc refuses the empty pattern; every other pattern of plain literals and
+        // anchors compiles, and is then answered by this same quick form.
+        if e.pattern.is_empty() {
+            return None;
+        }
+        let quick = Quick::of(&crate::regex::parse(&e.pattern, e.flags).ok()?)?;
+        let subject = match &c.subject {
+            Subject::MatchString => CheckSubject::MatchString,
+            Subject::Param { name, default } => CheckSubject::Param(name.clone(), default.clone().into_boxed_slice()),
+            Subject::Func(_) => return None,
+        };
+        Some(Check { subject, quick, negated: c.negated })
+    }
+
+    /// Whether the condition holds, for match string `ms`.
+    #[inline]
+    pub fn holds(&self, ms: &[u8], msg: &Message) -> bool {
+        let subject = match &self.subject {
+            CheckSubject::MatchString => ms,
+            CheckSubject::Param(name, default) => msg.get_named(name).unwrap_or(default),
+        };
+        self.quick.is_match_c(ir::template_trim(subject)) != self.negated
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_rule(text: &str) -> (ir::Ir, ir::Rule) {
+        let doc = crate::ini::load_str("t.conf", text, &crate::ini::LoadOptions::default());
+        let ir = crate::ir::lower(&doc, &crate::syntax::parse(&doc));
+        let Some(r) = ir.contexts.first().and_then(|c| c.rules.first()).cloned() else { panic!("no rule") };
+        (ir, r)
+    }
+
+    /// Which lines get a check: one text compare, no captures read.
+    #[test]
+    fn only_plain_single_conditions_get_a_check() {
+        let with = |line: &str| {
+            let (ir, r) = first_rule(&format!("[c]\n{line}\n"));
+            Check::of(&ir, &r).is_some()
+        };
+        assert!(with("${module}^sip$=;a=1"));
+        assert!(with("${sip_user-agent}^Grandstream=-"));
+        assert!(with("${formats}g729=;formats=g729"));
+        assert!(with(".*=;tonedetect_in=true"));
+        assert!(with("${username}^$^=goto x"), "negated");
+        assert!(with(r"^0049$^=sip/\0"), "negated: no captures");
+        assert!(!with(r"^00\(.*\)$=sip/\1"), "reads a capture");
+        assert!(!with("^0[1-9]=-"), "not plain text");
+        assert!(!with("$(length,${called})^1$=-"), "a function subject");
+        assert!(!with("${a}^x$=if ${b}^y$=-"), "not alone");
+        assert!(!with("${a}^x$=or ${b}^y$=-"), "not alone");
+    }
+
+    /// A check answers as the regex does, with the subject trimmed and cut at a NUL.
+    #[test]
+    fn checks_answer_as_the_regex() {
+        let cases: [(&str, &[u8], bool); 9] = [
+            ("${m}^sip$=-", b"sip", true),
+            ("${m}^sip$=-", b" sip\t", true),
+            ("${m}^sip$=-", b"sips", false),
+            ("${m}^sip$=-", b"sip\0x", true),
+            ("${f}g729=-", b"alaw,g729", true),
+            ("${f}g729=-", b"alaw\0g729", false),
+            ("${f}g729^=-", b"alaw", true),
+            ("${u}^$=-", b"", true),
+            ("${u}^$=-", b"u1", false),
+        ];
+        for (line, value, want) in cases {
+            let (ir, r) = first_rule(&format!("[c]\n{line}\n"));
+            let Some(check) = Check::of(&ir, &r) else { panic!("{line}: no check") };
+            let mut msg = Message::new("call.route");
+            if let Some(Subject::Param { name, .. }) = Some(&r.cond.subject) {
+                msg.set(name.as_bytes(), value);
+            }
+            assert_eq!(check.holds(b"", &msg), want, "{line} on {value:?}");
+        }
+        let (ir, r) = first_rule("[c]\n${absent}^$=-\n");
+        let Some(check) = Check::of(&ir, &r) else { panic!("no check") };
+        assert!(check.holds(b"", &Message::new("x")), "an absent parameter is its default, empty");
+    }
+}
