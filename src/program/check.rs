@@ -5,18 +5,18 @@
 //! rule, its condition, the regex table and the compiled regex before the one compare
 //! that decides; a check holds the subject's name and the compare side by side.
 
-use crate::ir::{self, Matcher, Subject};
+use crate::ir::{self, Matcher, RegexId, Subject};
 use crate::regex::Quick;
 use crate::runtime::message::{Message, ParamName};
 
-/// A single condition answered by a byte compare.
+/// A single condition answered from a few fields.
 #[derive(Debug)]
 pub struct Check {
     /// What is compared.
     pub subject: CheckSubject,
-    /// The compare (the regex's own quick form).
-    pub quick: Quick,
-    /// `!` before the regex.
+    /// How.
+    pub test: CheckTest,
+    /// The regex was followed by `^`.
     pub negated: bool,
 }
 
@@ -27,12 +27,23 @@ pub enum CheckSubject {
     MatchString,
     /// A parameter, with the text used when it is absent.
     Param(ParamName, Box<[u8]>),
+    /// `$(length,${name})`: the length of a parameter's value, with its default.
+    Length(ParamName, Box<[u8]>),
+}
+
+/// The test of a [`Check`].
+#[derive(Debug)]
+pub enum CheckTest {
+    /// The regex's own quick form: a byte compare.
+    Quick(Quick),
+    /// The regex itself, yes or no.
+    Regex(RegexId),
 }
 
 impl Check {
-    /// The check of `rule`, when its only condition is a quick-form regex on the match
-    /// string or a parameter and its action reads no captures (or the condition is
-    /// negated, so that there are none).
+    /// The check of `rule`, when its only condition is on the match string, a
+    /// parameter or a parameter's length and its action reads no captures (or the
+    /// condition is negated, so that there are none).
     pub fn of(ir: &ir::Ir, rule: &ir::Rule) -> Option<Check> {
         let c = &rule.cond;
         if !rule.links.is_empty() || rule.broken.is_some() || (rule.needs_caps && !c.negated) {
@@ -40,28 +51,50 @@ impl Check {
         }
         let Matcher::Regex(id) = c.matcher else { return None };
         let e = ir.regexes.get(id)?;
-        // glibc refuses the empty pattern; every other pattern of plain literals and
-        // anchors compiles, and is then answered by this same quick form.
-        if e.pattern.is_empty() {
-            return None;
-        }
-        let quick = Quick::of(&crate::regex::parse(&e.pattern, e.flags).ok()?)?;
         let subject = match &c.subject {
             Subject::MatchString => CheckSubject::MatchString,
             Subject::Param { name, default } => CheckSubject::Param(name.clone(), default.clone().into_boxed_slice()),
-            Subject::Func(_) => return None,
+            Subject::Func(t) => {
+                let (name, default) = t.plan.as_deref()?.length_of()?;
+                CheckSubject::Length(name.clone(), default.to_vec().into_boxed_slice())
+            }
         };
-        Some(Check { subject, quick, negated: c.negated })
+        // glibc refuses the empty pattern; every other pattern of plain literals and
+        // anchors compiles, and is then answered by this same quick form.
+        let quick = match subject {
+            CheckSubject::Length(..) => None,
+            _ if e.pattern.is_empty() => None,
+            _ => crate::regex::parse(&e.pattern, e.flags).ok().and_then(|ast| Quick::of(&ast)),
+        };
+        let test = quick.map_or(CheckTest::Regex(id), CheckTest::Quick);
+        Some(Check { subject, test, negated: c.negated })
     }
 
-    /// Whether the condition holds, for match string `ms`.
+    /// Whether the condition holds, for match string `ms`; `None` when the reference
+    /// path must answer (a regex glibc refused, whose failure is logged there; a
+    /// length whose substitution is not plain).
     #[inline]
-    pub fn holds(&self, ms: &[u8], msg: &Message) -> bool {
+    pub fn holds(&self, ms: &[u8], msg: &Message, ir: &ir::Ir) -> Option<bool> {
         let subject = match &self.subject {
             CheckSubject::MatchString => ms,
             CheckSubject::Param(name, default) => msg.get_named(name).unwrap_or(default),
+            CheckSubject::Length(name, default) => return self.length(msg.get_named(name).unwrap_or(default), ir),
         };
-        self.quick.is_match_c(ir::template_trim(subject)) != self.negated
+        let subject = ir::template_trim(subject);
+        let hit = match &self.test {
+            CheckTest::Quick(q) => q.is_match_c(subject),
+            CheckTest::Regex(id) => ir.regexes.get(*id)?.compiled().as_ref().ok()?.is_match(subject),
+        };
+        Some(hit != self.negated)
+    }
+
+    /// [`holds`](Self::holds) for a length subject whose parameter reads `value`.
+    #[inline(never)]
+    fn length(&self, value: &[u8], ir: &ir::Ir) -> Option<bool> {
+        let CheckTest::Regex(id) = self.test else { return None };
+        let n = crate::runtime::subst::length_of_value(value)?;
+        let re = ir.regexes.get(id)?.compiled().as_ref().ok()?;
+        Some(re.matches_number(n) != self.negated)
     }
 }
 
@@ -90,8 +123,9 @@ mod tests {
         assert!(with("${username}^$^=goto x"), "negated");
         assert!(with(r"^0049$^=sip/\0"), "negated: no captures");
         assert!(!with(r"^00\(.*\)$=sip/\1"), "reads a capture");
-        assert!(!with("^0[1-9]=-"), "not plain text");
-        assert!(!with("$(length,${called})^1$=-"), "a function subject");
+        assert!(with("^0[1-9]=-"), "a regex");
+        assert!(with(r"$(length,${called})^\(1[6-9]\|[2-9][0-9]\)$=-"), "a length");
+        assert!(!with("$(upper,${called})^1$=-"), "another function");
         assert!(!with("${a}^x$=if ${b}^y$=-"), "not alone");
         assert!(!with("${a}^x$=or ${b}^y$=-"), "not alone");
     }
@@ -117,10 +151,10 @@ mod tests {
             if let Some(Subject::Param { name, .. }) = Some(&r.cond.subject) {
                 msg.set(name.as_bytes(), value);
             }
-            assert_eq!(check.holds(b"", &msg), want, "{line} on {value:?}");
+            assert_eq!(check.holds(b"", &msg, &ir), Some(want), "{line} on {value:?}");
         }
         let (ir, r) = first_rule("[c]\n${absent}^$=-\n");
         let Some(check) = Check::of(&ir, &r) else { panic!("no check") };
-        assert!(check.holds(b"", &Message::new("x")), "an absent parameter is its default, empty");
+        assert_eq!(check.holds(b"", &Message::new("x"), &ir), Some(true), "an absent parameter is its default, empty");
     }
 }

@@ -461,11 +461,12 @@ impl<'a, 'b> Vm<'a, 'b> {
     fn evaluate(&mut self, msg: &Message, ctx: &ir::Context, idx: usize, rule: &ir::Rule, t: Tables<'_>) -> bool {
         if let Some(check) = t.fast.get(idx).and_then(|f| f.check.as_ref()) {
             if self.cx.out.trace.is_none() {
-                let hit = check.holds(&self.ms, msg);
-                if hit {
-                    self.caps.clear();
+                if let Some(hit) = check.holds(&self.ms, msg, self.ir) {
+                    if hit {
+                        self.caps.clear();
+                    }
+                    return hit;
                 }
-                return hit;
             }
         }
         self.evaluate_ir(msg, ctx, idx, rule)
