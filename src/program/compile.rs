@@ -3,7 +3,6 @@
 use super::index::{Index, SubjectKey};
 use super::{Check, Code, Entry, Fast, Instr, Item, Program, Proof, RuleId};
 use crate::ir::{self, Ir, Keyword, Matcher};
-use crate::source::Span;
 use crate::syntax::Connector;
 
 /// Yate aborts a context at the 11th nested block; such chains always run.
@@ -21,7 +20,7 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
     // in the order a search reads them.
     code.rules =
         rules.iter().map(|r| Fast { check: Check::of(ir, r), act: code.acts.push(r).map_or(0, |a| a + 1) }).collect();
-    let mut run: Option<(Vec<Item>, Index, Span)> = None;
+    let mut run: Vec<(Item, Vec<Guard>)> = Vec::new();
     let mut i = 0;
     while i < rules.len() {
         let r = &rules[i];
@@ -31,24 +30,16 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
         } else if !r.closes_block && pure(r) {
             (Item::Rule(RuleId(i as u32)), i + 1, vec![Guard::Rule(i)])
         } else {
-            if let Some((items, index, span)) = run.take() {
-                flush(ir, &mut code, rules, items, index, span);
-            }
+            flush(ir, &mut code, rules, std::mem::take(&mut run));
             code.steps.push(Instr::Rule(RuleId(i as u32)));
             code.spans.push(r.span);
             i += 1;
             continue;
         };
-        let (items, index, _) = run.get_or_insert_with(|| (Vec::new(), Index::default(), r.span));
-        for g in &guards {
-            g.add(ir, rules, index, items.len() as u32);
-        }
-        items.push(item);
+        run.push((item, guards));
         i = next.max(i + 1);
     }
-    if let Some((items, index, span)) = run.take() {
-        flush(ir, &mut code, rules, items, index, span);
-    }
+    flush(ir, &mut code, rules, run);
     code
 }
 
@@ -56,25 +47,55 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
 /// subjects once each costs less than a search through the index.
 const SMALL_RUN: usize = 3;
 
-/// Appends a finished run, or its rules one by one when it is small.
-fn flush(ir: &Ir, code: &mut Code, rules: &[ir::Rule], items: Vec<Item>, index: Index, span: Span) {
-    let singles: Vec<RuleId> = items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Rule(r) => Some(*r),
-            Item::Chain { .. } => None,
-        })
-        .collect();
-    if items.len() <= SMALL_RUN && singles.len() == items.len() {
-        for r in singles {
-            code.steps.push(Instr::Rule(r));
-            code.spans.push(rules.get(r.0 as usize).map_or(span, |rule| rule.span));
+/// Appends a finished run. Its leading items that every search would name (a guard
+/// with no literal prefix: `.*`, `^+\?0*$`, a chain with an `else` branch) become steps
+/// of their own: searching for them would cost the index a subject and every search a
+/// sort, and find them anyway. What remains is evaluated rule by rule when it is small,
+/// else searched through its index.
+fn flush(ir: &Ir, code: &mut Code, rules: &[ir::Rule], run: Vec<(Item, Vec<Guard>)>) {
+    let lead = run.iter().take_while(|(_, guards)| guards.iter().any(|g| g.always(ir, rules))).count();
+    let mut run = run.into_iter();
+    for (item, _) in run.by_ref().take(lead) {
+        single(code, rules, item);
+    }
+    let rest: Vec<(Item, Vec<Guard>)> = run.collect();
+    let chains = rest.iter().any(|(item, _)| matches!(item, Item::Chain { .. }));
+    if rest.len() <= SMALL_RUN && !chains {
+        for (item, _) in rest {
+            single(code, rules, item);
         }
         return;
+    }
+    let Some(span) = rest.first().and_then(|(item, _)| rules.get(first_rule(item))).map(|r| r.span) else { return };
+    let mut index = Index::default();
+    let mut items = Vec::with_capacity(rest.len());
+    for (pos, (item, guards)) in rest.into_iter().enumerate() {
+        for g in &guards {
+            g.add(ir, rules, &mut index, pos as u32);
+        }
+        items.push(item);
     }
     let run = finished(ir, rules, &code.rules, items, index);
     code.steps.push(run);
     code.spans.push(span);
+}
+
+/// The first rule of an item.
+fn first_rule(item: &Item) -> usize {
+    match *item {
+        Item::Rule(r) => r.0 as usize,
+        Item::Chain { start, .. } => start.0 as usize,
+    }
+}
+
+/// Appends one item as a step of its own.
+fn single(code: &mut Code, rules: &[ir::Rule], item: Item) {
+    let Some(rule) = rules.get(first_rule(&item)) else { return };
+    code.steps.push(match item {
+        Item::Rule(r) => Instr::Rule(r),
+        Item::Chain { start, end } => Instr::Chain { start, end },
+    });
+    code.spans.push(rule.span);
 }
 
 fn finished(ir: &Ir, rules: &[ir::Rule], fast: &[Fast], items: Vec<Item>, mut index: Index) -> Instr {
@@ -172,8 +193,29 @@ enum Guard {
 impl Guard {
     fn add(&self, ir: &Ir, rules: &[ir::Rule], index: &mut Index, pos: u32) {
         match self {
-            Guard::Rule(j) => add_rule(ir, index, pos, &rules[*j]),
+            Guard::Rule(j) => match rules.get(*j) {
+                Some(rule) => {
+                    let (key, prefix) = filing(ir, rule);
+                    index.add(pos, key, prefix.as_deref());
+                }
+                None => index.add(pos, None, None),
+            },
             Guard::Always => index.add(pos, None, None),
+        }
+    }
+
+    /// Whether every search names the item for this guard: it has no key, or is
+    /// filed without a prefix or under the empty one.
+    fn always(&self, ir: &Ir, rules: &[ir::Rule]) -> bool {
+        match self {
+            Guard::Rule(j) => match rules.get(*j) {
+                Some(rule) => match filing(ir, rule) {
+                    (Some(_), Some(prefix)) => prefix.is_empty(),
+                    _ => true,
+                },
+                None => true,
+            },
+            Guard::Always => true,
         }
     }
 }
@@ -190,19 +232,15 @@ fn pure_conds(r: &ir::Rule) -> bool {
         && r.links.iter().all(|l| l.cond.as_ref().is_some_and(|c| SubjectKey::of(c).is_some()))
 }
 
-/// Indexes a rule by its key condition, which must hold for the line to match unless
-/// an `or` follows it directly.
-fn add_rule(ir: &Ir, index: &mut Index, pos: u32, rule: &ir::Rule) {
+/// How a rule is filed in an index: by its key condition, which must hold for the
+/// line to match unless an `or` follows it directly, under the literal prefix its regex
+/// is anchored on when that proves that a subject without it cannot match. No key:
+/// always a candidate; no prefix: always a candidate of its key's group.
+fn filing(ir: &Ir, rule: &ir::Rule) -> (Option<SubjectKey>, Option<Vec<u8>>) {
     if rule.links.first().is_some_and(|l| l.conn == Connector::Or) {
-        index.add(pos, None, None);
-        return;
+        return (None, None);
     }
-    add_cond(ir, index, pos, &rule.cond);
-}
-
-/// The literal prefix a condition's regex is anchored on, when it proves that a
-/// subject without that prefix cannot match.
-fn add_cond(ir: &Ir, index: &mut Index, pos: u32, cond: &ir::Cond) {
+    let cond = &rule.cond;
     let key = SubjectKey::of(cond);
     let prefix = match (&cond.matcher, cond.negated) {
         (Matcher::Regex(id), false) => ir.regexes.get(*id).and_then(|e| {
@@ -211,7 +249,7 @@ fn add_cond(ir: &Ir, index: &mut Index, pos: u32, cond: &ir::Cond) {
         }),
         _ => None,
     };
-    index.add(pos, key, prefix.as_deref());
+    (key, prefix)
 }
 
 /// A top-level block chain from the opener at `start` to the line that brings the
@@ -267,5 +305,42 @@ fn may_become_touching(first: &ir::Template) -> bool {
         None => true,
         Some(b) if b.is_ascii_whitespace() => true,
         Some(_) => WORDS.iter().any(|w| literal.starts_with(w) || w.starts_with(literal)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps(conf: &str) -> Vec<String> {
+        let doc = crate::ini::load_str("t.conf", conf, &crate::ini::LoadOptions::default());
+        let ir = crate::ir::lower(&doc, &crate::syntax::parse(&doc));
+        let program = compile(&ir);
+        let Some(code) = program.contexts.first() else { panic!("no context") };
+        code.steps
+            .iter()
+            .map(|s| match s {
+                Instr::Rule(r) => format!("rule {}", r.0),
+                Instr::Chain { start, end } => format!("chain {}..{}", start.0, end.0),
+                Instr::Run { items, .. } => format!("run of {}", items.len()),
+            })
+            .collect()
+    }
+
+    /// Leading items every search would name (no literal prefix, or a chain with an
+    /// `else` branch) are steps of their own; the rest is searched.
+    #[test]
+    fn leading_always_candidates_become_steps() {
+        let table = "^1=a\n^2=b\n^3=c\n^4=d\n";
+        let conf = format!(
+            "[default]\n.*=;a=1\n${{caller}}^+\\?0*$=-\n${{module}}^sip$={{\n.*=;b=1\n}}={{\n.*=;c=1\n}}\n{table}"
+        );
+        assert_eq!(steps(&conf), ["rule 0", "rule 1", "chain 2..7", "run of 4"]);
+        // A chain that only a prefix can open stays in the run, and so does what follows.
+        let conf = format!("[default]\n${{module}}^sip$={{\n.*=;b=1\n}}\n.*=;a=1\n{table}");
+        assert_eq!(steps(&conf), ["run of 6"]);
+        // Three rules or fewer after the peeled ones are single steps.
+        let conf = "[default]\n.*=;a=1\n^1=a\n^2=b\n";
+        assert_eq!(steps(conf), ["rule 0", "rule 1", "rule 2"]);
     }
 }

@@ -67,6 +67,14 @@ pub enum Instr {
     /// Evaluate one rule as the reference engine does (a stray `}`, a rule whose
     /// conditions have side effects).
     Rule(RuleId),
+    /// Walk a balanced block chain `start..end` as the reference engine does (one
+    /// that every search would name anyway).
+    Chain {
+        /// The opener.
+        start: RuleId,
+        /// One past the last rule.
+        end: RuleId,
+    },
     /// Items whose conditions are free of side effects: only the items the index
     /// names as candidates are evaluated, in file order.
     Run {

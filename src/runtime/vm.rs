@@ -310,6 +310,9 @@ impl<'a, 'b> Vm<'a, 'b> {
         for step in &code.steps {
             let r = match step {
                 Instr::Rule(r) => self.run_one(msg, ctx, r.0 as usize, tables, depth, stack),
+                Instr::Chain { start, end } => {
+                    self.run_range(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack)
+                }
                 Instr::Run { items, index } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
                     let mut scratch = self.scratch.take().unwrap_or_else(Scratch::take);
