@@ -103,11 +103,17 @@ impl<'a> Cursor<'a> {
         Some(b)
     }
 
+    /// The next `N` bytes.
+    #[inline]
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.0.split_first_chunk::<N>()?;
+        self.0 = rest;
+        Some(*head)
+    }
+
     #[inline]
     fn u32(&mut self) -> Option<u32> {
-        let (head, rest) = self.0.split_first_chunk::<4>()?;
-        self.0 = rest;
-        Some(u32::from_le_bytes(*head))
+        self.array().map(u32::from_le_bytes)
     }
 
     #[inline]
@@ -119,9 +125,7 @@ impl<'a> Cursor<'a> {
 
     #[inline]
     fn u64(&mut self) -> Option<u64> {
-        let (head, rest) = self.0.split_first_chunk::<8>()?;
-        self.0 = rest;
-        Some(u64::from_le_bytes(*head))
+        self.array().map(u64::from_le_bytes)
     }
 
     #[inline]
