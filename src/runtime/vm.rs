@@ -770,15 +770,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         let subject = match &c.subject {
             Subject::MatchString => &self.ms[..],
             Subject::Param { name, default } => msg.get_named(name).unwrap_or(default),
-            // A number-length guard without captures: the regex's answer for that
-            // number, from its table.
-            Subject::Func(t) if self.program.is_some() && (c.negated || !rule.needs_caps) => {
-                let hit = re.matches_number(length_of(t, msg)?) != c.negated;
-                if hit {
-                    self.caps.clear();
-                }
-                return Some(hit);
-            }
+            // (A number-length guard without captures is the program's check.)
             Subject::Func(t) if self.program.is_some() => length_subject(t, msg, &mut digits)?,
             Subject::Func(_) => return None,
         };
