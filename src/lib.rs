@@ -71,3 +71,5 @@ pub mod server;
 pub mod sip;
 pub mod source;
 pub mod syntax;
+#[cfg(test)]
+mod testing;

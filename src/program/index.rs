@@ -474,11 +474,7 @@ mod tests {
     /// walk finds exactly the prefixes of the subject.
     #[test]
     fn packed_walk_finds_every_prefix() {
-        let mut seed = 0x2545_f491_u64;
-        let mut next = move |n: u64| {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (seed >> 33) % n
-        };
+        let mut next = crate::testing::seeded(0x2545_f491_u64);
         let alphabet = b"0123456789abc+";
         let mut word = |len: u64| -> Vec<u8> { (0..len).map(|_| alphabet[next(14) as usize]).collect() };
         let prefixes: Vec<Vec<u8>> = (0..600).map(|i| word(i % 7)).collect();

@@ -224,11 +224,7 @@ mod tests {
     /// both sides of the scan's length limit and around NULs.
     #[test]
     fn compares_and_scans_agree_with_slices() {
-        let mut seed = 0x9e37_79b9_u64;
-        let mut next = move |n: u64| {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (seed >> 33) % n
-        };
+        let mut next = crate::testing::seeded(0x9e37_79b9_u64);
         let alphabet = b"ag72,9\0";
         for needle in [&b"g729"[..], b"a", b"aa", b"729,a", b"g729g729g", b"0123456789abcdef0"] {
             let q = Quick::Contains(Box::new(Finder::new(needle).into_owned()));
