@@ -73,7 +73,8 @@ impl Check {
     /// Whether the condition holds, for match string `ms`; `None` when the reference
     /// path must answer (a regex glibc refused, whose failure is logged there; a
     /// length whose substitution is not plain).
-    #[inline]
+    // Always inline: in a loop over guards the call's frame costs as much as the check.
+    #[inline(always)]
     pub fn holds(&self, ms: &[u8], msg: &Message, ir: &ir::Ir) -> Option<bool> {
         let subject = match &self.subject {
             CheckSubject::MatchString => ms,

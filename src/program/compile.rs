@@ -40,7 +40,34 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
         i = next.max(i + 1);
     }
     flush(ir, &mut code, rules, run);
+    merge_rules(&mut code, rules);
     code
+}
+
+/// Joins consecutive single-rule steps that neither open nor close a block into one
+/// [`Instr::Rules`]: the VM then walks them in a loop of its own, without a step's
+/// dispatch and reads of the IR for each.
+fn merge_rules(code: &mut Code, rules: &[ir::Rule]) {
+    let plain = |step: &Instr| match *step {
+        Instr::Rule(r) => rules.get(r.0 as usize).filter(|x| !x.opens_block && !x.closes_block).map(|_| r),
+        _ => None,
+    };
+    let steps = std::mem::take(&mut code.steps);
+    let spans = std::mem::take(&mut code.spans);
+    for (step, span) in steps.into_iter().zip(spans) {
+        if let Some(r) = plain(&step) {
+            if let Some(Instr::Rules { end, .. }) = code.steps.last_mut() {
+                if *end == r {
+                    end.0 += 1;
+                    continue;
+                }
+            }
+            code.steps.push(Instr::Rules { start: r, end: RuleId(r.0 + 1) });
+        } else {
+            code.steps.push(step);
+        }
+        code.spans.push(span);
+    }
 }
 
 /// Runs of at most this many single rules are evaluated rule by rule: reading their
@@ -321,6 +348,7 @@ mod tests {
             .iter()
             .map(|s| match s {
                 Instr::Rule(r) => format!("rule {}", r.0),
+                Instr::Rules { start, end } => format!("rules {}..{}", start.0, end.0),
                 Instr::Chain { start, end } => format!("chain {}..{}", start.0, end.0),
                 Instr::Run { items, .. } => format!("run of {}", items.len()),
             })
@@ -335,12 +363,12 @@ mod tests {
         let conf = format!(
             "[default]\n.*=;a=1\n${{caller}}^+\\?0*$=-\n${{module}}^sip$={{\n.*=;b=1\n}}={{\n.*=;c=1\n}}\n{table}"
         );
-        assert_eq!(steps(&conf), ["rule 0", "rule 1", "chain 2..7", "run of 4"]);
+        assert_eq!(steps(&conf), ["rules 0..2", "chain 2..7", "run of 4"]);
         // A chain that only a prefix can open stays in the run, and so does what follows.
         let conf = format!("[default]\n${{module}}^sip$={{\n.*=;b=1\n}}\n.*=;a=1\n{table}");
         assert_eq!(steps(&conf), ["run of 6"]);
         // Three rules or fewer after the peeled ones are single steps.
         let conf = "[default]\n.*=;a=1\n^1=a\n^2=b\n";
-        assert_eq!(steps(conf), ["rule 0", "rule 1", "rule 2"]);
+        assert_eq!(steps(conf), ["rules 0..3"]);
     }
 }

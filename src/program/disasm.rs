@@ -37,6 +37,9 @@ impl Program {
                 let loc = ir.sources.location(*span);
                 let _ = match step {
                     Instr::Rule(r) => writeln!(s, "  {i:>4} rule #{}            {loc}", r.0),
+                    Instr::Rules { start, end } => {
+                        writeln!(s, "  {i:>4} rules #{}..#{}        {loc}", start.0, end.0.saturating_sub(1))
+                    }
                     Instr::Chain { start, end } => {
                         writeln!(s, "  {i:>4} block chain #{}..#{}  {loc}", start.0, end.0.saturating_sub(1))
                     }

@@ -67,6 +67,14 @@ pub enum Instr {
     /// Evaluate one rule as the reference engine does (a stray `}`, a rule whose
     /// conditions have side effects).
     Rule(RuleId),
+    /// Rules `start..end`, none of which opens or closes a block, evaluated one by one
+    /// as [`Instr::Rule`] would each: a context's leading guards, in one loop.
+    Rules {
+        /// The first.
+        start: RuleId,
+        /// One past the last.
+        end: RuleId,
+    },
     /// Walk a balanced block chain `start..end` as the reference engine does (one
     /// that every search would name anyway).
     Chain {

@@ -249,7 +249,15 @@ impl Base {
     fn named(&self, r: &Rec, name: &[u8], words: &Words) -> bool {
         r.words == *words
             && r.name_end.wrapping_sub(r.start) as usize == name.len()
-            && (name.len() <= 16 || self.name(r) == name)
+            && (name.len() <= 16 || self.same_name(r, name))
+    }
+
+    /// The byte compare of a name longer than its words, out of line: a library call
+    /// in the probe would make every lookup save registers for it.
+    #[cold]
+    #[inline(never)]
+    fn same_name(&self, r: &Rec, name: &[u8]) -> bool {
+        self.name(r) == name
     }
 
     /// Appends an entry; `false` when the bytes would pass 4 GiB (the caller keeps it
@@ -520,7 +528,8 @@ impl Params {
     }
 
     /// [`get_key`](Self::get_key) for a name known before the message, its parts apart.
-    #[inline]
+    // Always inline: the probe is a few instructions, fewer than a call's frame.
+    #[inline(always)]
     fn lookup(&self, name: &[u8], hash: u32, words: &Words) -> Option<&[u8]> {
         if self.edits.is_empty() && self.added.is_empty() {
             return self.base.first(name, hash, words).map(|(_, v)| v);

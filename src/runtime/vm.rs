@@ -310,6 +310,9 @@ impl<'a, 'b> Vm<'a, 'b> {
         for step in &code.steps {
             let r = match step {
                 Instr::Rule(r) => self.run_one(msg, ctx, r.0 as usize, tables, depth, stack),
+                Instr::Rules { start, end } => {
+                    self.run_rules(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack)
+                }
                 Instr::Chain { start, end } => {
                     self.run_range(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack)
                 }
@@ -646,6 +649,62 @@ impl<'a, 'b> Vm<'a, 'b> {
             Flow::Return(r) => Some(r),
             Flow::Next => None,
         }
+    }
+
+    /// [`run_one`](Self::run_one) over each of `range`, rules that neither open nor
+    /// close a block: the checks of the lines that do not match are answered in a
+    /// loop of their own, with nothing but the check read of each.
+    fn run_rules(
+        &mut self,
+        msg: &mut Message,
+        ctx: &ir::Context,
+        range: std::ops::Range<usize>,
+        t: Tables<'_>,
+        depth: u32,
+        stack: &mut Blocks,
+    ) -> Option<bool> {
+        let mut idx = range.start;
+        while idx < range.end {
+            // Only a matched line's action can change the block state (a stray `{`
+            // action marks the open block as running), so it is read again after one.
+            if stack.last().is_some_and(|&b| b != Block::Run) {
+                return None;
+            }
+            let checked = self.cx.out.trace.is_none();
+            let fast = t.fast.get(idx..range.end).unwrap_or_default();
+            let mut answered = None;
+            for f in fast {
+                let hit = match &f.check {
+                    Some(check) if checked => check.holds(&self.ms, msg, self.ir),
+                    _ => None,
+                };
+                match hit {
+                    Some(false) => idx += 1,
+                    _ => {
+                        answered = hit;
+                        break;
+                    }
+                }
+            }
+            if idx >= range.end {
+                return None;
+            }
+            let rule = ctx.rules.get(idx)?;
+            let matched = match answered {
+                Some(hit) => {
+                    self.caps.clear();
+                    hit
+                }
+                None => self.evaluate_ir(msg, ctx, idx, rule),
+            };
+            if matched {
+                if let Flow::Return(r) = self.act_rule(msg, rule, idx, t, depth, stack) {
+                    return Some(r);
+                }
+            }
+            idx += 1;
+        }
+        None
     }
 
     /// The reference walk over rules `range`, with Yate's block logic.
