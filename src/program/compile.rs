@@ -1,7 +1,7 @@
 //! Lowering the IR to the decision program: runs, block chains and single rules.
 
 use super::index::{Index, SubjectKey};
-use super::{Check, Code, Entry, Fast, Instr, Item, Program, Proof, RuleId};
+use super::{Branch, Check, Code, Entry, Fast, Instr, Item, Program, Proof, RuleId, Shape};
 use crate::ir::{self, Ir, Keyword, Matcher};
 use crate::syntax::Connector;
 
@@ -18,14 +18,19 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
     let mut code = Code::default();
     // Every rule's action is packed in rule order, so that those of a run's items lie
     // in the order a search reads them.
-    code.rules =
-        rules.iter().map(|r| Fast { check: Check::of(ir, r), act: code.acts.push(r).map_or(0, |a| a + 1) }).collect();
+    code.rules = rules
+        .iter()
+        .map(|r| Fast { check: Check::of(ir, r), act: code.acts.push(r).map_or(0, |a| a + 1), shape: None })
+        .collect();
     let mut run: Vec<(Item, Vec<Guard>)> = Vec::new();
     let mut i = 0;
     while i < rules.len() {
         let r = &rules[i];
         let (item, next, guards) = if r.opens_block && !r.closes_block {
             let (start, end, guards) = chain(rules, i);
+            if let Some(f) = code.rules.get_mut(start) {
+                f.shape = shape(rules, start, end).map(Box::new);
+            }
             (Item::Chain { start: RuleId(start as u32), end: RuleId(end as u32) }, end, guards)
         } else if !r.closes_block && pure(r) {
             (Item::Rule(RuleId(i as u32)), i + 1, vec![Guard::Rule(i)])
@@ -308,6 +313,30 @@ fn chain(rules: &[ir::Rule], start: usize) -> (usize, usize, Vec<Guard>) {
     (start, end, guards)
 }
 
+/// The [`Shape`] of the chain `start..end`, when it has the simple form: openers whose
+/// action is `{`, bodies of lines that neither open nor close a block, a final `}`.
+fn shape(rules: &[ir::Rule], start: usize, end: usize) -> Option<Shape> {
+    let last = end.checked_sub(1)?;
+    let close = rules.get(last).filter(|r| r.closes_block && !r.opens_block)?;
+    let mut branches = Vec::new();
+    let mut j = start;
+    while j < last {
+        let opener = rules.get(j)?;
+        if !opener.opens_block || opener.closes_block != (j > start) || !matches!(opener.action, ir::Action::Block) {
+            return None;
+        }
+        let body = rules.get(j + 1..last)?;
+        let k = j + 1 + body.iter().take_while(|r| !r.opens_block && !r.closes_block).count();
+        branches.push(Branch { opener: RuleId(j as u32), end: RuleId(k as u32) });
+        j = k;
+    }
+    (j == last && !branches.is_empty()).then(|| Shape {
+        branches,
+        close: RuleId(last as u32),
+        close_noop: !is_guard(close),
+    })
+}
+
 /// Whether a line evaluated while no branch of its chain runs could have an effect
 /// when it matches: everything but a bare `}` with nothing to do.
 fn is_guard(r: &ir::Rule) -> bool {
@@ -353,6 +382,26 @@ mod tests {
                 Instr::Run { items, .. } => format!("run of {}", items.len()),
             })
             .collect()
+    }
+
+    /// A chain of plain bodies gets its layout; one with a nested block or an opener
+    /// with another action does not.
+    #[test]
+    fn simple_chains_get_a_shape() {
+        let shape_of = |conf: &str| {
+            let doc = crate::ini::load_str("t.conf", conf, &crate::ini::LoadOptions::default());
+            let ir = crate::ir::lower(&doc, &crate::syntax::parse(&doc));
+            let program = compile(&ir);
+            let code = program.contexts.first()?;
+            let s = code.rules.iter().find_map(|f| f.shape.as_deref())?;
+            Some((s.branches.iter().map(|b| (b.opener.0, b.end.0)).collect::<Vec<_>>(), s.close.0, s.close_noop))
+        };
+        let conf = "[default]\n.*=;a=1\n${m}^sip$={\n${u}^G=;b=1\n^1=c\n} ${m}^iax$={\n}={\n.*=;d=1\n}\n";
+        assert_eq!(shape_of(conf), Some((vec![(1, 4), (4, 5), (5, 7)], 7, true)));
+        let conf = "[default]\n^1={\n.*=;a=1\n} ^2=;b=1\n";
+        assert_eq!(shape_of(conf), Some((vec![(0, 2)], 2, false)), "a closing line with its own rule");
+        assert_eq!(shape_of("[default]\n^1={\n^2={\n.*=x\n}\n}\n"), None, "nested");
+        assert_eq!(shape_of("[default]\n^1={\n.*=x\n"), None, "never closed");
     }
 
     /// Leading items every search would name (no literal prefix, or a chain with an

@@ -59,6 +59,30 @@ pub struct Fast {
     pub check: Option<Check>,
     /// Where its action is packed in [`Code::acts`], plus one; 0 when it is not.
     pub act: u32,
+    /// When the rule opens a block chain of the simple form, its layout.
+    pub shape: Option<Box<Shape>>,
+}
+
+/// A block chain whose every body is plain lines: `cond={`, lines, then any number of
+/// `} cond={` or `}={` alternatives with their lines, then `}`. Walked branch by
+/// branch: once one runs, nothing after it is read.
+#[derive(Debug)]
+pub struct Shape {
+    /// Each alternative: the opening line, then its body's lines.
+    pub branches: Vec<Branch>,
+    /// The final `}` line.
+    pub close: RuleId,
+    /// Whether that line is a bare `}` (nothing to evaluate when no branch ran).
+    pub close_noop: bool,
+}
+
+/// One alternative of a [`Shape`].
+#[derive(Debug, Clone, Copy)]
+pub struct Branch {
+    /// The line whose action is `{`.
+    pub opener: RuleId,
+    /// One past the body's last line (the body starts after the opener).
+    pub end: RuleId,
 }
 
 /// One step of a context.

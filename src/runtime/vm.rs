@@ -2,7 +2,7 @@
 
 use crate::bus::{Cx, Finished, Phase};
 use crate::ir::{self, Action, Assign, Cond, Ir, Keyword, Matcher, Subject, Template};
-use crate::program::{Act, Acts, Code, Entry, Fast, First, Index, Instr, Item, Piece, Program, Set, SubjectKey};
+use crate::program::{Act, Acts, Code, Entry, Fast, First, Index, Instr, Item, Piece, Program, Set, Shape, SubjectKey};
 use crate::runtime::captures::Captures;
 use crate::runtime::env::Env;
 use crate::runtime::funcs::FuncCtx;
@@ -314,7 +314,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                     self.run_rules(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack)
                 }
                 Instr::Chain { start, end } => {
-                    self.run_range(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack)
+                    self.run_chain(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack)
                 }
                 Instr::Run { items, index } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
@@ -431,7 +431,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                     }
                 }
                 Item::Chain { start, end } => {
-                    match self.run_range(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack) {
+                    match self.run_chain(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack) {
                         Some(r) => Flow::Return(r),
                         None => Flow::Next,
                     }
@@ -705,6 +705,65 @@ impl<'a, 'b> Vm<'a, 'b> {
             idx += 1;
         }
         None
+    }
+
+    /// A balanced block chain at the top of a context: by its [`Shape`] when it has
+    /// one (and nothing is traced or open), else by the reference walk.
+    fn run_chain(
+        &mut self,
+        msg: &mut Message,
+        ctx: &ir::Context,
+        range: std::ops::Range<usize>,
+        t: Tables<'_>,
+        depth: u32,
+        stack: &mut Blocks,
+    ) -> Option<bool> {
+        if let Some(shape) = t.fast.get(range.start).and_then(|f| f.shape.as_deref()) {
+            if stack.is_empty() && self.cx.out.trace.is_none() {
+                return self.run_shape(msg, ctx, shape, t, depth, stack);
+            }
+        }
+        self.run_range(msg, ctx, range, t, depth, stack)
+    }
+
+    /// [`run_range`](Self::run_range) over a chain of the simple form, from an empty
+    /// block stack: each opener is evaluated with its block pending until one matches;
+    /// that branch's body runs, and the lines after it would all be skipped. When none
+    /// matches, the final `}` line is evaluated as the outer level's.
+    fn run_shape(
+        &mut self,
+        msg: &mut Message,
+        ctx: &ir::Context,
+        shape: &Shape,
+        t: Tables<'_>,
+        depth: u32,
+        stack: &mut Blocks,
+    ) -> Option<bool> {
+        for b in &shape.branches {
+            let at = b.opener.0 as usize;
+            let rule = ctx.rules.get(at)?;
+            stack.push(Block::Pending);
+            if self.evaluate(msg, ctx, at, rule, t) {
+                // The opener's action is `{`.
+                self.enter_block(stack);
+                let r = self.run_rules(msg, ctx, at + 1..b.end.0 as usize, t, depth, stack);
+                stack.pop();
+                return r;
+            }
+            stack.pop();
+        }
+        if shape.close_noop {
+            return None;
+        }
+        let at = shape.close.0 as usize;
+        let rule = ctx.rules.get(at)?;
+        if !self.evaluate(msg, ctx, at, rule, t) {
+            return None;
+        }
+        match self.act_rule(msg, rule, at, t, depth, stack) {
+            Flow::Return(r) => Some(r),
+            Flow::Next => None,
+        }
     }
 
     /// The reference walk over rules `range`, with Yate's block logic.
