@@ -294,7 +294,18 @@ impl Base {
             self.recs.reserve(64);
             self.bytes.reserve(2048);
         }
-        self.bytes.extend_from_slice(key.name);
+        if key.name.len() <= 16 {
+            // The words hold a short name's bytes, zero-padded: a fixed-size copy and
+            // a cut instead of a library call for a few bytes.
+            let [lo, hi] = key.words;
+            let mut w = [0u8; 16];
+            w[..8].copy_from_slice(&lo.to_le_bytes());
+            w[8..].copy_from_slice(&hi.to_le_bytes());
+            self.bytes.extend_from_slice(&w);
+            self.bytes.truncate(name_end as usize);
+        } else {
+            self.bytes.extend_from_slice(key.name);
+        }
         self.bytes.extend_from_slice(value);
         self.recs.push(Rec { words: key.words, hash: key.hash, start, name_end, value_start: name_end, value_end });
         true
