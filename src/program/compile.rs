@@ -22,6 +22,7 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
         .iter()
         .map(|r| Fast { check: Check::of(ir, r), act: code.acts.push(r).map_or(0, |a| a + 1), shape: None })
         .collect();
+    code.acts.finish();
     let mut run: Vec<(Item, Vec<Guard>)> = Vec::new();
     let mut i = 0;
     while i < rules.len() {

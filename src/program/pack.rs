@@ -12,11 +12,31 @@
 //! else keeps the IR path.
 
 use crate::ir::{self, Assign, Keyword};
+use crate::runtime::message::ParamName;
+use std::collections::HashMap;
 
-/// The packed actions of one run; a record is found by the offset [`Acts::push`] gave.
+/// The packed actions of one context; a record is found by the offset [`Acts::push`]
+/// gave.
+///
+/// Records are kept small, because a route reads one that is rarely in the caches:
+/// lengths are LEB128 (one byte below 128), a parameter name is an index into
+/// [`names`](Self::names), and identical records are stored once.
 #[derive(Debug, Default)]
 pub struct Acts {
     bytes: Vec<u8>,
+    /// The names the records assign, each once.
+    names: Vec<ParamName>,
+    /// What finds equal names and records while packing; `None` once finished.
+    packing: Option<Box<Packing>>,
+}
+
+/// The lookup tables of [`Acts::push`].
+#[derive(Debug, Default)]
+struct Packing {
+    /// The index of each name in [`Acts::names`].
+    name_ids: HashMap<Vec<u8>, u32>,
+    /// The offset of each record already stored.
+    stored: HashMap<Vec<u8>, u32>,
 }
 
 /// A packed action, read back.
@@ -54,7 +74,7 @@ pub enum Piece<'a> {
 
 /// The assignments of a packed action.
 #[derive(Debug, Clone, Copy)]
-pub struct Assigns<'a>(&'a [u8]);
+pub struct Assigns<'a>(&'a [u8], &'a [ParamName]);
 
 /// One packed assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,19 +123,6 @@ impl<'a> Cursor<'a> {
         Some(b)
     }
 
-    /// The next `N` bytes.
-    #[inline]
-    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (head, rest) = self.0.split_first_chunk::<N>()?;
-        self.0 = rest;
-        Some(*head)
-    }
-
-    #[inline]
-    fn u32(&mut self) -> Option<u32> {
-        self.array().map(u32::from_le_bytes)
-    }
-
     #[inline]
     fn take(&mut self, n: u32) -> Option<&'a [u8]> {
         let (head, rest) = self.0.split_at_checked(n as usize)?;
@@ -123,27 +130,57 @@ impl<'a> Cursor<'a> {
         Some(head)
     }
 
+    /// A LEB128 number of at most 32 bits.
     #[inline]
-    fn u64(&mut self) -> Option<u64> {
-        self.array().map(u64::from_le_bytes)
+    fn len(&mut self) -> Option<u32> {
+        let b = self.u8()?;
+        if b < 0x80 {
+            return Some(u32::from(b));
+        }
+        self.len_rest(b)
+    }
+
+    /// [`len`](Self::len) past its first byte, out of line: texts are short.
+    #[inline(never)]
+    fn len_rest(&mut self, first: u8) -> Option<u32> {
+        let mut n = u32::from(first & 0x7f);
+        for shift in [7, 14, 21, 28] {
+            let b = self.u8()?;
+            n |= u32::from(b & 0x7f).checked_shl(shift)?;
+            if b < 0x80 {
+                return Some(n);
+            }
+        }
+        None
     }
 
     #[inline]
     fn text(&mut self) -> Option<&'a [u8]> {
-        let n = self.u32()?;
+        let n = self.len()?;
         self.take(n)
     }
 }
 
+/// Appends `n` as LEB128.
+fn put_len(out: &mut Vec<u8>, n: usize) -> Option<()> {
+    let mut n = u32::try_from(n).ok()?;
+    while n >= 0x80 {
+        out.push((n & 0x7f) as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    Some(())
+}
+
 fn put_text(out: &mut Vec<u8>, text: &[u8]) -> Option<()> {
-    out.extend_from_slice(&u32::try_from(text.len()).ok()?.to_le_bytes());
+    put_len(out, text.len())?;
     out.extend_from_slice(text);
     Some(())
 }
 
 impl Acts {
     /// No actions.
-    pub const EMPTY: Acts = Acts { bytes: Vec::new() };
+    pub const EMPTY: Acts = Acts { bytes: Vec::new(), names: Vec::new(), packing: None };
 
     /// Packs `rule`'s action; `None` when it is not of the packed kind (or the buffer
     /// would pass 4 GiB). The result is the record's offset.
@@ -178,11 +215,13 @@ impl Acts {
                 Assign::Nothing => {}
                 Assign::Set(name, value) => {
                     rec.push(SET_PARAM);
-                    rec.extend_from_slice(&name.hash().to_le_bytes());
-                    let [w0, w1] = name.words();
-                    rec.extend_from_slice(&w0.to_le_bytes());
-                    rec.extend_from_slice(&w1.to_le_bytes());
-                    put_text(&mut rec, name.as_bytes())?;
+                    let next = u32::try_from(self.names.len()).ok()?;
+                    let packing = self.packing.get_or_insert_with(Box::default);
+                    let id = *packing.name_ids.entry(name.as_bytes().to_vec()).or_insert(next);
+                    if id == next {
+                        self.names.push(name.clone());
+                    }
+                    put_len(&mut rec, id as usize)?;
                     put_text(&mut rec, value)?;
                 }
                 Assign::Clear(name) => {
@@ -192,14 +231,26 @@ impl Acts {
                 Assign::SetGlobal(..) | Assign::ClearGlobal(_) => return None,
             }
         }
+        let packing = self.packing.get_or_insert_with(Box::default);
+        if let Some(&at) = packing.stored.get(&rec) {
+            return Some(at);
+        }
         let at = u32::try_from(self.bytes.len()).ok()?;
-        u32::try_from(self.bytes.len() + rec.len() + 4).ok()?;
+        u32::try_from(self.bytes.len() + rec.len() + 5).ok()?;
         put_text(&mut self.bytes, &rec)?;
+        packing.stored.insert(rec, at);
         Some(at)
     }
 
+    /// Ends packing: the tables that found equal names and records are dropped.
+    pub fn finish(&mut self) {
+        self.packing = None;
+    }
+
     /// The record at `at`.
-    #[inline]
+    // Always inline: the VM reads a record where it acts on it, and the call's frame
+    // would cost about what the read does.
+    #[inline(always)]
     pub fn get(&self, at: u32) -> Option<Act<'_>> {
         let mut c = Cursor(self.bytes.get(at as usize..)?);
         let mut rec = Cursor(c.text()?);
@@ -209,7 +260,7 @@ impl Acts {
             FIRST_PIECES => First::Pieces(Pieces(rec.text()?)),
             _ => return None,
         };
-        Some(Act { first, assigns: Assigns(rec.0) })
+        Some(Act { first, assigns: Assigns(rec.0, &self.names) })
     }
 
     /// Bytes held (for the disassembly).
@@ -241,12 +292,11 @@ impl<'a> Iterator for Assigns<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Set<'a>> {
+        let names = self.1;
         Cursor::advance(&mut self.0, |c| match c.u8()? {
             SET_PARAM => {
-                let hash = c.u32()?;
-                let words = [c.u64()?, c.u64()?];
-                let name = c.text()?;
-                Some(Set::Param { name, hash, words, value: c.text()? })
+                let name = names.get(c.len()? as usize)?;
+                Some(Set::Param { name: name.as_bytes(), hash: name.hash(), words: name.words(), value: c.text()? })
             }
             SET_CLEAR => Some(Set::Clear(c.text()?)),
             _ => None,
@@ -302,6 +352,27 @@ mod tests {
         assert!(matches!(acts.get(at).map(|a| a.first), Some(First::Pieces(_))));
     }
 
+    /// Equal records are stored once; texts of any length read back whole.
+    #[test]
+    fn records_are_shared_and_long_texts_survive() {
+        let mut acts = Acts::default();
+        let (a, b) = (rule("^1", "sip/x;timeout=30"), rule("^2", "sip/x;timeout=30"));
+        let (Some(at_a), Some(at_b)) = (acts.push(&a), acts.push(&b)) else { panic!("not packed") };
+        assert_eq!(at_a, at_b, "one record for equal actions");
+        let long = "v".repeat(70_000);
+        let c = rule("^3", &format!("sip/{};timeout={long}", "y".repeat(200)));
+        let Some(at_c) = acts.push(&c) else { panic!("not packed") };
+        acts.finish();
+        let Some(act) = acts.get(at_c) else { panic!("unreadable") };
+        let First::Target(t) = act.first else { panic!("not a target") };
+        assert_eq!(t.len(), 204);
+        let sets: Vec<Set<'_>> = act.assigns.collect();
+        assert!(matches!(sets.as_slice(), [Set::Param { name: b"timeout", value, .. }] if value.len() == 70_000));
+        assert_eq!(acts.get(at_a).map(|x| x.assigns.count()), Some(1));
+        let mut cur = Cursor(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+        assert_eq!(cur.len(), None, "a length over 32 bits");
+    }
+
     #[test]
     fn substitutions_beyond_captures_stay_unpacked() {
         let mut acts = Acts::default();
@@ -311,7 +382,7 @@ mod tests {
         assert!(acts.push(&rule(".*", r"sip/x;$g=1")).is_none());
         assert!(acts.push(&rule(".*", "echo hi")).is_none());
         assert!(acts.push(&rule(".*", ";a=1")).is_some());
-        assert!(!acts.is_empty() && acts.len() >= 8);
+        assert!(!acts.is_empty() && acts.len() >= 4);
         assert!(acts.get(u32::MAX).is_none());
     }
 }
