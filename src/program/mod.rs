@@ -88,11 +88,12 @@ pub struct Branch {
 /// One step of a context.
 #[derive(Debug)]
 pub enum Instr {
-    /// Evaluate one rule as the reference engine does (a stray `}`, a rule whose
-    /// conditions have side effects).
+    /// Evaluate one line that opens or closes a block outside a balanced chain (a
+    /// stray `}`, a `{` never closed) as the reference engine does.
     Rule(RuleId),
     /// Rules `start..end`, none of which opens or closes a block, evaluated one by one
-    /// as [`Instr::Rule`] would each: a context's leading guards, in one loop.
+    /// as the reference engine does (a context's leading guards, a rule whose
+    /// conditions have side effects), in one loop.
     Rules {
         /// The first.
         start: RuleId,

@@ -309,7 +309,11 @@ impl<'a, 'b> Vm<'a, 'b> {
         let tables = Tables::of(code);
         for step in &code.steps {
             let r = match step {
-                Instr::Rule(r) => self.run_one(msg, ctx, r.0 as usize, tables, depth, stack),
+                // A line that opens or closes a block on its own (a stray `{` or `}`).
+                Instr::Rule(r) => {
+                    let at = r.0 as usize;
+                    self.run_range(msg, ctx, at..at + 1, tables, depth, stack)
+                }
                 Instr::Rules { start, end } => {
                     self.run_rules(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack)
                 }
@@ -626,33 +630,8 @@ impl<'a, 'b> Vm<'a, 'b> {
         Flow::Return(true)
     }
 
-    /// [`run_range`](Self::run_range) over the one rule `idx`: a line that neither
-    /// opens nor closes a block only needs to know whether the innermost block runs.
-    #[inline]
-    fn run_one(
-        &mut self,
-        msg: &mut Message,
-        ctx: &ir::Context,
-        idx: usize,
-        t: Tables<'_>,
-        depth: u32,
-        stack: &mut Blocks,
-    ) -> Option<bool> {
-        let rule = ctx.rules.get(idx)?;
-        if rule.opens_block || rule.closes_block {
-            return self.run_range(msg, ctx, idx..idx + 1, t, depth, stack);
-        }
-        if stack.last().is_some_and(|&b| b != Block::Run) || !self.evaluate(msg, ctx, idx, rule, t) {
-            return None;
-        }
-        match self.act_rule(msg, rule, idx, t, depth, stack) {
-            Flow::Return(r) => Some(r),
-            Flow::Next => None,
-        }
-    }
-
-    /// [`run_one`](Self::run_one) over each of `range`, rules that neither open nor
-    /// close a block: the checks of the lines that do not match are answered in a
+    /// The reference walk over `range`, rules that neither open nor close a block
+    /// (each runs unless a block that does not run is open): the checks of the lines that do not match are answered in a
     /// loop of their own, with nothing but the check read of each.
     fn run_rules(
         &mut self,
