@@ -631,8 +631,9 @@ impl<'a, 'b> Vm<'a, 'b> {
     }
 
     /// The reference walk over `range`, rules that neither open nor close a block
-    /// (each runs unless a block that does not run is open): the checks of the lines that do not match are answered in a
-    /// loop of their own, with nothing but the check read of each.
+    /// (each runs unless a block that does not run is open): the checks of the lines
+    /// that do not match are answered in a loop of their own, with nothing but the
+    /// check read of each.
     fn run_rules(
         &mut self,
         msg: &mut Message,
