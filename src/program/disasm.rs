@@ -37,16 +37,32 @@ impl Program {
                 let loc = ir.sources.location(*span);
                 let _ = match step {
                     Instr::Rule(r) => writeln!(s, "  {i:>4} rule #{}            {loc}", r.0),
+                    Instr::Rules { start, end } if end.0 == start.0 + 1 => {
+                        writeln!(s, "  {i:>4} rules #{}            {loc}", start.0)
+                    }
                     Instr::Rules { start, end } => {
                         writeln!(s, "  {i:>4} rules #{}..#{}        {loc}", start.0, end.0.saturating_sub(1))
                     }
                     Instr::Chain { start, end } => {
-                        writeln!(s, "  {i:>4} block chain #{}..#{}  {loc}", start.0, end.0.saturating_sub(1))
+                        let layout = match code.rules.get(start.0 as usize).and_then(|f| f.shape.as_deref()) {
+                            Some(shape) => format!(", {} branches by layout", shape.branches.len()),
+                            None => String::new(),
+                        };
+                        writeln!(s, "  {i:>4} block chain #{}..#{}{layout}  {loc}", start.0, end.0.saturating_sub(1))
                     }
                     Instr::Run { items, index } => {
                         let touching = items.iter().filter(|e| e.touches).count();
                         let proven = items.iter().filter(|e| e.proof.is_some()).count();
                         let chains = items.iter().filter(|e| matches!(e.item, Item::Chain { .. })).count();
+                        let laid_out = items
+                            .iter()
+                            .filter(|e| match e.item {
+                                Item::Chain { start, .. } => {
+                                    code.rules.get(start.0 as usize).is_some_and(|f| f.shape.is_some())
+                                }
+                                Item::Rule(_) => false,
+                            })
+                            .count();
                         let packed = items.iter().filter(|e| e.act != 0).count();
                         let first = items.first().map_or(0, |e| match e.item {
                             Item::Rule(r) => r.0,
@@ -54,7 +70,7 @@ impl Program {
                         });
                         writeln!(
                             s,
-                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {touching} changing subjects, {proven} settled by prefix, {packed} actions packed) {loc}  [{}]",
+                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {laid_out} of them by layout, {touching} changing subjects, {proven} settled by prefix, {packed} actions packed) {loc}  [{}]",
                             items.len(),
                             index.describe()
                         )
