@@ -33,7 +33,7 @@ impl Message {
     }
 
     /// [`get`](Self::get) for a name the code knows, hashed at compile time.
-    #[inline]
+    #[inline(always)]
     pub fn get_known(&self, name: &KnownName) -> Option<&[u8]> {
         self.params.lookup(name.0, name.1, &name.2)
     }
