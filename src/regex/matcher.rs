@@ -217,15 +217,100 @@ impl Regex {
 }
 
 /// A subject as glibc reads it: a C string, cut at its first NUL.
+// Eight bytes a step: every subject of a match is scanned so, and a number or a name
+// is a word or two long, where a byte loop costs a compare and a branch a byte.
 #[inline]
 pub fn until_nul(subject: &[u8]) -> &[u8] {
-    let end = subject.iter().position(|&b| b == 0).unwrap_or(subject.len());
-    &subject[..end]
+    let mut at = 0usize;
+    while at < subject.len() {
+        let zero = zero_bytes(word_at(subject, at));
+        if zero != 0 {
+            let end = at + (zero.trailing_zeros() / 8) as usize;
+            return subject.get(..end).unwrap_or(subject);
+        }
+        at += 8;
+    }
+    subject
+}
+
+/// `0x01` in every byte.
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of every zero byte of `x`, and at times of a byte above a zero one (a
+/// borrow): the lowest bit set always marks the first zero byte.
+#[inline(always)]
+pub(crate) fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & 0x8080_8080_8080_8080
+}
+
+/// The eight bytes of `s` from `from`, the first in the low byte; bytes past the end
+/// read as `0xff`. Near the end the word is the last eight bytes shifted, not a copy.
+#[inline(always)]
+pub(crate) fn word_at(s: &[u8], from: usize) -> u64 {
+    if let Some(w) = s.get(from..).and_then(|r| r.first_chunk::<8>()) {
+        return u64::from_le_bytes(*w);
+    }
+    let n = s.len().saturating_sub(from);
+    if n == 0 {
+        return u64::MAX;
+    }
+    let fill = u64::MAX << (8 * n);
+    let low = match s.last_chunk::<8>() {
+        Some(w) => u64::from_le_bytes(*w) >> (8 * (8 - n)),
+        None => s.get(from..).unwrap_or_default().iter().rev().fold(0u64, |w, &b| w << 8 | u64::from(b)),
+    };
+    low | fill
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-wise cut ends where the first NUL is, wherever it lies in a word, and
+    /// keeps subjects without one whole.
+    #[test]
+    fn until_nul_cuts_at_the_first_nul() {
+        for len in 0..40usize {
+            let base: Vec<u8> = (0..len).map(|i| b'1' + (i % 9) as u8).collect();
+            assert_eq!(until_nul(&base), &base[..], "no NUL, {len} bytes");
+            for at in 0..len {
+                let mut s = base.clone();
+                s[at] = 0;
+                assert_eq!(until_nul(&s), &base[..at], "NUL at {at} of {len}");
+                // A later NUL, and high bytes around it, change nothing.
+                if at + 1 < len {
+                    s[at + 1] = 0x80;
+                }
+                if at + 2 < len {
+                    s[at + 2] = 0;
+                }
+                if at > 0 {
+                    s[at - 1] = 0x81;
+                }
+                let cut = s.iter().position(|&b| b == 0).unwrap_or(len);
+                assert_eq!(until_nul(&s).len(), cut, "NUL at {at} of {len}, high bytes near");
+            }
+        }
+        assert_eq!(until_nul(&[0x01, 0x00, 0xff, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01]), &[0x01]);
+        assert_eq!(until_nul(&[0x80; 8]), &[0x80; 8]);
+    }
+
+    /// Words read near the end are the bytes that are there, padded with `0xff`.
+    #[test]
+    fn words_past_the_end_are_padded() {
+        let s: Vec<u8> = (1..=20).collect();
+        for len in 0..=20 {
+            for from in 0..=len + 2 {
+                let mut want = [0xffu8; 8];
+                for (k, w) in want.iter_mut().enumerate() {
+                    if let Some(&b) = s[..len].get(from + k) {
+                        *w = b;
+                    }
+                }
+                assert_eq!(word_at(&s[..len], from), u64::from_le_bytes(want), "{len} {from}");
+            }
+        }
+    }
 
     const BRE: Flags = Flags { extended: false, insensitive: false };
 

@@ -112,8 +112,8 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     x.iter().zip(y).all(|(p, q)| p == q)
 }
 
-/// Subjects up to this long are searched byte by byte: a parameter value is short,
-/// and the vectorised searcher's set-up costs more than such a scan.
+/// Subjects up to this long are searched a word at a time: a parameter value is
+/// short, and the vectorised searcher's set-up costs more than such a scan.
 const SHORT_SCAN: usize = 64;
 
 /// Whether the needle of `f` occurs in `subject` before its first NUL (the needle holds
@@ -122,17 +122,30 @@ const SHORT_SCAN: usize = 64;
 fn contains(subject: &[u8], f: &Finder<'_>) -> bool {
     let needle = f.needle();
     let Some((&first, rest)) = needle.split_first() else { return true };
-    if subject.len() > SHORT_SCAN {
-        return f.find(super::until_nul(subject)).is_some();
+    let hay = super::until_nul(subject);
+    if hay.len() > SHORT_SCAN {
+        return f.find(hay).is_some();
     }
-    for (i, &b) in subject.iter().enumerate() {
-        if b == first {
-            if subject.get(i + 1..i + needle.len()).is_some_and(|w| same(w, rest)) {
+    let Some(last) = hay.len().checked_sub(needle.len()) else { return false };
+    let pattern = u64::from(first) * super::matcher::ONES;
+    let mut base = 0usize;
+    while base <= last {
+        // Eight starts at once: the bytes equal to the needle's first become zero.
+        // The test flags every zero byte, and at times a byte above one, which the
+        // compare then turns down; past the end the word is padding, past the last start.
+        let mut hits = super::matcher::zero_bytes(super::matcher::word_at(hay, base) ^ pattern);
+        while hits != 0 {
+            let at = base + (hits.trailing_zeros() / 8) as usize;
+            if at > last {
+                return false;
+            }
+            // The first byte too: a flagged byte above a zero one may differ there.
+            if hay.get(at) == Some(&first) && hay.get(at + 1..at + needle.len()).is_some_and(|w| same(w, rest)) {
                 return true;
             }
-        } else if b == 0 {
-            return false;
+            hits &= hits - 1;
         }
+        base += 8;
     }
     false
 }
@@ -225,8 +238,10 @@ mod tests {
     #[test]
     fn compares_and_scans_agree_with_slices() {
         let mut next = crate::testing::seeded(0x9e37_79b9_u64);
-        let alphabet = b"ag72,9\0";
-        for needle in [&b"g729"[..], b"a", b"aa", b"729,a", b"g729g729g", b"0123456789abcdef0"] {
+        // 0x01, high bytes and `f`, `` ` `` (`g`, `a` with the low bit flipped): what a
+        // word-wise zero test can take for a zero.
+        let alphabet = b"ag72,9\0\x01\x80\xff`f";
+        for needle in [&b"g729"[..], b"a", b"aa", b"729,a", b"g729g729g", b"0123456789abcdef0", b"\x01a", b"\x80"] {
             let q = Quick::Contains(Box::new(Finder::new(needle).into_owned()));
             let p = Quick::Prefix(needle.into());
             let e = Quick::Exact(needle.into());
@@ -242,7 +257,8 @@ mod tests {
                     let at = next(hay.len() as u64 + 1) as usize;
                     hay.insert(at, 0);
                 }
-                let cut = crate::regex::until_nul(&hay);
+                let cut = &hay[..hay.iter().position(|&b| b == 0).unwrap_or(hay.len())];
+                assert_eq!(crate::regex::until_nul(&hay), cut);
                 let found = cut.windows(needle.len()).any(|w| w == needle);
                 assert_eq!(q.is_match_c(&hay), found, "{needle:?} in {hay:?}");
                 assert_eq!(q.is_match(cut), found, "{needle:?} in {cut:?}");
