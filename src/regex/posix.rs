@@ -187,10 +187,14 @@ impl PosixRegex {
 pub const EXPANSION_LIMIT: u64 = 200_000;
 
 /// Estimated size of glibc's compiled tree for `pattern`, when over [`EXPANSION_LIMIT`].
-/// Patterns our parser does not read are left to `regcomp`.
+/// A pattern our parser refuses is estimated from its text: glibc builds, and copies,
+/// what it has read before it meets the error, so an invalid pattern can exhaust the
+/// machine all the same (`a` and thirty `+` before an unclosed `[`).
 fn too_large(pattern: &[u8], flags: Flags) -> Option<u64> {
-    let ast = super::syntax::parse(pattern, flags).ok()?;
-    let size = expansion(&ast.root);
+    let size = match super::syntax::parse(pattern, flags) {
+        Ok(ast) => expansion(&ast.root),
+        Err(_) => rough_expansion(pattern, flags.extended),
+    };
     (size > EXPANSION_LIMIT).then_some(size)
 }
 
@@ -210,6 +214,165 @@ fn expansion(node: &super::syntax::Node) -> u64 {
         }
         _ => 1,
     }
+}
+
+/// One level of [`rough_expansion`]: the top or an open group.
+#[derive(Default)]
+struct Level {
+    /// The finished alternatives' sizes, plus one per `|`.
+    done: u64,
+    /// The alternative being read.
+    concat: u64,
+    /// The last atom of it, which a repeat applies to (0: none yet).
+    last: u64,
+}
+
+impl Level {
+    /// The level's size: its alternatives, one more for the last when there are several.
+    fn total(&self) -> u64 {
+        let last = if self.done > 0 { 1 } else { 0 };
+        self.done.saturating_add(self.concat).saturating_add(last)
+    }
+}
+
+/// [`expansion`] read from the text of a pattern that need not be valid, with the same
+/// weights: an atom 1, a group 2 more than its content, a repeat as many copies as it
+/// makes. Constructs are read leniently (an unclosed bracket runs to the end, an
+/// unclosed group closes there, a brace that starts no interval is a literal), which
+/// only makes the estimate larger.
+fn rough_expansion(p: &[u8], extended: bool) -> u64 {
+    let mut levels = vec![Level::default()];
+    let mut i = 0usize;
+    let atom = |levels: &mut Vec<Level>, size: u64| {
+        if let Some(l) = levels.last_mut() {
+            l.concat = l.concat.saturating_add(size);
+            l.last = size;
+        }
+    };
+    let close = |levels: &mut Vec<Level>| -> u64 { levels.pop().map_or(0, |l| l.total()).saturating_add(2) };
+    while let Some(&c) = p.get(i) {
+        let escaped = c == b'\\';
+        let next = p.get(i + 1).copied();
+        let op = match (extended, escaped, next) {
+            (true, false, _) => c,
+            (false, true, Some(n @ (b'(' | b')' | b'|' | b'+' | b'?' | b'{'))) => n,
+            (false, false, _) if c == b'*' => c,
+            _ => 0,
+        };
+        let width = if !extended && op != 0 && op != b'*' { 2 } else { 1 };
+        match op {
+            b'(' => {
+                levels.push(Level::default());
+                i += width;
+            }
+            b')' if levels.len() > 1 => {
+                let size = close(&mut levels);
+                atom(&mut levels, size);
+                i += width;
+            }
+            b'|' => {
+                if let Some(l) = levels.last_mut() {
+                    l.done = l.done.saturating_add(l.concat).saturating_add(1);
+                    (l.concat, l.last) = (0, 0);
+                }
+                i += width;
+            }
+            b'*' | b'+' | b'?' | b'{' => {
+                let (copies, len) = match op {
+                    b'*' | b'?' => (Some(1), width),
+                    b'+' => (Some(2), width),
+                    _ => match interval(p.get(i + width..).unwrap_or_default(), extended) {
+                        Some((copies, len)) => (Some(copies), width + len),
+                        None => (None, width),
+                    },
+                };
+                match (copies, levels.last_mut()) {
+                    (Some(copies), Some(l)) if l.last > 0 => {
+                        let grown = l.last.saturating_mul(copies);
+                        l.concat = l.concat.saturating_sub(l.last).saturating_add(grown);
+                        l.last = grown;
+                    }
+                    // Nothing to repeat: read as a literal, as glibc's BRE does.
+                    _ => atom(&mut levels, 1),
+                }
+                i += len;
+            }
+            _ if c == b'[' => {
+                i += bracket_len(p.get(i..).unwrap_or_default());
+                atom(&mut levels, 1);
+            }
+            _ => {
+                i += if escaped { 2 } else { 1 };
+                atom(&mut levels, 1);
+            }
+        }
+    }
+    while levels.len() > 1 {
+        let size = close(&mut levels);
+        atom(&mut levels, size);
+    }
+    levels.pop().map_or(0, |l| l.total())
+}
+
+/// The copies an interval after a repeat's `{` (ERE) or `\{` (BRE) makes, as
+/// [`expansion`] counts them, and the bytes it takes; `None` when the text is no
+/// interval.
+fn interval(rest: &[u8], extended: bool) -> Option<(u64, usize)> {
+    let digits = |from: usize| rest.get(from..).map_or(0, |r| r.iter().take_while(|b| b.is_ascii_digit()).count());
+    let number = |from: usize, len: usize| -> u64 {
+        rest.get(from..from + len)
+            .unwrap_or_default()
+            .iter()
+            .fold(0u64, |n, &d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')))
+    };
+    let m = digits(0);
+    let min = number(0, m);
+    let mut at = m;
+    let max = if rest.get(at) == Some(&b',') {
+        let n = digits(at + 1);
+        let max = (n > 0).then(|| number(at + 1, n));
+        at += 1 + n;
+        max
+    } else {
+        Some(min)
+    };
+    let end: &[u8] = if extended { b"}" } else { b"\\}" };
+    if m == 0 || !rest.get(at..).is_some_and(|r| r.starts_with(end)) {
+        return None;
+    }
+    let copies = match max {
+        Some(max) => max.max(1),
+        None => min.saturating_add(1),
+    };
+    Some((copies, at + end.len()))
+}
+
+/// Bytes of the bracket expression starting at `p[0] == b'['`, up to the end of the
+/// pattern when it is not closed.
+fn bracket_len(p: &[u8]) -> usize {
+    let mut i = 1;
+    if p.get(i) == Some(&b'^') {
+        i += 1;
+    }
+    // A `]` first is a member.
+    if p.get(i) == Some(&b']') {
+        i += 1;
+    }
+    while let Some(&c) = p.get(i) {
+        match (c, p.get(i + 1)) {
+            (b']', _) => return i + 1,
+            (b'[', Some(&k @ (b':' | b'=' | b'.'))) => {
+                // `[:name:]`, `[=c=]`, `[.c.]`: to the matching `k]`.
+                let from = i + 2;
+                match p.get(from..).and_then(|r| r.windows(2).position(|w| w[0] == k && w[1] == b']')) {
+                    Some(at) => i = from + at + 2,
+                    None => return p.len(),
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    p.len()
 }
 
 /// Runs `regcomp` on `pattern` into a new heap slot.

@@ -189,6 +189,50 @@ fn stacked_repeats_that_would_exhaust_regcomp_are_refused() {
     assert_eq!(PosixRegex::compile(nested.as_bytes(), BRE).err().map(|e| e.code), Some(libc::REG_ESPACE));
 }
 
+/// glibc copies stacked repeats as it reads them, before it meets an error further on:
+/// a pattern our parser refuses is estimated from its text.
+#[test]
+fn stacked_repeats_before_an_error_are_refused_too() {
+    let plus = "+".repeat(30);
+    for (p, f) in [
+        (format!("^a{plus}["), ERE),
+        (format!("^([0-9]{{6}})-\\\x16{plus}3]^9["), ERE),
+        (format!("(a{plus}"), ERE),
+        (format!("a{}\\(", "\\+".repeat(30)), BRE),
+        (format!("\\(a\\{{1000\\}}\\)\\{{1000\\}}\\("), BRE),
+    ] {
+        assert!(crate::regex::syntax::parse(p.as_bytes(), f).is_err(), "{p} is invalid to our parser");
+        let Err(err) = PosixRegex::compile(p.as_bytes(), f) else { panic!("{p} compiled") };
+        assert_eq!(err.code, libc::REG_ESPACE, "{p}");
+    }
+    // Invalid patterns of ordinary size still get glibc's own error.
+    for (p, f) in [("a++[", ERE), ("[0-9]{1,15}(", ERE), ("\\(a*\\{2,3\\}", BRE), ("a{1,2", ERE)] {
+        let Err(err) = PosixRegex::compile(p.as_bytes(), f) else { panic!("{p} compiled") };
+        assert_ne!(err.code, libc::REG_ESPACE, "{p}");
+    }
+}
+
+/// The estimate from the text agrees with the parsed one on valid patterns, or is larger.
+#[test]
+fn the_text_estimate_bounds_the_parsed_one() {
+    for (p, f) in [
+        ("^\\([0-9]\\{1,15\\}\\)$", BRE),
+        ("^00(1|7|44|49)([0-9]{6,14})$", ERE),
+        (".{1,255}", ERE),
+        ("a++++++++", ERE),
+        ("(a*)*******", ERE),
+        ("[]a]{3}(b|[[:digit:]]x){2,}", ERE),
+        ("\\(a\\|b\\)\\+c\\?", BRE),
+        ("*a\\{2\\}", BRE),
+    ] {
+        let Ok(ast) = crate::regex::syntax::parse(p.as_bytes(), f) else { panic!("{p} parses") };
+        let parsed = super::expansion(&ast.root);
+        let rough = super::rough_expansion(p.as_bytes(), f.extended);
+        assert!(rough >= parsed, "{p}: {rough} < {parsed}");
+        assert!(rough <= parsed.saturating_mul(2).saturating_add(4), "{p}: {rough} far above {parsed}");
+    }
+}
+
 #[test]
 fn ordinary_repeats_stay_below_the_expansion_limit() {
     for (p, f) in [
