@@ -69,6 +69,7 @@ pub static RULES: &[RuleInfo] = &[
     rule!("RR113", "unclosed-function-call", Warning, unclosed_function_call),
     rule!("RR114", "malformed-condition", Error, malformed_condition),
     rule!("RR115", "bre-default-rule-in-ere", Warning, bre_default_rule_in_ere),
+    rule!("RR116", "regex-may-hang", Warning, regex_may_hang),
 ];
 
 /// The rule with this code.

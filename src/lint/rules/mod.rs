@@ -22,6 +22,7 @@ pub(crate) mod missing_extra_context;
 pub(crate) mod missing_include;
 pub(crate) mod pcre_syntax;
 pub(crate) mod recursive_include;
+pub(crate) mod regex_may_hang;
 pub(crate) mod stray_close_brace;
 pub(crate) mod unclosed_block;
 pub(crate) mod unclosed_function_call;
