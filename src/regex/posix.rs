@@ -193,7 +193,7 @@ pub const EXPANSION_LIMIT: u64 = 200_000;
 fn too_large(pattern: &[u8], flags: Flags) -> Option<u64> {
     let size = match super::syntax::parse(pattern, flags) {
         Ok(ast) => expansion(&ast.root),
-        Err(_) => rough_expansion(pattern, flags.extended),
+        Err(_) => rough_expansion(pattern, flags),
     };
     (size > EXPANSION_LIMIT).then_some(size)
 }
@@ -237,12 +237,12 @@ impl Level {
 
 /// [`expansion`] read from the text of a pattern that need not be valid, with the same
 /// weights: an atom 1, a group 2 more than its content, a repeat as many copies as it
-/// makes. Constructs are read leniently (an unclosed bracket runs to the end, an
-/// unclosed group closes there, a brace that starts no interval is a literal), which
-/// only makes the estimate larger.
-fn rough_expansion(p: &[u8], extended: bool) -> u64 {
+/// makes. The text is read with glibc's tokenizer, leniently (an unclosed bracket runs
+/// to the end, an unclosed group closes there, a brace that starts no interval counts
+/// as an atom), which only makes the estimate larger.
+fn rough_expansion(p: &[u8], flags: Flags) -> u64 {
+    use super::token::{self, Kind};
     let mut levels = vec![Level::default()];
-    let mut i = 0usize;
     let atom = |levels: &mut Vec<Level>, size: u64| {
         if let Some(l) = levels.last_mut() {
             l.concat = l.concat.saturating_add(size);
@@ -250,61 +250,48 @@ fn rough_expansion(p: &[u8], extended: bool) -> u64 {
         }
     };
     let close = |levels: &mut Vec<Level>| -> u64 { levels.pop().map_or(0, |l| l.total()).saturating_add(2) };
-    while let Some(&c) = p.get(i) {
-        let escaped = c == b'\\';
-        let next = p.get(i + 1).copied();
-        let op = match (extended, escaped, next) {
-            (true, false, _) => c,
-            (false, true, Some(n @ (b'(' | b')' | b'|' | b'+' | b'?' | b'{'))) => n,
-            (false, false, _) if c == b'*' => c,
-            _ => 0,
-        };
-        let width = if !extended && op != 0 && op != b'*' { 2 } else { 1 };
-        match op {
-            b'(' => {
+    let mut at = 0usize;
+    while at < p.len() {
+        let tok = token::peek(p, at, flags, false);
+        at = tok.end().max(at + 1);
+        let copies = match tok.kind {
+            Kind::End => break,
+            Kind::Open => {
                 levels.push(Level::default());
-                i += width;
+                continue;
             }
-            b')' if levels.len() > 1 => {
+            Kind::Close if levels.len() > 1 => {
                 let size = close(&mut levels);
                 atom(&mut levels, size);
-                i += width;
+                continue;
             }
-            b'|' => {
+            Kind::Alt => {
                 if let Some(l) = levels.last_mut() {
                     l.done = l.done.saturating_add(l.concat).saturating_add(1);
                     (l.concat, l.last) = (0, 0);
                 }
-                i += width;
+                continue;
             }
-            b'*' | b'+' | b'?' | b'{' => {
-                let (copies, len) = match op {
-                    b'*' | b'?' => (Some(1), width),
-                    b'+' => (Some(2), width),
-                    _ => match interval(p.get(i + width..).unwrap_or_default(), extended) {
-                        Some((copies, len)) => (Some(copies), width + len),
-                        None => (None, width),
-                    },
-                };
-                match (copies, levels.last_mut()) {
-                    (Some(copies), Some(l)) if l.last > 0 => {
-                        let grown = l.last.saturating_mul(copies);
-                        l.concat = l.concat.saturating_sub(l.last).saturating_add(grown);
-                        l.last = grown;
-                    }
-                    // Nothing to repeat: read as a literal, as glibc's BRE does.
-                    _ => atom(&mut levels, 1),
-                }
-                i += len;
+            Kind::Star | Kind::Question => Some(1),
+            Kind::Plus => Some(2),
+            Kind::OpenBrace => interval(p, at, flags).map(|(copies, end)| {
+                at = end;
+                copies
+            }),
+            Kind::Bracket => {
+                at = super::bracket::parse(p, tok.end(), flags).map_or(p.len(), |b| b.end);
+                None
             }
-            _ if c == b'[' => {
-                i += bracket_len(p.get(i..).unwrap_or_default());
-                atom(&mut levels, 1);
+            _ => None,
+        };
+        match (copies, levels.last_mut()) {
+            (Some(copies), Some(l)) if l.last > 0 => {
+                let grown = l.last.saturating_mul(copies);
+                l.concat = l.concat.saturating_sub(l.last).saturating_add(grown);
+                l.last = grown;
             }
-            _ => {
-                i += if escaped { 2 } else { 1 };
-                atom(&mut levels, 1);
-            }
+            // An atom, or a repeat with nothing to repeat (a literal in glibc's BRE).
+            _ => atom(&mut levels, 1),
         }
     }
     while levels.len() > 1 {
@@ -314,65 +301,34 @@ fn rough_expansion(p: &[u8], extended: bool) -> u64 {
     levels.pop().map_or(0, |l| l.total())
 }
 
-/// The copies an interval after a repeat's `{` (ERE) or `\{` (BRE) makes, as
-/// [`expansion`] counts them, and the bytes it takes; `None` when the text is no
-/// interval.
-fn interval(rest: &[u8], extended: bool) -> Option<(u64, usize)> {
-    let digits = |from: usize| rest.get(from..).map_or(0, |r| r.iter().take_while(|b| b.is_ascii_digit()).count());
-    let number = |from: usize, len: usize| -> u64 {
-        rest.get(from..from + len)
-            .unwrap_or_default()
-            .iter()
-            .fold(0u64, |n, &d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')))
+/// The copies an interval makes, as [`expansion`] counts them, and where it ends, for
+/// the text after a repeat's opening brace at `at`; `None` when it is no interval.
+fn interval(p: &[u8], mut at: usize, flags: Flags) -> Option<(u64, usize)> {
+    use super::token::{self, Kind};
+    let number = |at: &mut usize| -> Option<u64> {
+        let mut n: Option<u64> = None;
+        loop {
+            let t = token::peek(p, *at, flags, false);
+            if t.kind != Kind::Char || !t.c.is_ascii_digit() {
+                return n;
+            }
+            n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(u64::from(t.c - b'0')));
+            *at = t.end();
+        }
     };
-    let m = digits(0);
-    let min = number(0, m);
-    let mut at = m;
-    let max = if rest.get(at) == Some(&b',') {
-        let n = digits(at + 1);
-        let max = (n > 0).then(|| number(at + 1, n));
-        at += 1 + n;
-        max
+    let min = number(&mut at)?;
+    let t = token::peek(p, at, flags, false);
+    let max = if t.is_comma() {
+        at = t.end();
+        number(&mut at)
     } else {
         Some(min)
     };
-    let end: &[u8] = if extended { b"}" } else { b"\\}" };
-    if m == 0 || !rest.get(at..).is_some_and(|r| r.starts_with(end)) {
+    let t = token::peek(p, at, flags, false);
+    if t.kind != Kind::CloseBrace {
         return None;
     }
-    let copies = match max {
-        Some(max) => max.max(1),
-        None => min.saturating_add(1),
-    };
-    Some((copies, at + end.len()))
-}
-
-/// Bytes of the bracket expression starting at `p[0] == b'['`, up to the end of the
-/// pattern when it is not closed.
-fn bracket_len(p: &[u8]) -> usize {
-    let mut i = 1;
-    if p.get(i) == Some(&b'^') {
-        i += 1;
-    }
-    // A `]` first is a member.
-    if p.get(i) == Some(&b']') {
-        i += 1;
-    }
-    while let Some(&c) = p.get(i) {
-        match (c, p.get(i + 1)) {
-            (b']', _) => return i + 1,
-            (b'[', Some(&k @ (b':' | b'=' | b'.'))) => {
-                // `[:name:]`, `[=c=]`, `[.c.]`: to the matching `k]`.
-                let from = i + 2;
-                match p.get(from..).and_then(|r| r.windows(2).position(|w| w[0] == k && w[1] == b']')) {
-                    Some(at) => i = from + at + 2,
-                    None => return p.len(),
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    p.len()
+    Some((max.map_or(min.saturating_add(1), |m| m.max(1)), t.end()))
 }
 
 /// Runs `regcomp` on `pattern` into a new heap slot.

@@ -227,7 +227,7 @@ fn the_text_estimate_bounds_the_parsed_one() {
     ] {
         let Ok(ast) = crate::regex::syntax::parse(p.as_bytes(), f) else { panic!("{p} parses") };
         let parsed = super::expansion(&ast.root);
-        let rough = super::rough_expansion(p.as_bytes(), f.extended);
+        let rough = super::rough_expansion(p.as_bytes(), f);
         assert!(rough >= parsed, "{p}: {rough} < {parsed}");
         assert!(rough <= parsed.saturating_mul(2).saturating_add(4), "{p}: {rough} far above {parsed}");
     }
