@@ -96,6 +96,23 @@ impl<'a> Checker<'a> {
         self.ir.contexts.get(c)?.rules.get(r)
     }
 
+    /// Every condition of a routing rule whose regex is written in the rule, in file
+    /// order, for the rules that read patterns.
+    pub fn written_regexes(&self) -> Vec<Written<'a>> {
+        let mut out = Vec::new();
+        for (ci, ctx) in self.routing_contexts() {
+            for (ri, rule) in ctx.rules.iter().enumerate() {
+                let Some(lowered) = self.ir_rule(ci, ri) else { continue };
+                for (cond, low) in cond_pairs(rule, lowered) {
+                    let Some(low) = low else { continue };
+                    let Some((pattern, at)) = written_pattern(cond, low.negated) else { continue };
+                    out.push(Written { rule, cond, low, pattern, at });
+                }
+            }
+        }
+        out
+    }
+
     /// The compiled regex a lowered condition uses, if it uses one.
     pub fn regex_of(&self, cond: &ir::Cond) -> Option<&'a ir::RegexEntry> {
         match cond.matcher {
@@ -103,6 +120,20 @@ impl<'a> Checker<'a> {
             ir::Matcher::Invalid(_) => None,
         }
     }
+}
+
+/// A condition whose regex is written in its rule (see [`Checker::written_regexes`]).
+pub struct Written<'a> {
+    /// The rule.
+    pub rule: &'a syntax::Rule,
+    /// The condition.
+    pub cond: &'a syntax::Cond,
+    /// Its lowered twin.
+    pub low: &'a ir::Cond,
+    /// The pattern as written, without a negating `^`.
+    pub pattern: &'a str,
+    /// Where the pattern starts on the condition's side.
+    pub at: usize,
 }
 
 /// Each condition of a rule with its lowered twin (`None` for an empty link condition).

@@ -16,32 +16,25 @@
 //! ^\(1[0-9]$=sip/sip:\1@gw
 //! ```
 
-use crate::lint::{cond_pairs, regex_scan, written_pattern, Checker};
+use crate::lint::{regex_scan, Checker, Written};
 use crate::regex::PosixRegex;
 
 pub(crate) fn check(cx: &mut Checker<'_>) {
     let flags = cx.ir.settings.flags();
-    for (ci, ctx) in cx.routing_contexts() {
-        for (ri, rule) in ctx.rules.iter().enumerate() {
-            let Some(lowered) = cx.ir_rule(ci, ri) else { continue };
-            for (cond, low) in cond_pairs(rule, lowered) {
-                let Some(low) = low else { continue };
-                let Some(Err(err)) = cx.regex_of(low).map(|e| e.compiled()) else { continue };
-                let Some((pattern, at)) = written_pattern(cond, low.negated) else { continue };
-                if pattern.is_empty() && low.negated {
-                    continue; // a lone `^`: Yate's "always" idiom, never compiled
-                }
-                if !regex_scan::pcre_findings(pattern.as_bytes(), flags.extended).is_empty() {
-                    continue; // pcre-syntax explains it better
-                }
-                let outcome = if low.negated { "with its trailing `^` it always matches" } else { "it never matches" };
-                let span = rule.span_of(cond.side, at..at + pattern.len());
-                let syntax = if flags.extended { "extended" } else { "basic" };
-                cx.report(span, format!("glibc cannot compile this {syntax} regex ({err}), so {outcome}"))
-                    .primary(err.to_string())
-                    .help(help(flags.extended));
-            }
+    for Written { rule, cond, low, pattern, at } in cx.written_regexes() {
+        let Some(Err(err)) = cx.regex_of(low).map(|e| e.compiled()) else { continue };
+        if pattern.is_empty() && low.negated {
+            continue; // a lone `^`: Yate's "always" idiom, never compiled
         }
+        if !regex_scan::pcre_findings(pattern.as_bytes(), flags.extended).is_empty() {
+            continue; // pcre-syntax explains it better
+        }
+        let outcome = if low.negated { "with its trailing `^` it always matches" } else { "it never matches" };
+        let span = rule.span_of(cond.side, at..at + pattern.len());
+        let syntax = if flags.extended { "extended" } else { "basic" };
+        cx.report(span, format!("glibc cannot compile this {syntax} regex ({err}), so {outcome}"))
+            .primary(err.to_string())
+            .help(help(flags.extended));
     }
     check_defaultrule(cx);
 }

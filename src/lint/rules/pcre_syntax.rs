@@ -17,29 +17,22 @@
 //! [nonanalog]
 //! ```
 
-use crate::lint::{cond_pairs, regex_scan, written_pattern, Checker};
+use crate::lint::{regex_scan, Checker, Written};
 
 pub(crate) fn check(cx: &mut Checker<'_>) {
     let extended = cx.ir.settings.extended;
-    for (ci, ctx) in cx.routing_contexts() {
-        for (ri, rule) in ctx.rules.iter().enumerate() {
-            let Some(lowered) = cx.ir_rule(ci, ri) else { continue };
-            for (cond, low) in cond_pairs(rule, lowered) {
-                let Some(low) = low else { continue };
-                let Some((pattern, at)) = written_pattern(cond, low.negated) else { continue };
-                let compiled = cx.regex_of(low).map(|e| e.compiled().as_ref().map(|_| ()).map_err(|e| e.to_string()));
-                for f in regex_scan::pcre_findings(pattern.as_bytes(), extended) {
-                    let span = rule.span_of(cond.side, at + f.range.start..at + f.range.end);
-                    let text = &pattern[f.range.clone()];
-                    let fate = match &compiled {
-                        Some(Err(e)) => format!(" (glibc refuses the whole regex: {e})"),
-                        _ => String::new(),
-                    };
-                    cx.report(span, format!("`{text}` is Perl syntax, not POSIX{fate}"))
-                        .primary(f.what)
-                        .help("Yate uses POSIX regexes: rewrite with `[...]`, `\\|` alternation, or an extra rule with a trailing `^` for negation");
-                }
-            }
+    for Written { rule, cond, low, pattern, at } in cx.written_regexes() {
+        let compiled = cx.regex_of(low).map(|e| e.compiled().as_ref().map(|_| ()).map_err(|e| e.to_string()));
+        for f in regex_scan::pcre_findings(pattern.as_bytes(), extended) {
+            let span = rule.span_of(cond.side, at + f.range.start..at + f.range.end);
+            let text = &pattern[f.range.clone()];
+            let fate = match &compiled {
+                Some(Err(e)) => format!(" (glibc refuses the whole regex: {e})"),
+                _ => String::new(),
+            };
+            cx.report(span, format!("`{text}` is Perl syntax, not POSIX{fate}"))
+                .primary(f.what)
+                .help("Yate uses POSIX regexes: rewrite with `[...]`, `\\|` alternation, or an extra rule with a trailing `^` for negation");
         }
     }
 }

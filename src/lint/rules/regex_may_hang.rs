@@ -19,27 +19,20 @@
 //! ^(a*|b|c*)+$=sip/sip:\1@gw
 //! ```
 
-use crate::lint::{cond_pairs, written_pattern, Checker};
+use crate::lint::{Checker, Written};
 use crate::regex::syntax::Node;
 
 pub(crate) fn check(cx: &mut Checker<'_>) {
     let flags = cx.ir.settings.flags();
-    for (ci, ctx) in cx.routing_contexts() {
-        for (ri, rule) in ctx.rules.iter().enumerate() {
-            let Some(lowered) = cx.ir_rule(ci, ri) else { continue };
-            for (cond, low) in cond_pairs(rule, lowered) {
-                let Some(low) = low else { continue };
-                let Some((pattern, at)) = written_pattern(cond, low.negated) else { continue };
-                let Ok(ast) = crate::regex::parse(pattern.as_bytes(), flags) else { continue };
-                if !may_hang(&ast.root) {
-                    continue;
-                }
-                let span = rule.span_of(cond.side, at..at + pattern.len());
-                cx.report(span, "glibc's matcher can loop for ever on this regex")
-                    .primary("a repeated alternation with empty-matching alternatives around another")
-                    .help("make the alternatives match at least one character and repeat the group with `*` instead, e.g. `(a+|b|c+)*`");
-            }
+    for Written { rule, cond, pattern, at, .. } in cx.written_regexes() {
+        let Ok(ast) = crate::regex::parse(pattern.as_bytes(), flags) else { continue };
+        if !may_hang(&ast.root) {
+            continue;
         }
+        let span = rule.span_of(cond.side, at..at + pattern.len());
+        cx.report(span, "glibc's matcher can loop for ever on this regex")
+            .primary("a repeated alternation with empty-matching alternatives around another")
+            .help("make the alternatives match at least one character and repeat the group with `*` instead, e.g. `(a+|b|c+)*`");
     }
 }
 
