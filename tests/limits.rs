@@ -27,6 +27,15 @@ fn dispatch_recursion_is_bounded() {
 }
 
 #[test]
+fn dispatch_fan_out_is_bounded() {
+    // Each call dispatches two more: 2^16 calls within the depth limit without a budget.
+    let v = route("fan-out", "[default]\n.*=dispatch call.route;called=1\n.*=dispatch call.route;called=1\n", "1");
+    assert_eq!(v["enqueued"].as_array().map(Vec::len), Some(1024));
+    let log = v["log"].to_string();
+    assert!(log.contains("dispatches already ran for this message"), "{log}");
+}
+
+#[test]
 fn goto_loops_inside_dispatches_stay_within_the_stack() {
     let conf = "[priorities]\nmaxdepth=100\n[default]\n^1$=dispatch call.route;called=2\n^2$=goto default\n";
     let v = route("goto", conf, "1");

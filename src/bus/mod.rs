@@ -77,6 +77,8 @@ pub struct Outcome {
     /// Nobody reads `echo` (a server logging below info): an echo whose text
     /// calls no function, and so changes nothing, is not even built.
     pub echo_unread: bool,
+    /// How many `dispatch` actions ran for this outcome, nested ones included.
+    pub dispatches: u32,
 }
 
 impl Outcome {
@@ -87,6 +89,7 @@ impl Outcome {
         self.log.clear();
         self.finished.clear();
         self.queue.clear();
+        self.dispatches = 0;
         if let Some(t) = self.trace.as_mut() {
             t.clear();
         }

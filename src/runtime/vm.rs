@@ -1081,6 +1081,14 @@ impl<'a, 'b> Vm<'a, 'b> {
             ));
             return;
         }
+        if self.cx.out.dispatches >= MAX_DISPATCHES {
+            self.log(format!(
+                "Refusing to dispatch '{}': {MAX_DISPATCHES} dispatches already ran for this message",
+                String::from_utf8_lossy(&m.name)
+            ));
+            return;
+        }
+        self.cx.out.dispatches += 1;
         self.env.dispatching.fetch_add(1, Ordering::SeqCst);
         let bus = self.cx.bus;
         let handled = bus.dispatch_nested(&mut m, self.cx.out, self.cx.depth + 1);
@@ -1226,6 +1234,11 @@ fn show_keyword(k: &Keyword) -> String {
 /// dispatches its own message overflows its stack; rexroute refuses the innermost one
 /// with a warning (docs/differences.md).
 pub const MAX_DISPATCH_DEPTH: u32 = 16;
+
+/// Most `dispatch` actions run for one message, nested ones included: two lines that
+/// each dispatch their own handler's message would otherwise make 2^16 calls within
+/// the depth limit.
+pub const MAX_DISPATCHES: u32 = 1024;
 
 /// Longest single `msleep`; Yate has none, but a typo must not hang a worker for days.
 pub const MAX_SLEEP_MS: u64 = 60_000;
