@@ -12,6 +12,7 @@
 mod ast;
 mod bracket;
 pub mod byteset;
+mod closure;
 pub mod lint;
 mod matcher;
 pub mod posix;

@@ -183,180 +183,85 @@ impl PosixRegex {
 pub const EXPANSION_LIMIT: u64 = 200_000;
 
 /// Why `pattern` is refused before `regcomp`, if it is: its estimated compiled size is
-/// over [`EXPANSION_LIMIT`].
+/// over [`EXPANSION_LIMIT`], or `regcomp` would take seconds or more on it.
+///
 /// A pattern our parser refuses is estimated from its text: glibc builds, and copies,
 /// what it has read before it meets the error, so an invalid pattern can exhaust the
 /// machine all the same (`a` and thirty `+` before an unclosed `[`).
 ///
-/// A valid pattern may also be refused for its closure work (see [`closure_work`]):
-/// small, but with so many ways to match nothing that `regcomp` would run for minutes.
+/// A valid pattern may also be small but take `regcomp` minutes: bounded repeats nest
+/// deep (see [`chain_work`]), or loops over what can match the empty string make the
+/// closure pass exponential (see [`super::closure`]).
 fn too_large(pattern: &[u8], flags: Flags) -> Option<String> {
-    let (size, work) = match super::syntax::parse(pattern, flags) {
-        Ok(ast) => (expansion(&ast.root), closure_work(&ast.root)),
-        Err(_) => (rough_expansion(pattern, flags), 0.0),
+    let ast = match super::syntax::parse(pattern, flags) {
+        Ok(ast) => ast,
+        Err(_) => {
+            let size = rough_expansion(pattern, flags);
+            return (size > EXPANSION_LIMIT).then(|| exhausted(size));
+        }
     };
+    let size = expansion(&ast.root);
     if size > EXPANSION_LIMIT {
+        return Some(exhausted(size));
+    }
+    let chain = chain_work(&ast.root);
+    if chain.is_nan() || chain > CHAIN_LIMIT {
         return Some(format!(
-            "Memory exhausted: the pattern expands to about {size} nodes (more than {EXPANSION_LIMIT}); \
-             refused before regcomp, which would take minutes and gigabytes"
+            "Memory exhausted: the pattern's bounded repeats nest {chain:.0} steps deep (more than \
+             {CHAIN_LIMIT:.0}), which would take regcomp seconds to minutes; refused before regcomp"
         ));
     }
-    // A NaN (infinities met in the arithmetic) refuses too.
-    (work.is_nan() || work > CLOSURE_LIMIT).then(|| {
-        format!(
-            "Memory exhausted: the pattern repeats so much that can match the empty string \
-             (estimated work {work:.0}, more than {CLOSURE_LIMIT:.0}) that regcomp would run for \
-             seconds to hours; refused before regcomp"
-        )
-    })
-}
-
-/// The largest estimated closure work (see [`closure_work`]) a pattern may have to be
-/// passed to `regcomp`: about two seconds of glibc's time on this class of machine.
-pub const CLOSURE_LIMIT: f64 = 4.0e7;
-
-/// Estimated work of glibc's epsilon-closure pass over `pattern`'s compiled tree, for
-/// valid patterns (an invalid one never reaches that pass).
-///
-/// The pass costs about the square of every stretch of the tree that can match the
-/// empty string, as each node's closure spans the rest of its stretch: `(a?){3000}`
-/// takes 1.3 s, `(a?){10000}` 28 s. A copying loop over such a stretch (`x+`, `x{2,}`)
-/// multiplies that by half the number of ways through it, once per level: glibc
-/// recomputes closures it found incomplete inside a cycle. Measured on glibc 2.36:
-/// `a?` under ten `+` 0.64 s, `a??` under nine 2.4 s, `a???` under eight 4.9 s,
-/// `a??????` under six 2.5 s. Bounded repeats add the square of their chain of optional
-/// copies. The estimate is in units of 10 to 60 nanoseconds on these.
-pub(crate) fn closure_work(root: &super::syntax::Node) -> f64 {
-    let top = Stretch::of(root);
-    top.work + if top.nullable { top.closed() } else { 0.0 }
-}
-
-/// What [`closure_work`] knows of a subtree.
-#[derive(Clone, Copy)]
-struct Stretch {
-    /// Its expanded size, as [`expansion`] counts it.
-    size: f64,
-    /// Whether it can match the empty string.
-    nullable: bool,
-    /// Ways through it without consuming a byte, plus one (an atom 1, `x?` one more than `x`).
-    ways: f64,
-    /// The product of the copying loops' factors inside the open stretch.
-    loops: f64,
-    /// Whether the open stretch has a copying loop in it (counted in `loops` once).
-    cycle: bool,
-    /// Work of the stretches already closed inside it.
-    work: f64,
-}
-
-/// How much dearer a stretch's closures are once a copying loop makes it a cycle.
-const CYCLE: f64 = 10.0;
-
-/// How much cheaper a level of a chain of nested optional copies is than a closure
-/// step, in [`closure_work`]'s units.
-const CHAIN_DISCOUNT: f64 = 3.0;
-
-impl Stretch {
-    fn atom(nullable: bool) -> Stretch {
-        Stretch { size: 1.0, nullable, ways: 1.0, loops: 1.0, cycle: false, work: 0.0 }
+    // Some headroom over the expansion estimate, which counts fewer nodes than the model.
+    let nodes = usize::try_from(EXPANSION_LIMIT.saturating_mul(4)).unwrap_or(usize::MAX);
+    match super::closure::work(&ast.root, CLOSURE_BUDGET, nodes) {
+        Some(_) => None,
+        None => Some(format!(
+            "Memory exhausted: the pattern's loops over what can match the empty string would \
+             take regcomp's closure pass more than {CLOSURE_BUDGET} steps (seconds to hours); \
+             refused before regcomp"
+        )),
     }
+}
 
-    /// The work of this subtree's open stretch, once nothing around it extends it.
-    fn closed(&self) -> f64 {
-        self.size * self.size * self.loops
-    }
+fn exhausted(size: u64) -> String {
+    format!(
+        "Memory exhausted: the pattern expands to about {size} nodes (more than {EXPANSION_LIMIT}); \
+         refused before regcomp, which would take minutes and gigabytes"
+    )
+}
 
-    fn of(node: &super::syntax::Node) -> Stretch {
-        use super::syntax::Node;
-        match node {
-            Node::Empty | Node::Assert(_) => Stretch::atom(true),
-            Node::Literal(_) | Node::Class(_) | Node::Any | Node::Backref(_) => Stretch::atom(false),
-            Node::Group { node, .. } => {
-                let inner = Stretch::of(node);
-                Stretch { size: inner.size + 2.0, ..inner }
+/// The most steps glibc's epsilon-closure pass may take on a pattern passed to
+/// `regcomp`, as [`super::closure`] counts them: from about a quarter of a second to
+/// three seconds of glibc's time, depending on the shape (measured on glibc 2.36).
+pub const CLOSURE_BUDGET: u64 = 20_000_000;
+
+/// The largest estimated work of the nested optional chains that bounded repeats
+/// make (see [`chain_work`]): from half a second to a second of glibc's time.
+pub const CHAIN_LIMIT: f64 = 2.0e7;
+
+/// Estimated work of glibc's passes over the chains of nested optional copies that
+/// bounded repeats make (`x{1,4}` is `x(x(x(x)?)?)?`): about the square of the chain's
+/// depth times the body's size, in units of 20 to 40 nanoseconds (`a{1,10000}` 0.65 s,
+/// `(ab){1,3000}` 0.29 s, `[0-9]{1,32767}` 15 s). The closure pass does not see this
+/// cost: it comes from glibc's other passes over the deep tree.
+fn chain_work(node: &super::syntax::Node) -> f64 {
+    use super::syntax::Node;
+    match node {
+        Node::Group { node, .. } => chain_work(node),
+        Node::Concat(nodes) | Node::Alternate(nodes) => nodes.iter().map(chain_work).sum(),
+        Node::Repeat { node, min, max } => {
+            let copies = match max {
+                Some(max) => f64::from((*max).max(1)),
+                None => f64::from(*min) + 1.0,
+            };
+            let mut work = chain_work(node) * copies;
+            if let Some(max) = max.filter(|&max| max > *min) {
+                let depth = f64::from(max - *min);
+                work += depth * depth * expansion(node) as f64 / 3.0;
             }
-            Node::Concat(nodes) => {
-                // Consecutive empty-matching parts make one stretch.
-                let mut out = Stretch { size: 0.0, nullable: true, ways: 1.0, loops: 1.0, cycle: false, work: 0.0 };
-                let mut open: Option<Stretch> = None;
-                for n in nodes {
-                    let s = Stretch::of(n);
-                    out.size += s.size;
-                    out.work += s.work;
-                    out.ways = out.ways.max(s.ways);
-                    if s.nullable {
-                        open = Some(match open {
-                            Some(o) => Stretch {
-                                size: o.size + s.size,
-                                loops: o.loops.max(s.loops),
-                                cycle: o.cycle || s.cycle,
-                                ..o
-                            },
-                            None => s,
-                        });
-                    } else {
-                        out.nullable = false;
-                        out.work += open.take().map_or(0.0, |o| o.closed());
-                    }
-                }
-                match open {
-                    Some(o) if out.nullable => (out.loops, out.cycle) = (o.loops, o.cycle),
-                    Some(o) => out.work += o.closed(),
-                    None => {}
-                }
-                out
-            }
-            Node::Alternate(nodes) => {
-                let parts: Vec<Stretch> = nodes.iter().map(Stretch::of).collect();
-                let mut out = Stretch {
-                    size: nodes.len() as f64,
-                    nullable: false,
-                    ways: 0.0,
-                    loops: 1.0,
-                    cycle: false,
-                    work: 0.0,
-                };
-                for s in &parts {
-                    out.size += s.size;
-                    out.work += s.work;
-                    out.ways += s.ways;
-                    out.nullable |= s.nullable;
-                    out.loops = out.loops.max(s.loops);
-                    out.cycle |= s.cycle;
-                }
-                if !out.nullable {
-                    (out.loops, out.cycle) = (1.0, false);
-                }
-                out
-            }
-            Node::Repeat { node, min, max } => {
-                let inner = Stretch::of(node);
-                let copies = match max {
-                    Some(max) => f64::from((*max).max(1)),
-                    None => f64::from(*min) + 1.0,
-                };
-                let nullable = inner.nullable || *min == 0;
-                let ways = if *min == 0 { inner.ways + 1.0 } else { inner.ways };
-                let copying_loop = max.is_none() && *min >= 1;
-                let mut loops = if inner.nullable { inner.loops } else { 1.0 };
-                if copying_loop && inner.nullable {
-                    loops *= (inner.ways / 2.0).max(1.0);
-                    if !inner.cycle {
-                        loops *= CYCLE;
-                    }
-                }
-                let cycle = inner.nullable && (inner.cycle || copying_loop);
-                // Closed stretches are copied with the body; an open one grows with it.
-                let mut work = inner.work * copies;
-                if let Some(max) = max.filter(|&max| max > *min) {
-                    // The optional copies nest, each inside the one before: glibc's
-                    // passes over that chain cost about the square of its depth
-                    // (`a{1,10000}` 0.65 s, `[0-9]{1,32767}` 15 s).
-                    let depth = f64::from(max - *min);
-                    work += depth * depth * inner.size / CHAIN_DISCOUNT;
-                }
-                Stretch { size: inner.size * copies, nullable, ways, loops, cycle, work }
-            }
+            work
         }
+        _ => 0.0,
     }
 }
 
