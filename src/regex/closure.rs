@@ -233,7 +233,7 @@ impl Vertex {
 enum Closure {
     NotYet,
     InProgress,
-    Done(std::rc::Rc<Vec<u32>>),
+    Done(std::rc::Rc<[u32]>),
 }
 
 /// Runs the closure pass as glibc does, over the nodes in order, counting node visits
@@ -290,7 +290,8 @@ fn closure_of(vertices: &[Vertex], root: u32, state: &mut [Closure], spent: &mut
             None => {
                 let done = stack.pop()?;
                 let is_root = stack.is_empty();
-                let finished = std::rc::Rc::new(done.set);
+                // Exactly sized: kept closures are what the pass's memory is made of.
+                let finished: std::rc::Rc<[u32]> = std::rc::Rc::from(done.set);
                 *state.get_mut(done.node as usize)? =
                     if done.incomplete && !is_root { Closure::NotYet } else { Closure::Done(finished.clone()) };
                 match stack.last_mut() {

@@ -210,7 +210,8 @@ fn too_large(pattern: &[u8], flags: Flags) -> Option<String> {
         Some(_) => None,
         None => Some(format!(
             "Memory exhausted: the pattern's repeats would take regcomp's closure pass more than \
-             {CLOSURE_BUDGET} steps (a tenth of a second to hours); refused before regcomp"
+             {CLOSURE_BUDGET} steps (from a fortieth of a second and 140 MB to hours); refused before \
+             regcomp"
         )),
     }
 }
@@ -224,10 +225,12 @@ fn exhausted(size: u64) -> String {
 
 /// The most steps glibc's epsilon-closure pass may take on a pattern passed to
 /// `regcomp`, as [`super::closure`] counts them. Measured on glibc 2.36, a step costs
-/// glibc 2.5 to 25 nanoseconds (3 to 10 on most shapes): the limit is a tenth of a
-/// second to about a second, far beyond any pattern written to route calls (`.{1,255}`
-/// is 131,000 steps), and the count stops there, in about as long as glibc would take.
-pub const CLOSURE_BUDGET: u64 = 30_000_000;
+/// glibc 2.5 to 25 nanoseconds (3 to 10 on most shapes) and about 14 bytes of memory
+/// (`(a?){1000}`: 6 million steps, 0.17 s, 84 MB; Yate pays that at every evaluation):
+/// the limit is a fortieth to a quarter of a second and about 140 MB, far beyond any
+/// pattern written to route calls (`.{1,255}` is 131,000 steps), and the count stops
+/// there, in about as long as glibc would take.
+pub const CLOSURE_BUDGET: u64 = 10_000_000;
 
 fn expansion(node: &super::syntax::Node) -> u64 {
     use super::syntax::Node;

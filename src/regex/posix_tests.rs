@@ -239,7 +239,7 @@ fn ordinary_repeats_stay_below_the_expansion_limit() {
         ("^\\([0-9]\\{1,15\\}\\)$", BRE),
         ("^00(1|7|44|49)([0-9]{6,14})$", ERE),
         (".{1,255}", ERE),
-        ("[0-9]{1,2000}", ERE),
+        ("[0-9]{1,1000}", ERE),
         ("a++++++++", ERE),
         ("(a*)*******", ERE),
     ] {
@@ -275,7 +275,7 @@ fn patterns_that_would_stall_regcomp_are_refused() {
     }
 }
 
-/// What compiles in well under a tenth of a second is left alone, and every ordinary
+/// What compiles in a few hundredths of a second is left alone, and every ordinary
 /// pattern.
 #[test]
 fn patterns_with_some_stacked_or_long_repeats_still_compile() {
@@ -285,7 +285,7 @@ fn patterns_with_some_stacked_or_long_repeats_still_compile() {
         "a??????++++",             // 0.01 s
         "(a?b?c?d?e?f?g?h?)+++++", // 0.03 s
         "(a?){1000}",              // 0.15 s
-        "a{1,3000}",               // 0.05 s
+        "a{1,2000}",               // 0.02 s
         "(a{1,100}){1,100}",       // 0.02 s
         "((a?){300})*",            // 0.02 s
         "(((a?){10}+)+)+",         // 0.01 s
