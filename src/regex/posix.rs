@@ -183,13 +183,13 @@ impl PosixRegex {
 pub const EXPANSION_LIMIT: u64 = 200_000;
 
 /// Why `pattern` is refused before `regcomp`, if it is: its estimated compiled size is
-/// over [`EXPANSION_LIMIT`], or `regcomp` would take seconds or more on it.
+/// over [`EXPANSION_LIMIT`], or `regcomp` would take too long on it.
 ///
 /// A pattern our parser refuses is estimated from its text: glibc builds, and copies,
 /// what it has read before it meets the error, so an invalid pattern can exhaust the
 /// machine all the same (`a` and thirty `+` before an unclosed `[`).
 ///
-/// A valid pattern may also be small but take `regcomp` minutes in its closure pass
+/// A valid pattern may also be small but keep `regcomp` busy in its closure pass
 /// (see [`super::closure`]): loops nested over what can match the empty string, long
 /// chains of optional copies.
 fn too_large(pattern: &[u8], flags: Flags) -> Option<String> {
