@@ -142,7 +142,8 @@ impl Tree {
     }
 
     /// Numbers the automaton's nodes, children before parents as glibc does, and
-    /// links each epsilon node to the nodes it leads to. `end` follows the root.
+    /// links each epsilon node to the nodes it leads to. The last node, after the
+    /// root's, is glibc's end-of-pattern node, which consumes nothing but leads nowhere.
     fn automaton(&self, root: u32) -> Option<Vec<Vertex>> {
         // Post-order numbering, without recursion.
         let mut number = vec![NONE; self.slots.len()];
@@ -326,10 +327,7 @@ fn merge(dest: &mut Vec<u32>, src: &[u32], out: &mut Vec<u32>, spent: &mut u64) 
 /// more than `budget`, or when glibc's tree would have more than `max_nodes` nodes.
 pub(crate) fn work(root: &Node, budget: u64, max_nodes: usize) -> Option<u64> {
     let mut t = Tree { slots: Vec::new(), cap: max_nodes };
-    let body = t.build(root)?;
-    // glibc ends every pattern with a byte-like end node.
-    let end = t.add(Kind::Byte, NONE, NONE)?;
-    let root = t.concat(body, end)?;
+    let root = t.build(root)?;
     let vertices = t.automaton(root)?;
     closure_pass(&vertices, budget)
 }
