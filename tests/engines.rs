@@ -178,3 +178,27 @@ fn captures_that_form_syntax_are_substituted_again() {
         assert_eq!(a.first().map(|r| r.1.retvalue.as_slice()), Some(want.as_bytes()), "{called}");
     }
 }
+
+/// Lines that only set or clear parameters, met among checked guards, change what the
+/// later guards of the same walk read; both engines alike.
+#[test]
+fn assignments_among_guards_are_seen_by_the_next_guard() {
+    let conf = "[default]\n\
+        .*=;stage=one;drop\n\
+        ${stage}^one$=;stage=two\n\
+        ${drop}^$^=-;error=kept\n\
+        ${stage}^two$=;seen=yes\n\
+        ${seen}^yes$=routed-${stage}\n\
+        .*=fallthrough\n";
+    let mut msg = Message::new("call.route");
+    msg.add(b"called", b"123");
+    msg.add(b"drop", b"x");
+    let a = route(conf, std::slice::from_ref(&msg), Engine::Compiled);
+    let b = route(conf, std::slice::from_ref(&msg), Engine::Naive);
+    assert_eq!(a, b);
+    let Some((handled, m, _, _)) = a.first() else { panic!("no result") };
+    assert!(handled);
+    assert_eq!(m.retvalue, b"routed-two");
+    assert_eq!(m.get(b"drop"), None, "cleared by the first line");
+    assert_eq!(m.get(b"seen"), Some(&b"yes"[..]));
+}

@@ -120,6 +120,24 @@ impl Tables<'_> {
         let at = self.fast.get(idx)?.act.checked_sub(1)?;
         self.acts.get(at)
     }
+
+    /// The packed action of `f`, when it only assigns (no target, no keyword).
+    #[inline]
+    fn sets_only(&self, f: &Fast) -> Option<Act<'_>> {
+        let act = self.acts.get(f.act.checked_sub(1)?)?;
+        matches!(act.first, First::Nothing).then_some(act)
+    }
+}
+
+/// A packed action's assignments, in order.
+#[inline]
+fn apply_sets(msg: &mut Message, act: Act<'_>) {
+    for set in act.assigns {
+        match set {
+            Set::Param { name, hash, words, value } => msg.set_keyed(name, hash, words, value),
+            Set::Clear(name) => msg.clear(name),
+        }
+    }
 }
 
 /// One [`Instr::Run`]'s parts.
@@ -598,12 +616,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                 ir::template_trim(text)
             }
         };
-        for set in act.assigns {
-            match set {
-                Set::Param { name, hash, words, value } => msg.set_keyed(name, hash, words, value),
-                Set::Clear(name) => msg.clear(name),
-            }
-        }
+        apply_sets(msg, act);
         Some(match first.first() {
             None => Flow::Next,
             Some(&b) if ir::may_be_keyword(b) => self.keyword(msg, ir::classify(first), depth),
@@ -660,6 +673,14 @@ impl<'a, 'b> Vm<'a, 'b> {
                 };
                 match hit {
                     Some(false) => idx += 1,
+                    // A line that only sets parameters (`.*=;name=value`) is acted on
+                    // here: its action cannot return, jump or open a block, and the walk
+                    // goes on without leaving the loop.
+                    Some(true) if let Some(act) = t.sets_only(f) => {
+                        self.caps.clear();
+                        apply_sets(msg, act);
+                        idx += 1;
+                    }
                     _ => {
                         answered = hit;
                         break;
