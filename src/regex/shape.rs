@@ -1,19 +1,20 @@
 //! Anchored byte-sequence patterns, whose match and sub-matches are unique, matched
 //! without glibc.
 //!
-//! Dialplans are mostly `^0049\(.*\)$`, `^11[02]$`, `^\(1790.*\)$`, `^779[0-9]*$`: a
-//! leading `^`, then single-byte items (a literal, a class, `.`), at most one of them
-//! repeated without bound (`*`, `\+`, `\{n,\}`), groups around any run of those, and
-//! an optional final `$`. Such a pattern can match a subject in one way only: the
-//! items before the repeat take fixed positions from the start, those after it fixed
-//! positions from the end (with `$`), and the repeat takes what lies between (without
-//! `$` nothing may follow it, and it takes the longest run, as POSIX's longest match
-//! must). So glibc's leftmost-longest sub-matches are the only possible ones, and a
-//! direct scan gives the same slots.
+//! Dialplans are mostly `^0049\(.*\)$`, `^11[02]$`, `^\(1790.*\)$`, `^779[0-9]*$`,
+//! and feature codes `^\*98\([0-9]\{2,4\}\)$`: a leading `^`, then single-byte items
+//! (a literal, a class, `.`), at most one of them repeated a variable number of times
+//! (`*`, `\+`, `\?`, `\{n,\}`, `\{n,m\}`), groups around any run of those, and an
+//! optional final `$`. Such a pattern can match a subject in one way only: the items
+//! before the repeat take fixed positions from the start, those after it fixed
+//! positions from the end (with `$`), and the repeat takes what lies between, if that
+//! is within its bounds (without `$` nothing may follow it, and it takes the longest
+//! run its bound allows, as POSIX's longest match must). So glibc's leftmost-longest
+//! sub-matches are the only possible ones, and a direct scan gives the same slots.
 //!
 //! Excluded, because a sub-match could then be placed in more than one way: two
-//! repeats, bounded ranges (`\{1,3\}`, `\?`), alternation, repeated groups,
-//! back-references, assertions other than the leading `^` and final `$`.
+//! variable repeats, alternation, repeated groups, back-references, assertions other
+//! than the leading `^` and final `$`.
 
 use super::byteset::ByteSet;
 use super::posix::Slots;
@@ -29,7 +30,8 @@ enum Item {
     Byte(u8),
     /// Exactly one byte of `sets[i]`.
     One(u16),
-    /// Any number of bytes of `sets[i]`: the single variable-width item.
+    /// Bytes of `sets[i]`, as many as [`Shape::most`] allows: the single
+    /// variable-width item.
     Many(u16),
     /// Group `n` (1..=8) starts here; groups past 8 are not reported and not kept.
     Open(u8),
@@ -51,6 +53,8 @@ pub struct Shape {
     after: usize,
     /// Whether there is a repeat.
     many: bool,
+    /// The most bytes the repeat may take (`None`: no bound).
+    most: Option<usize>,
 }
 
 impl Shape {
@@ -77,7 +81,7 @@ impl Shape {
         for n in rest {
             b.linear(n)?;
         }
-        let Builder { items, sets } = b;
+        let Builder { items, sets, most } = b;
         let many_at = items.iter().position(|i| matches!(i, Item::Many(_)));
         let ones = |items: &[Item]| items.iter().filter(|i| matches!(i, Item::One(_) | Item::Byte(_))).count();
         let (before, after, many) = match many_at {
@@ -95,7 +99,7 @@ impl Shape {
             }
             None => (ones(&items), 0, false),
         };
-        Some(Shape { items, sets, end, before, after, many })
+        Some(Shape { items, sets, end, before, after, many, most })
     }
 
     /// The slots glibc's `regexec` reports for `subject` (already cut at its first NUL).
@@ -125,7 +129,14 @@ impl Shape {
                 Item::Many(set) => {
                     let set = self.sets.get(usize::from(set))?;
                     let stop = if self.end { len - self.after } else { len };
-                    let run = subject.get(pos..stop)?.iter().take_while(|&&b| set.contains(b)).count();
+                    let room = subject.get(pos..stop)?;
+                    // As much of the room as the bound allows; with `$`, the check
+                    // below then asks that this be all of it.
+                    let room = match self.most {
+                        Some(most) => room.get(..most).unwrap_or(room),
+                        None => room,
+                    };
+                    let run = room.iter().take_while(|&&b| set.contains(b)).count();
                     if self.end && pos + run != stop {
                         return None;
                     }
@@ -176,6 +187,9 @@ fn byte_set(node: &Node) -> Option<ByteSet> {
 struct Builder {
     items: Vec<Item>,
     sets: Vec<ByteSet>,
+    /// The bound of the last variable repeat seen (a second one makes the pattern
+    /// fall outside the class anyway).
+    most: Option<usize>,
 }
 
 impl Builder {
@@ -217,11 +231,7 @@ impl Builder {
             }
             Node::Repeat { node, min, max } => {
                 let set = byte_set(node)?;
-                let ones = match max {
-                    Some(max) if max == min => *min,
-                    None => *min,
-                    Some(_) => return None,
-                };
+                let ones = *min;
                 if ones > MAX_UNROLL {
                     return None;
                 }
@@ -229,10 +239,14 @@ impl Builder {
                     let item = self.one(set)?;
                     self.items.push(item);
                 }
-                if max.is_none() {
-                    let i = self.set(set)?;
-                    self.items.push(Item::Many(i));
-                }
+                let most = match max {
+                    Some(max) if max == min => return Some(()),
+                    Some(max) => Some(usize::try_from(max.checked_sub(*min)?).ok()?),
+                    None => None,
+                };
+                let i = self.set(set)?;
+                self.items.push(Item::Many(i));
+                self.most = most;
             }
             other => {
                 let item = self.one(byte_set(other)?)?;

@@ -63,6 +63,11 @@ fn dialplan_shapes() {
         r"^0049.*",
         r"^\(.*\)\(9\)$",
         r"^\(\)0",
+        r"^\*0\([0-9]\{2,4\}\)$",
+        r"^0800\([0-9]\{6,8\}\)$",
+        r"^0\(49.\{0,3\}\)",
+        r"^0\?49$",
+        r"^\+\?49$",
     ] {
         check(p, &subjects);
     }
@@ -71,9 +76,50 @@ fn dialplan_shapes() {
     check(ten, &["123456789", "123456789x", "12345678", ""]);
 }
 
+/// A bounded repeat takes what lies between the fixed items only within its bounds:
+/// subjects one byte short of the least and one past the most are refused.
+#[test]
+fn bounded_repeats() {
+    let subjects = [
+        "*0",
+        "*01",
+        "*012",
+        "*0123",
+        "*01234",
+        "*012345",
+        "0800",
+        "0800123",
+        "080012345",
+        "08001234567",
+        "080012345678",
+        "0800123456789",
+        "a",
+        "aa",
+        "aaa",
+        "aaaa",
+        "aaaab",
+        "49",
+        "049",
+        "0049",
+    ];
+    for p in [
+        r"^\*0\([0-9]\{2,4\}\)$",
+        r"^\*0\([0-9]\{2,4\}\)",
+        r"^0800\([0-9]\{6,8\}\)$",
+        r"^\(0800[0-9]\{0,3\}\)",
+        r"^a\{1,3\}$",
+        r"^\(a\{0,2\}\)\(a\)$",
+        r"^0\?49$",
+        r"^a\{2,3\}",
+    ] {
+        check(p, &subjects);
+    }
+}
+
 #[test]
 fn outside_the_class() {
-    for p in ["0049", r"^\+\?49", r"^\(a\|b\)", r"^a*b*$", r"^\(ab\)*$", r"^a\{1,3\}$", r"^a*b", r"^a\>", r"^\(a\)\1$"]
+    for p in
+        ["0049", r"^\+\?49", r"^\(a\|b\)", r"^a*b*$", r"^\(ab\)*$", r"^a\{1,3\}b\?$", r"^a*b", r"^a\>", r"^\(a\)\1$"]
     {
         assert!(shape(p.as_bytes(), BRE).is_none(), "{p}");
     }
@@ -83,7 +129,7 @@ fn outside_the_class() {
 fn near_shapes() -> impl Strategy<Value = Vec<u8>> {
     let tokens = prop::sample::select(vec![
         "a", "b", "1", ".", "[ab]", "[^a]", "[0-9]", r"\(", r"\)", "*", r"\+", r"\?", r"\{2\}", r"\{1,\}", r"\{0\}",
-        r"\|", "$", "^", r"\n", "\n",
+        r"\{1,3\}", r"\{0,2\}", r"\|", "$", "^", r"\n", "\n",
     ]);
     (prop::collection::vec(tokens, 0..8), any::<bool>())
         .prop_map(|(v, end)| format!("^{}{}", v.concat(), if end { "$" } else { "" }).into_bytes())
