@@ -36,6 +36,19 @@ fn dispatch_fan_out_is_bounded() {
 }
 
 #[test]
+fn include_fan_out_is_bounded() {
+    // Two includes that find nothing, at every level of 20: 2^21 context entries, and
+    // a loop warning for each refused at the bottom, without a budget.
+    let conf = "[priorities]\nmaxdepth=20\n[default]\n^never$=x\n.*=include default\n.*=include default\n";
+    let v = route("include", conf, "1");
+    assert_eq!(v["handled"], false);
+    let log = v["log"].to_string();
+    assert_eq!(log.matches("context entries already made for this message").count(), 1, "{log}");
+    let lines = v["log"].as_array().map_or(0, Vec::len);
+    assert!(lines <= 1100, "{lines} log lines");
+}
+
+#[test]
 fn goto_loops_inside_dispatches_stay_within_the_stack() {
     let conf = "[priorities]\nmaxdepth=100\n[default]\n^1$=dispatch call.route;called=2\n^2$=goto default\n";
     let v = route("goto", conf, "1");

@@ -79,6 +79,9 @@ pub struct Outcome {
     pub echo_unread: bool,
     /// How many `dispatch` actions ran for this outcome, nested ones included.
     pub dispatches: u32,
+    /// How many `goto`/`include` entries into a context were asked for, nested
+    /// dispatches' included.
+    pub entries: u32,
 }
 
 impl Outcome {
@@ -90,6 +93,7 @@ impl Outcome {
         self.finished.clear();
         self.queue.clear();
         self.dispatches = 0;
+        self.entries = 0;
         if let Some(t) = self.trace.as_mut() {
             t.clear();
         }

@@ -262,6 +262,19 @@ impl<'a, 'b> Vm<'a, 'b> {
         if ctx.is_empty() {
             return false;
         }
+        if self.cx.out.entries >= MAX_ENTRIES {
+            // Said once: every refusal after it would be another line for each line
+            // of each open context.
+            if self.cx.out.entries == MAX_ENTRIES {
+                self.cx.out.entries += 1;
+                self.log(format!(
+                    "Refusing to enter '{}': {MAX_ENTRIES} context entries already made for this message",
+                    String::from_utf8_lossy(ctx)
+                ));
+            }
+            return false;
+        }
+        self.cx.out.entries += 1;
         if depth > self.ir.settings.maxdepth {
             self.log(format!("Possible loop detected, current depth {depth}"));
             return false;
@@ -1260,6 +1273,11 @@ pub const MAX_DISPATCH_DEPTH: u32 = 16;
 /// each dispatch their own handler's message would otherwise make 2^16 calls within
 /// the depth limit.
 pub const MAX_DISPATCHES: u32 = 1024;
+
+/// Most `goto`/`include` entries into a context for one message, those refused for
+/// depth included: two lines that each include their own context and find nothing
+/// would otherwise make 2^(maxdepth+1) of them, each refused one with a warning.
+pub const MAX_ENTRIES: u32 = 1024;
 
 /// Longest single `msleep`; Yate has none, but a typo must not hang a worker for days.
 pub const MAX_SLEEP_MS: u64 = 60_000;
