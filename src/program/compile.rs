@@ -20,7 +20,12 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
     // in the order a search reads them.
     code.rules = rules
         .iter()
-        .map(|r| Fast { check: Check::of(ir, r), act: code.acts.push(r).map_or(0, |a| a + 1), shape: None })
+        .map(|r| {
+            let act = code.acts.push(r).map_or(0, |a| a + 1);
+            let assigns_only =
+                act != 0 && matches!(&r.action, ir::Action::Plain { keyword: Some(Keyword::Nothing), .. });
+            Fast { check: Check::of(ir, r), act, assigns_only, shape: None }
+        })
         .collect();
     code.acts.finish();
     let mut run: Vec<(Item, Vec<Guard>)> = Vec::new();

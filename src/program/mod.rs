@@ -59,6 +59,9 @@ pub struct Fast {
     pub check: Option<Check>,
     /// Where its action is packed in [`Code::acts`], plus one; 0 when it is not.
     pub act: u32,
+    /// Its action is packed and only assigns (no target, no keyword): the walk can
+    /// apply it and go on.
+    pub assigns_only: bool,
     /// When the rule opens a block chain of the simple form, its layout.
     pub shape: Option<Box<Shape>>,
 }

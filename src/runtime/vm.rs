@@ -121,11 +121,10 @@ impl Tables<'_> {
         self.acts.get(at)
     }
 
-    /// The packed action of `f`, when it only assigns (no target, no keyword).
+    /// The packed action of `f`, when it has one.
     #[inline]
-    fn sets_only(&self, f: &Fast) -> Option<Act<'_>> {
-        let act = self.acts.get(f.act.checked_sub(1)?)?;
-        matches!(act.first, First::Nothing).then_some(act)
+    fn packed(&self, f: &Fast) -> Option<Act<'_>> {
+        self.acts.get(f.act.checked_sub(1)?)
     }
 }
 
@@ -689,7 +688,11 @@ impl<'a, 'b> Vm<'a, 'b> {
                     // A line that only sets parameters (`.*=;name=value`) is acted on
                     // here: its action cannot return, jump or open a block, and the walk
                     // goes on without leaving the loop.
-                    Some(true) if let Some(act) = t.sets_only(f) => {
+                    Some(true) if f.assigns_only => {
+                        let Some(act) = t.packed(f) else {
+                            answered = hit;
+                            break;
+                        };
                         self.caps.clear();
                         apply_sets(msg, act);
                         idx += 1;
