@@ -1223,6 +1223,9 @@ fn length_of(t: &Template, msg: &Message) -> Option<usize> {
 }
 
 /// The current value of an index's i-th subject.
+// Always inline: every search asks it once per key and again around items that can
+// change a subject, and a call saves registers around what is a lookup.
+#[inline(always)]
 fn subject_of<'s>(ms: &'s [u8], msg: &'s Message, funcs: &'s [Vec<u8>], i: usize, key: &'s SubjectKey) -> &'s [u8] {
     match key {
         SubjectKey::MatchString => ms,
