@@ -117,8 +117,7 @@ impl Tables<'_> {
     /// The packed action of rule `idx`, when it has one.
     #[inline]
     fn act(&self, idx: usize) -> Option<Act<'_>> {
-        let at = self.fast.get(idx)?.act.checked_sub(1)?;
-        self.acts.get(at)
+        self.packed(self.fast.get(idx)?)
     }
 
     /// The packed action of `f`, when it has one.
