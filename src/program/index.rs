@@ -62,18 +62,27 @@ struct Trie {
 /// byte (with 10,000 prefixes the trie is larger than the CPU caches, and every
 /// separate array read on the way would be a miss of its own).
 ///
-/// A node's record at word `o`: its edge word, its position count, then the
-/// positions, then its edges. A node with few children lists their bytes packed four
-/// to a word, then their offsets in the same order (edge word: the count). One with
-/// more has a table from its lowest child byte `lo` to its highest, one offset per
-/// byte, [`NONE`] where there is no child (edge word: [`DENSE`] `| lo << 16 | width`):
-/// a digit is then found without a search. The upper levels are laid out breadth
-/// first, the subtrees below them depth first (see [`Flat::of`]).
+/// A node's record at word `o`: its edge word, its list's length, then its list,
+/// then its edges. The list holds the positions of every prefix that ends on the
+/// path to the node, sorted, for a node where a prefix ends, and nothing for another
+/// one: the walk keeps the last list it passed and appends it once, at the end
+/// (see [`path_lists`]). Nearly every node has a table from its lowest child byte
+/// `lo` to its highest, one offset per byte, [`NONE`] where there is no child (edge
+/// word: [`DENSE`] `| lo << 16 | width`; a leaf has width 0), so every step is the
+/// same few instructions whatever the node, and the walk's branches decide nothing
+/// but where it ends. A node whose children's bytes spread wider than [`MAX_TABLE`]
+/// lists their bytes packed four to a word, then their offsets in the same order
+/// (edge word: the count). The upper levels are laid out breadth first, the
+/// subtrees below them depth first (see [`Flat::of`]).
 #[derive(Debug, Default)]
 struct Flat {
     words: Vec<u32>,
     /// How many positions the trie holds (for the disassembly).
     positions: usize,
+    /// Whether the lists are the paths' ([`path_lists`]); `false` when they would
+    /// have been too long (prefixes nested many deep), and each node lists the
+    /// prefixes that end there, appended as the walk passes.
+    paths: bool,
 }
 
 /// Levels below the root laid out breadth first (see [`Flat::of`]).
@@ -84,13 +93,53 @@ const DENSE: u32 = 1 << 31;
 /// No child for this byte, in a table.
 const NONE: u32 = u32::MAX;
 
+/// Widest table a node gets; a node whose children's bytes spread wider lists them.
+const MAX_TABLE: usize = 32;
+
 /// The table width of a node with these children (sorted by byte), when a table is
-/// used: from four children on, and not much wider than the list it replaces.
+/// used: always, unless its bytes spread wider than [`MAX_TABLE`] (a dialplan's
+/// digits, `+`, `*` and `#` never do). One node shape for every level is what keeps
+/// a walk's branches the same from number to number; a leaf is a table of width 0.
 fn dense_width(kids: &[(u8, u32)]) -> Option<usize> {
-    let (Some(first), Some(last)) = (kids.first(), kids.last()) else { return None };
+    let (Some(first), Some(last)) = (kids.first(), kids.last()) else { return Some(0) };
     let width = usize::from(last.0 - first.0) + 1;
-    (kids.len() >= 4 && width <= 2 * kids.len() + 4).then_some(width)
+    (width <= MAX_TABLE).then_some(width)
 }
+
+/// Each node's list as a record holds it: the positions of the prefixes that end
+/// on the path to it, sorted, for a node where a prefix ends; empty for one where
+/// none does. `None` when the lists would hold more than [`PATH_FACTOR`] times the
+/// positions (and a few thousand more): prefixes nested hundreds deep repeat each
+/// shorter one in every longer one's list.
+fn path_lists(children: &[Vec<(u8, u32)>], ends: &[Vec<u32>]) -> Option<Vec<Vec<u32>>> {
+    let positions: usize = ends.iter().map(Vec::len).sum();
+    let mut budget = positions.saturating_mul(PATH_FACTOR).saturating_add(4096);
+    let mut lists = vec![Vec::new(); children.len()];
+    // (node, the list in force above it)
+    let mut stack: Vec<(usize, Vec<u32>)> = vec![(0, Vec::new())];
+    while let Some((node, above)) = stack.pop() {
+        let own = ends.get(node).map_or(&[][..], Vec::as_slice);
+        let here = if own.is_empty() {
+            above
+        } else {
+            let mut l = above;
+            l.extend_from_slice(own);
+            l.sort_unstable();
+            budget = budget.checked_sub(l.len())?;
+            if let Some(slot) = lists.get_mut(node) {
+                slot.clone_from(&l);
+            }
+            l
+        };
+        for &(_, kid) in children.get(node).map_or(&[][..], Vec::as_slice) {
+            stack.push((kid as usize, here.clone()));
+        }
+    }
+    Some(lists)
+}
+
+/// How many times its positions the paths' lists of a trie may hold.
+const PATH_FACTOR: usize = 16;
 
 impl Flat {
     fn of(children: &[Vec<(u8, u32)>], ends: &[Vec<u32>]) -> Flat {
@@ -115,8 +164,12 @@ impl Flat {
                 stack[first..].reverse();
             }
         }
+        let (lists, paths) = match path_lists(children, ends) {
+            Some(lists) => (lists, true),
+            None => (ends.to_vec(), false),
+        };
         let size = |node: usize| {
-            let (kids, at) = (&children[node], ends[node].len());
+            let (kids, at) = (&children[node], lists[node].len());
             2 + at + dense_width(kids).unwrap_or(kids.len().div_ceil(4) + kids.len())
         };
         let mut offset = vec![0u32; children.len()];
@@ -127,7 +180,7 @@ impl Flat {
         }
         let mut words = Vec::with_capacity(total);
         for &node in &order {
-            let (kids, at) = (&children[node], &ends[node]);
+            let (kids, at) = (&children[node], &lists[node]);
             let dense = dense_width(kids);
             let lo = kids.first().map_or(0, |k| k.0);
             words.push(match dense {
@@ -152,7 +205,7 @@ impl Flat {
                 }
             }
         }
-        Flat { words, positions: ends.iter().map(Vec::len).sum() }
+        Flat { words, positions: ends.iter().map(Vec::len).sum(), paths }
     }
 
     /// The children as `(byte, child)` and the positions of the node at `o`.
@@ -178,49 +231,78 @@ impl Flat {
         (edges, ends)
     }
 
+    /// The node `o`'s list length and child for byte `b` ([`NONE`]: none);
+    /// `None` past the words.
+    #[inline(always)]
+    fn step(words: &[u32], o: usize, b: u8) -> Option<(u32, u32)> {
+        let &[head, at] = words.get(o..o + 2).and_then(|w| <&[u32; 2]>::try_from(w).ok())?;
+        let bytes = o + 2 + at as usize;
+        let next = if head & DENSE != 0 {
+            let (lo, width) = ((head >> 16) as u8, (head & 0xffff) as usize);
+            let k = usize::from(b.wrapping_sub(lo));
+            if k < width {
+                words.get(bytes + k).copied().unwrap_or(NONE)
+            } else {
+                NONE
+            }
+        } else {
+            Self::listed(words, bytes, head as usize, b)
+        };
+        Some((at, next))
+    }
+
+    /// The list of the node at `o`.
+    #[inline(always)]
+    fn list(words: &[u32], o: usize) -> &[u32] {
+        let at = words.get(o + 1).map_or(0, |&at| at as usize);
+        words.get(o + 2..o + 2 + at).unwrap_or_default()
+    }
+
     #[inline]
     fn walk(&self, subject: &[u8], out: &mut Vec<u32>) {
+        if !self.paths {
+            return self.walk_each(subject, out);
+        }
+        let words = &self.words[..];
+        // The node whose list is in force: the last one on the path where a prefix ended.
+        let (mut o, mut last) = (0usize, 0usize);
+        for &b in subject {
+            let Some((at, next)) = Self::step(words, o, b) else { break };
+            last = if at != 0 { o } else { last };
+            if next == NONE {
+                break;
+            }
+            o = next as usize;
+        }
+        // The node the walk stopped at, whose list the loop may not have read.
+        if words.get(o + 1).is_some_and(|&at| at != 0) {
+            last = o;
+        }
+        push_all(out, Self::list(words, last));
+    }
+
+    /// [`walk`](Self::walk) when each node lists only the prefixes ending there.
+    #[inline(never)]
+    fn walk_each(&self, subject: &[u8], out: &mut Vec<u32>) {
         let words = &self.words[..];
         let mut o = 0usize;
         for &b in subject {
-            let Some(&[head, at]) = words.get(o..o + 2).and_then(|w| <&[u32; 2]>::try_from(w).ok()) else { return };
-            let bytes = o + 2 + at as usize;
-            if at > 0 {
-                push_all(out, words.get(o + 2..bytes).unwrap_or_default());
+            push_all(out, Self::list(words, o));
+            match Self::step(words, o, b) {
+                Some((_, next)) if next != NONE => o = next as usize,
+                _ => return,
             }
-            o = match head {
-                // One child, the common case below the shared levels: its byte, then
-                // its offset.
-                1 => match words.get(bytes..bytes + 2) {
-                    Some(&[byte, next]) if byte as u8 == b => next as usize,
-                    _ => return,
-                },
-                _ if head & DENSE != 0 => {
-                    let (lo, width) = ((head >> 16) as u8, (head & 0xffff) as usize);
-                    let k = usize::from(b.wrapping_sub(lo));
-                    match words.get(bytes + k) {
-                        Some(&next) if k < width && next != NONE => next as usize,
-                        _ => return,
-                    }
-                }
-                _ => {
-                    let kids = head as usize;
-                    let packed = words.get(bytes..bytes + kids.div_ceil(4)).unwrap_or_default();
-                    let Some(k) =
-                        (0..kids).find(|&k| packed.get(k / 4).is_some_and(|w| (w >> (8 * (k % 4))) as u8 == b))
-                    else {
-                        return;
-                    };
-                    match words.get(bytes + kids.div_ceil(4) + k) {
-                        Some(&next) => next as usize,
-                        None => return,
-                    }
-                }
-            };
         }
-        // The node the whole subject leads to: its positions, too.
-        if let Some(&[_, at]) = words.get(o..o + 2).and_then(|w| <&[u32; 2]>::try_from(w).ok()) {
-            push_all(out, words.get(o + 2..o + 2 + at as usize).unwrap_or_default());
+        push_all(out, Self::list(words, o));
+    }
+
+    /// The child for byte `b` of a node that lists its `kids` children from `bytes`.
+    #[inline(never)]
+    fn listed(words: &[u32], bytes: usize, kids: usize, b: u8) -> u32 {
+        let packed = words.get(bytes..bytes + kids.div_ceil(4)).unwrap_or_default();
+        match (0..kids).find(|&k| packed.get(k / 4).is_some_and(|w| (w >> (8 * (k % 4))) as u8 == b)) {
+            Some(k) => words.get(bytes + kids.div_ceil(4) + k).copied().unwrap_or(NONE),
+            None => NONE,
         }
     }
 }
@@ -273,26 +355,29 @@ impl Trie {
 
     /// Back to the build form, for a late insertion.
     fn thaw(&mut self, flat: Flat) {
-        // Walk the records in layout order, giving each node the next id.
+        // Walk the records in layout order, giving each node the next id; a record
+        // that holds its path's list holds the node's own positions and those of the
+        // list in force above it.
         let (mut children, mut ends) = (Vec::new(), Vec::new());
-        let mut queue = std::collections::VecDeque::from([0u32]);
+        let mut queue = std::collections::VecDeque::from([(0u32, Vec::<u32>::new())]);
         let mut ids = std::collections::HashMap::new();
         ids.insert(0u32, 0u32);
-        while let Some(o) = queue.pop_front() {
+        while let Some((o, above)) = queue.pop_front() {
             let (edges, at) = flat.node(o as usize);
+            let here = if at.is_empty() || !flat.paths { above.clone() } else { at.to_vec() };
             let kids = edges
                 .iter()
                 .map(|&(b, child)| {
                     let next = ids.len() as u32;
                     let id = *ids.entry(child).or_insert_with(|| {
-                        queue.push_back(child);
+                        queue.push_back((child, here.clone()));
                         next
                     });
                     (b, id)
                 })
                 .collect();
             children.push(kids);
-            ends.push(at.to_vec());
+            ends.push(at.iter().copied().filter(|p| !above.contains(p)).collect());
         }
         self.children = children;
         self.ends = ends;
@@ -468,6 +553,30 @@ mod tests {
         t.freeze();
         assert_eq!(walk(&t, b"0049"), vec![0, 1, 2, 3, 11, 12]);
         assert_eq!(walk(&t, b"4"), vec![0]);
+    }
+
+    /// Prefixes nested hundreds deep would make the paths' lists quadratic: such a
+    /// trie keeps each node's own positions, and finds the same.
+    #[test]
+    fn deep_nesting_keeps_own_lists() {
+        let mut t = Trie::new();
+        for n in 1..=200u32 {
+            t.insert(&vec![b'1'; n as usize], n - 1);
+        }
+        t.insert(b"12", 200);
+        t.freeze();
+        assert!(t.flat.as_ref().is_some_and(|f| !f.paths), "the lists would not fit");
+        let walk = |t: &Trie, s: &[u8]| {
+            let mut out = Vec::new();
+            t.walk(s, &mut out);
+            out.sort_unstable();
+            out
+        };
+        assert_eq!(walk(&t, &[b'1'; 250]), (0..200).collect::<Vec<u32>>());
+        assert_eq!(walk(&t, b"123"), vec![0, 200]);
+        assert_eq!(walk(&t, b"111"), vec![0, 1, 2]);
+        t.insert(b"", 201);
+        assert_eq!(walk(&t, b"12"), vec![0, 200, 201], "a late insertion thaws the own lists");
     }
 
     /// On random digit prefixes (dense nodes) and letters (listed ones), the packed
