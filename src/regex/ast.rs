@@ -119,25 +119,28 @@ impl PrefixTail {
     /// with that prefix.
     #[inline]
     pub fn slots(self, prefix_len: usize, subject: &[u8]) -> Option<super::Slots> {
+        let (whole, group) = self.groups(prefix_len, subject)?;
+        let mut slots: super::Slots = [None; 9];
+        slots[0] = Some(whole);
+        slots[1] = group;
+        Some(slots)
+    }
+
+    /// [`slots`](Self::slots) as the whole match and group 1 (these forms have no
+    /// other group): what a route's captures are built from, without the other seven.
+    #[inline]
+    pub fn groups(self, prefix_len: usize, subject: &[u8]) -> Option<((usize, usize), Option<(usize, usize)>)> {
         let len = subject.len();
         if len < prefix_len {
             return None;
         }
-        let mut slots: super::Slots = [None; 9];
-        match self {
+        Some(match self {
             PrefixTail::Exact if len != prefix_len => return None,
-            PrefixTail::Exact | PrefixTail::Prefix => slots[0] = Some((0, prefix_len)),
-            PrefixTail::Rest => slots[0] = Some((0, len)),
-            PrefixTail::RestGroup => {
-                slots[0] = Some((0, len));
-                slots[1] = Some((prefix_len, len));
-            }
-            PrefixTail::WholeGroup => {
-                slots[0] = Some((0, len));
-                slots[1] = Some((0, len));
-            }
-        }
-        Some(slots)
+            PrefixTail::Exact | PrefixTail::Prefix => ((0, prefix_len), None),
+            PrefixTail::Rest => ((0, len), None),
+            PrefixTail::RestGroup => ((0, len), Some((prefix_len, len))),
+            PrefixTail::WholeGroup => ((0, len), Some((0, len))),
+        })
     }
 }
 

@@ -437,9 +437,9 @@ impl<'a, 'b> Vm<'a, 'b> {
                             let key = p.key as usize;
                             let subject = index.key(key).map_or(&[][..], |k| subject_of(ms, m, funcs, key, k));
                             let subject = ir::template_trim(subject);
-                            match p.tail.slots(p.prefix as usize, crate::regex::until_nul(subject)) {
-                                Some(slots) if p.needs_caps => {
-                                    self.caps.set(subject, &slots);
+                            match p.tail.groups(p.prefix as usize, crate::regex::until_nul(subject)) {
+                                Some((whole, group)) if p.needs_caps => {
+                                    self.caps.set_groups(subject, whole, group);
                                     true
                                 }
                                 Some(_) => {
