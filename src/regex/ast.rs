@@ -113,6 +113,9 @@ impl Ast {
     }
 }
 
+/// A match's or group's `(start, end)` byte offsets.
+pub type Span = (usize, usize);
+
 impl PrefixTail {
     /// What glibc's `regexec` reports for a pattern of this form, with a prefix of
     /// `prefix_len` bytes, on a `subject` (cut at its first NUL) already known to start
@@ -129,7 +132,7 @@ impl PrefixTail {
     /// [`slots`](Self::slots) as the whole match and group 1 (these forms have no
     /// other group): what a route's captures are built from, without the other seven.
     #[inline]
-    pub fn groups(self, prefix_len: usize, subject: &[u8]) -> Option<((usize, usize), Option<(usize, usize)>)> {
+    pub fn groups(self, prefix_len: usize, subject: &[u8]) -> Option<(Span, Option<Span>)> {
         let len = subject.len();
         if len < prefix_len {
             return None;
