@@ -482,18 +482,26 @@ impl Index {
         out: &mut Vec<u32>,
     ) {
         out.clear();
-        push_all(out, &self.always);
+        // The prefix matches first and what is always a candidate after: in a
+        // dialplan that is a final catch-all, and the list then comes out in order
+        // without sorting.
         for (i, g) in self.groups.iter().enumerate() {
-            push_all(out, &g.always);
             g.trie.walk(crate::ir::template_trim(subject(i, &g.key)), out);
         }
+        for g in &self.groups {
+            push_all(out, &g.always);
+        }
+        push_all(out, &self.always);
         // A first search keeps everything; a search again after a change drops what
         // ran already.
         if from > 0 {
             out.retain(|&p| p >= from);
         }
-        out.sort_unstable();
-        out.dedup();
+        // An item with several guards (a block chain's openers) can be named twice.
+        if !out.windows(2).all(|w| w[0] < w[1]) {
+            out.sort_unstable();
+            out.dedup();
+        }
     }
 
     /// Number of subject groups (for the disassembly).
