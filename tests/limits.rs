@@ -36,6 +36,18 @@ fn dispatch_fan_out_is_bounded() {
 }
 
 #[test]
+fn doubling_values_are_bounded() {
+    // Forty doublings of a parameter: a terabyte without a limit.
+    let conf = format!("[default]\n.*=;x=0123456789\n{}^1$=-\n", ".*=;x=${x}${x}\n".repeat(40));
+    let v = route("doubling", &conf, "1");
+    assert_eq!(v["handled"], true);
+    let x = v["params"]["x"].as_str().map_or(0, str::len);
+    assert!(x <= rexroute::runtime::vm::MAX_VALUE && x > rexroute::runtime::vm::MAX_VALUE / 2, "{x} bytes");
+    let log = v["log"].to_string();
+    assert_eq!(log.matches("Refusing to set 'x'").count(), 26, "{}", &log[..log.len().min(300)]);
+}
+
+#[test]
 fn include_fan_out_is_bounded() {
     // Two includes that find nothing, at every level of 20: 2^21 context entries, and
     // a loop warning for each refused at the bottom, without a budget.

@@ -213,6 +213,8 @@ impl Acts {
         for t in assigns {
             match t.assign.as_ref()? {
                 Assign::Nothing => {}
+                // Refused, with its warning, on the IR path.
+                Assign::Set(_, value) if value.len() > crate::runtime::vm::MAX_VALUE => return None,
                 Assign::Set(name, value) => {
                     rec.push(SET_PARAM);
                     let next = u32::try_from(self.names.len()).ok()?;

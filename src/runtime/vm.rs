@@ -1159,10 +1159,10 @@ impl Subst<'_> {
     /// [`Vm::assign`] on the VM's parts.
     fn assign(&mut self, t: &Template, caps: &Captures, reader: Option<&Message>, target: &mut Message) {
         match &t.assign {
-            Some(a) => apply(self.env, a, target),
+            Some(a) => apply(self.env, a, target, self.log),
             None => {
                 let text = self.expand(t, caps, reader.unwrap_or(target));
-                apply(self.env, &Assign::parse(&text), target);
+                apply(self.env, &Assign::parse(&text), target, self.log);
             }
         }
     }
@@ -1185,8 +1185,10 @@ impl Subst<'_> {
     }
 }
 
-fn apply(env: &Env, a: &Assign, target: &mut Message) {
+fn apply(env: &Env, a: &Assign, target: &mut Message, log: &mut Vec<String>) {
     match a {
+        Assign::Set(n, v) if v.len() > MAX_VALUE => log.push(too_long(n.as_bytes(), v.len())),
+        Assign::SetGlobal(n, v) if v.len() > MAX_VALUE => log.push(too_long(n, v.len())),
         Assign::Nothing => {}
         Assign::Set(n, v) => target.set_named(n, v),
         Assign::Clear(n) => target.clear(n),
@@ -1278,6 +1280,20 @@ pub const MAX_DISPATCH_DEPTH: u32 = 16;
 /// each dispatch their own handler's message would otherwise make 2^16 calls within
 /// the depth limit.
 pub const MAX_DISPATCHES: u32 = 1024;
+
+/// Longest value an assignment may give a parameter or a global. Yate has no limit,
+/// and a value that takes itself twice (`hop=${hop}${hop}`), on each line or in each
+/// nested `dispatch`, doubles every time: a few dozen doublings exhaust memory, and
+/// sixteen nested dispatches copy megabytes a thousand times over. A longer value
+/// is refused with a warning and the parameter keeps its value (docs/differences.md);
+/// a SIP message, the longest text a call brings, is at most 64 KB, a quarter of it.
+pub const MAX_VALUE: usize = 1 << 18;
+
+/// The warning for a value longer than [`MAX_VALUE`].
+#[cold]
+fn too_long(name: &[u8], len: usize) -> String {
+    format!("Refusing to set '{}': its value is {len} bytes, more than {MAX_VALUE}", String::from_utf8_lossy(name))
+}
 
 /// Most `goto`/`include` entries into a context for one message, those refused for
 /// depth included: two lines that each include their own context and find nothing
