@@ -37,7 +37,7 @@ fn dispatch_fan_out_is_bounded() {
 
 #[test]
 fn doubling_values_are_bounded() {
-    // Forty doublings of a parameter: a terabyte without a limit.
+    // Forty doublings of a ten-byte parameter: ten terabytes without a limit.
     let conf = format!("[default]\n.*=;x=0123456789\n{}^1$=-\n", ".*=;x=${x}${x}\n".repeat(40));
     let v = route("doubling", &conf, "1");
     assert_eq!(v["handled"], true);
