@@ -207,7 +207,11 @@ fn printed_names(ast: &Ast) -> Vec<String> {
     let taken = |n: &str| ast.contexts.iter().any(|c| c.name == n);
     let mut out = Vec::new();
     for (i, c) in ast.contexts.iter().enumerate() {
-        if !c.name.contains('$') {
+        // A `$` would be substituted on reload, and blanks at either end (a name
+        // whose `${}` expanded to nothing after them) trimmed: `[name]` cannot carry
+        // either back.
+        let blank_ends = c.name.trim_matches(|ch: char| ch.is_ascii_whitespace()) != c.name;
+        if !c.name.contains('$') && !blank_ends {
             out.push(c.name.clone());
             continue;
         }
