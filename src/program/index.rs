@@ -208,7 +208,8 @@ impl Flat {
         Flat { words, positions: ends.iter().map(Vec::len).sum(), paths }
     }
 
-    /// The children as `(byte, child)` and the positions of the node at `o`.
+    /// The children as `(byte, child)` and the list of the node at `o` (its path's
+    /// list when [`paths`](Self::paths), else its own positions).
     fn node(&self, o: usize) -> (Vec<(u8, u32)>, &[u32]) {
         let (Some(&head), Some(&at)) = (self.words.get(o), self.words.get(o + 1)) else { return (Vec::new(), &[]) };
         let at = at as usize;

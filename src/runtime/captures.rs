@@ -20,6 +20,17 @@ pub struct Captures {
     spans: [(u32, u32); 10],
 }
 
+/// A slot as a span of a subject of `len` bytes: its end clamped to the subject, and
+/// empty when the group did not take part or the start is past the end (as Yate's
+/// `substr` gives, rather than a panic).
+#[inline]
+fn span(len: usize, slot: Option<(usize, usize)>) -> (u32, u32) {
+    match slot {
+        Some((start, end)) if start < end.min(len) => (start as u32, end.min(len) as u32),
+        _ => (0, 0),
+    }
+}
+
 impl PartialEq for Captures {
     fn eq(&self, other: &Captures) -> bool {
         (0..10).all(|n| self.get(n) == other.get(n))
@@ -65,28 +76,17 @@ impl Captures {
 
     /// [`from_slots`](Self::from_slots) into this value, reusing its buffer: routing
     /// fills the same one for every rule that matches.
-    // Inline: where the groups are known (a prefix proof), most of the work folds away.
     #[inline]
     pub fn set(&mut self, subject: &[u8], slots: &Slots) {
-        // Subjects longer than 4 GiB are cut there; no configuration or message reaches it.
-        let subject = &subject[..subject.len().min(u32::MAX as usize)];
-        let span = |slot: Option<(usize, usize)>| -> (u32, u32) {
-            match slot {
-                Some((start, end)) if start < end.min(subject.len()) => (start as u32, end.min(subject.len()) as u32),
-                _ => (0, 0),
-            }
-        };
-        self.subject.clear();
-        self.subject.extend_from_slice(subject);
-        self.spans = [(0, 0); 10];
-        self.spans[0] = span(slots[0]);
+        let len = self.take_subject(subject);
+        self.spans[0] = span(len, slots[0]);
         let highest = (1..SLOTS).rev().find(|&i| slots[i].is_some()).unwrap_or(0);
         if highest == 0 {
             self.spans[1] = self.spans[0];
             return;
         }
         for (i, slot) in slots.iter().enumerate().take(highest + 1).skip(1) {
-            self.spans[i] = span(*slot);
+            self.spans[i] = span(len, *slot);
         }
     }
 
@@ -95,20 +95,20 @@ impl Captures {
     /// of nine slots to fill and scan.
     #[inline]
     pub fn set_groups(&mut self, subject: &[u8], whole: (usize, usize), group: Option<(usize, usize)>) {
+        let len = self.take_subject(subject);
+        self.spans[0] = span(len, Some(whole));
+        self.spans[1] = if group.is_some() { span(len, group) } else { self.spans[0] };
+    }
+
+    /// Copies `subject` (cut at 4 GiB, which no configuration or message reaches)
+    /// into the buffer with every span empty; its length.
+    #[inline]
+    fn take_subject(&mut self, subject: &[u8]) -> usize {
         let subject = &subject[..subject.len().min(u32::MAX as usize)];
-        let span = |(start, end): (usize, usize)| -> (u32, u32) {
-            let end = end.min(subject.len());
-            if start < end {
-                (start as u32, end as u32)
-            } else {
-                (0, 0)
-            }
-        };
         self.subject.clear();
         self.subject.extend_from_slice(subject);
         self.spans = [(0, 0); 10];
-        self.spans[0] = span(whole);
-        self.spans[1] = group.map_or(self.spans[0], span);
+        subject.len()
     }
 
     /// Capture `n` (`\n`); empty when `n` is out of range or the group did not take part.
