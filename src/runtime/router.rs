@@ -130,6 +130,7 @@ impl Handler for RegexHandler {
                     lines.push(route_summary(msg, &called, &ctx, handled, usec));
                     write_trace(msg, lines);
                 }
+                vm.finish();
                 handled
             }
             Kind::Preroute => preroute(&self.router, msg, cx),
@@ -140,7 +141,9 @@ impl Handler for RegexHandler {
                 };
                 let mut vm = Vm::new(ir, env, cx, ms, RetSlot::Message);
                 vm.program = self.router.program.as_ref();
-                vm.eval(msg, context, 0, false)
+                let handled = vm.eval(msg, context, 0, false);
+                vm.finish();
+                handled
             }
         }
     }
@@ -190,7 +193,9 @@ fn preroute(router: &Router, msg: &mut Message, cx: &mut Cx<'_>) -> bool {
         RetSlot::Local(r) => r,
         RetSlot::Message => Vec::new(),
     };
-    if let Some(mut lines) = vm.msg_trace.take() {
+    let msg_trace = vm.msg_trace.take();
+    vm.finish();
+    if let Some(mut lines) = msg_trace {
         let (c, us) = (String::from_utf8_lossy(&caller_then), started.map_or(0, |s| s.elapsed().as_micros()));
         lines.push(if handled {
             format!("Classifying caller '{c}' in context '{}' in {us} usec", String::from_utf8_lossy(&r))

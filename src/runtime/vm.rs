@@ -82,21 +82,14 @@ pub struct Vm<'a, 'b> {
     ir: &'a Ir,
     env: &'a Env,
     cx: &'a mut Cx<'b>,
-    /// The match string, shared by every frame of this invocation.
-    pub ms: Vec<u8>,
     /// Where targets and `retval` write.
     pub ret: RetSlot,
     /// Yate's own trace lines, kept when the message asks for `trace_to_msg`.
     pub msg_trace: Option<Vec<String>>,
     /// The decision program; `None` runs the reference walk.
     pub program: Option<&'a Program>,
-    /// Buffers reused by candidate searches.
-    /// `None` while a run searches with it (a nested context takes another set).
-    scratch: Option<Box<Scratch>>,
-    /// The captures of the line that matched last, its buffer reused.
-    caps: Captures,
-    /// Where a packed action builds its text.
-    text: Vec<u8>,
+    /// The buffers the call writes into, the thread's from one call to the next.
+    st: Box<State>,
 }
 
 /// What the VM reads of a context's rules before their IR: nothing for the
@@ -153,30 +146,40 @@ struct Scratch {
     funcs: Vec<Vec<u8>>,
     /// The subjects the candidates were found for, by key position.
     seen: Vec<Vec<u8>>,
-    /// A captures buffer for the next VM on this thread.
-    caps: Vec<u8>,
-    /// A match string buffer, likewise.
+}
+
+/// What a handler call writes into, kept by the thread from one call to the next: a
+/// route then allocates no buffer, and starting and ending one moves a pointer, not
+/// the buffers' headers.
+#[derive(Default)]
+struct State {
+    /// The match string, shared by every frame of the call.
     ms: Vec<u8>,
-    /// A packed action's text buffer, likewise.
+    /// The captures of the line that matched last.
+    caps: Captures,
+    /// Where a packed action builds its text.
     text: Vec<u8>,
+    /// Search buffers not in use: a run takes a set while it searches, and a context
+    /// entered from inside it (goto, include) takes another.
+    #[allow(clippy::vec_box)]
+    searches: Vec<Box<Scratch>>,
 }
 
 /// Most idle buffer sets kept per thread (one per nesting level in use is enough).
 const POOL: usize = 8;
 
 thread_local! {
-    /// The buffer set of the last finished handler call: a warm thread routing one
-    /// message after another takes it and gives it back without touching [`SCRATCH`].
-    static LAST: std::cell::Cell<Option<Box<Scratch>>> = const { std::cell::Cell::new(None) };
-    /// More buffer sets, for handler calls nested inside one another (a `dispatch`).
-    /// Boxed: handing a set over moves a pointer, not the buffers' headers.
+    /// The state of the last finished handler call: a warm thread routing one message
+    /// after another takes it and gives it back without touching [`POOLED`].
+    static LAST: std::cell::Cell<Option<Box<State>>> = const { std::cell::Cell::new(None) };
+    /// More states, for handler calls nested inside one another (a `dispatch`).
     #[allow(clippy::vec_box)]
-    static SCRATCH: std::cell::RefCell<Vec<Box<Scratch>>> = const { std::cell::RefCell::new(Vec::new()) };
+    static POOLED: std::cell::RefCell<Vec<Box<State>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-impl Scratch {
+impl State {
     #[inline]
-    fn take() -> Box<Scratch> {
+    fn take() -> Box<State> {
         if let Some(s) = LAST.try_with(std::cell::Cell::take).ok().flatten() {
             return s;
         }
@@ -184,8 +187,8 @@ impl Scratch {
     }
 
     #[inline(never)]
-    fn take_pooled() -> Box<Scratch> {
-        SCRATCH.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop())).unwrap_or_default()
+    fn take_pooled() -> Box<State> {
+        POOLED.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop())).unwrap_or_default()
     }
 
     #[inline]
@@ -207,7 +210,7 @@ impl Scratch {
 
     #[inline(never)]
     fn pool(self: Box<Self>) {
-        let _ = SCRATCH.try_with(|p| {
+        let _ = POOLED.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
                 if p.len() < POOL {
                     p.push(self);
@@ -217,27 +220,20 @@ impl Scratch {
     }
 }
 
-impl Drop for Vm<'_, '_> {
-    fn drop(&mut self) {
-        let mut scratch = self.scratch.take().unwrap_or_default();
-        scratch.caps = std::mem::take(&mut self.caps).into_buffer();
-        scratch.ms = std::mem::take(&mut self.ms);
-        scratch.text = std::mem::take(&mut self.text);
-        scratch.give_back();
-    }
-}
-
 impl<'a, 'b> Vm<'a, 'b> {
     /// A VM for one handler call.
     pub fn new(ir: &'a Ir, env: &'a Env, cx: &'a mut Cx<'b>, match_string: &[u8], ret: RetSlot) -> Self {
-        let mut scratch = Scratch::take();
-        let mut ms = std::mem::take(&mut scratch.ms);
-        ms.clear();
-        ms.extend_from_slice(match_string);
-        // The buffer of an earlier match: routing a message then allocates none for captures.
-        let caps = Captures::with_buffer(std::mem::take(&mut scratch.caps));
-        let text = std::mem::take(&mut scratch.text);
-        Vm { ir, env, cx, ms, ret, msg_trace: None, program: None, scratch: Some(scratch), caps, text }
+        let mut st = State::take();
+        st.ms.clear();
+        st.ms.extend_from_slice(match_string);
+        st.caps.clear();
+        Vm { ir, env, cx, ret, msg_trace: None, program: None, st }
+    }
+
+    /// Ends the call: its buffers go back to the thread for the next one. (A VM
+    /// dropped without it only frees them.)
+    pub fn finish(self) {
+        self.st.give_back();
     }
 
     fn log(&mut self, line: String) {
@@ -298,11 +294,11 @@ impl<'a, 'b> Vm<'a, 'b> {
     #[inline(never)]
     fn trace_entry(&mut self, id: ir::ContextId, depth: u32) {
         if let Some(t) = self.msg_trace.as_mut() {
-            t.push(format!("Searching match for {}", String::from_utf8_lossy(&self.ms)));
+            t.push(format!("Searching match for {}", String::from_utf8_lossy(&self.st.ms)));
         }
         let ctx = self.ir.get(id).map_or("", |c| c.name.as_str());
         if let Some(t) = self.cx.out.trace.as_mut() {
-            let ms = String::from_utf8_lossy(&self.ms);
+            let ms = String::from_utf8_lossy(&self.st.ms);
             t.push(format!("context '{ctx}' (depth {depth}), match string {ms:?}"));
         }
     }
@@ -351,12 +347,11 @@ impl<'a, 'b> Vm<'a, 'b> {
                 }
                 Instr::Run { items, index } => {
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
-                    let mut scratch = self.scratch.take().unwrap_or_else(Scratch::take);
+                    let mut scratch = self.st.searches.pop().unwrap_or_default();
                     let run = Run { items, index, tables };
                     let r = self.search(msg, ctx, run, depth, stack, &mut scratch);
-                    match &self.scratch {
-                        None => self.scratch = Some(scratch),
-                        Some(_) => scratch.give_back(),
+                    if self.st.searches.len() < POOL {
+                        self.st.searches.push(scratch);
                     }
                     r
                 }
@@ -405,7 +400,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                 if !funcs_current {
                     self.func_subjects(msg, index, &mut scratch.funcs);
                 }
-                let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+                let (ms, m, funcs) = (&self.st.ms, &*msg, &scratch.funcs);
                 index.candidates(from, |i, key| subject_of(ms, m, funcs, i, key), &mut scratch.cands);
                 (next, fresh, seen_current) = (0, false, false);
             }
@@ -416,7 +411,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             if touching && !seen_current {
                 // Only items that ran since the search, none of which could change a
                 // subject: these are the values the candidates were found for.
-                let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+                let (ms, m, funcs) = (&self.st.ms, &*msg, &scratch.funcs);
                 for (i, key) in index.keys().enumerate() {
                     if scratch.seen.len() <= i {
                         scratch.seen.push(Vec::new());
@@ -433,17 +428,17 @@ impl<'a, 'b> Vm<'a, 'b> {
                     let rule = ctx.rules.get(idx)?;
                     let hit = match entry.proof {
                         Some(p) if self.cx.out.trace.is_none() => {
-                            let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+                            let (ms, m, funcs) = (&self.st.ms, &*msg, &scratch.funcs);
                             let key = p.key as usize;
                             let subject = index.key(key).map_or(&[][..], |k| subject_of(ms, m, funcs, key, k));
                             let subject = ir::template_trim(subject);
                             match p.tail.groups(p.prefix as usize, crate::regex::until_nul(subject)) {
                                 Some((whole, group)) if p.needs_caps => {
-                                    self.caps.set_groups(subject, whole, group);
+                                    self.st.caps.set_groups(subject, whole, group);
                                     true
                                 }
                                 Some(_) => {
-                                    self.caps.clear();
+                                    self.st.caps.clear();
                                     true
                                 }
                                 None => false,
@@ -483,7 +478,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             // Function subjects are evaluated once per search, as without the
             // comparison: what they log must not be repeated.
             self.func_subjects(msg, index, &mut scratch.funcs);
-            let (ms, m, funcs) = (&self.ms, &*msg, &scratch.funcs);
+            let (ms, m, funcs) = (&self.st.ms, &*msg, &scratch.funcs);
             fresh = index
                 .keys()
                 .enumerate()
@@ -494,15 +489,15 @@ impl<'a, 'b> Vm<'a, 'b> {
     }
 
     /// Evaluates one rule's conditions, with its trace lines; on a match the captures
-    /// are in `self.caps`.
+    /// are in `self.st.caps`.
     // Always inline: a checked condition is a lookup and a compare, less than a call.
     #[inline(always)]
     fn evaluate(&mut self, msg: &Message, ctx: &ir::Context, idx: usize, rule: &ir::Rule, t: Tables<'_>) -> bool {
         if let Some(check) = t.fast.get(idx).and_then(|f| f.check.as_ref()) {
             if self.cx.out.trace.is_none() {
-                if let Some(hit) = check.holds(&self.ms, msg, self.ir) {
+                if let Some(hit) = check.holds(&self.st.ms, msg, self.ir) {
                     if hit {
-                        self.caps.clear();
+                        self.st.caps.clear();
                     }
                     return hit;
                 }
@@ -539,7 +534,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         });
         match caps {
             Some(c) => {
-                self.caps = c;
+                self.st.caps = c;
                 true
             }
             None => false,
@@ -554,7 +549,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                 // include there fills new ones: they can be read in place, not moved
                 // out and back.
                 let mut subst = Subst { env: self.env, planned: self.program.is_some(), log: &mut self.cx.out.log };
-                let action = subst.plain(first, keyword.is_some(), assigns, &self.caps, msg);
+                let action = subst.plain(first, keyword.is_some(), assigns, &self.st.caps, msg);
                 return match keyword {
                     Some(k) => self.literal_keyword(msg, k, depth),
                     None => self.keyword(msg, ir::classify_owned(action), depth),
@@ -565,9 +560,9 @@ impl<'a, 'b> Vm<'a, 'b> {
             _ => {}
         }
         // Taken out for the action: a goto or include fills its own.
-        let caps = std::mem::take(&mut self.caps);
+        let caps = std::mem::take(&mut self.st.caps);
         let flow = self.act(msg, rule, &caps, depth, stack);
-        self.caps = caps;
+        self.st.caps = caps;
         flow
     }
 
@@ -598,9 +593,9 @@ impl<'a, 'b> Vm<'a, 'b> {
     /// rule then runs from the IR.
     #[inline(never)]
     fn act_packed(&mut self, msg: &mut Message, act: Act<'_>, depth: u32) -> Option<Flow> {
-        let mut text = std::mem::take(&mut self.text);
+        let mut text = std::mem::take(&mut self.st.text);
         let flow = self.act_packed_with(msg, act, depth, &mut text);
-        self.text = text;
+        self.st.text = text;
         flow
     }
 
@@ -616,7 +611,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                     match p {
                         Piece::Lit(l) => text.extend_from_slice(l),
                         Piece::Cap(n) => {
-                            let v = self.caps.get(usize::from(n));
+                            let v = self.st.caps.get(usize::from(n));
                             if !subst::capture_is_inert(v) {
                                 return None;
                             }
@@ -679,7 +674,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             let mut answered = None;
             for f in fast {
                 let hit = match &f.check {
-                    Some(check) if checked => check.holds(&self.ms, msg, self.ir),
+                    Some(check) if checked => check.holds(&self.st.ms, msg, self.ir),
                     _ => None,
                 };
                 match hit {
@@ -692,7 +687,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                             answered = hit;
                             break;
                         };
-                        self.caps.clear();
+                        self.st.caps.clear();
                         apply_sets(msg, act);
                         idx += 1;
                     }
@@ -708,7 +703,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             let rule = ctx.rules.get(idx)?;
             let matched = match answered {
                 Some(hit) => {
-                    self.caps.clear();
+                    self.st.caps.clear();
                     hit
                 }
                 None => self.evaluate_ir(msg, ctx, idx, rule),
@@ -902,7 +897,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         let Some(Ok(re)) = self.ir.regexes.get(id).map(|e| e.compiled()) else { return None };
         let mut digits = itoa::Buffer::new();
         let subject = match &c.subject {
-            Subject::MatchString => &self.ms[..],
+            Subject::MatchString => &self.st.ms[..],
             Subject::Param { name, default } => msg.get_named(name).unwrap_or(default),
             // (A number-length guard without captures is the program's check.)
             Subject::Func(t) if self.program.is_some() => length_subject(t, msg, &mut digits)?,
@@ -912,11 +907,11 @@ impl<'a, 'b> Vm<'a, 'b> {
         if c.negated || !rule.needs_caps {
             let hit = re.is_match(subject) != c.negated;
             if hit {
-                self.caps.clear();
+                self.st.caps.clear();
             }
             return Some(hit);
         }
-        Some(capture(&mut self.caps, re, subject))
+        Some(capture(&mut self.st.caps, re, subject))
     }
 
     /// Evaluates one condition. Captures come from glibc, only when the rule uses
@@ -937,7 +932,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         };
         let subject: &[u8] = match (&c.subject, direct) {
             (_, Some(d)) => d,
-            (Subject::MatchString, None) => &self.ms,
+            (Subject::MatchString, None) => &self.st.ms,
             (Subject::Param { name, default }, None) => msg.get_named(name).unwrap_or(default),
             (Subject::Func(t), None) => {
                 let mut fx = FuncCtx { env: self.env, msg, log: &mut self.cx.out.log };
@@ -1059,7 +1054,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
             Keyword::Match(s) => {
                 if !s.is_empty() {
-                    self.ms = s;
+                    self.st.ms = s;
                 }
                 Flow::Next
             }
