@@ -57,17 +57,6 @@ impl Captures {
         caps
     }
 
-    /// No captures, with `buffer`'s allocation for the next match.
-    pub fn with_buffer(mut buffer: Vec<u8>) -> Self {
-        buffer.clear();
-        Captures { subject: buffer, spans: [(0, 0); 10] }
-    }
-
-    /// The buffer, for [`with_buffer`](Self::with_buffer).
-    pub fn into_buffer(self) -> Vec<u8> {
-        self.subject
-    }
-
     /// Back to [`none`](Self::none), keeping the buffer for the next match.
     pub fn clear(&mut self) {
         self.subject.clear();
