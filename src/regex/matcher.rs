@@ -233,6 +233,24 @@ pub fn until_nul(subject: &[u8]) -> &[u8] {
     subject
 }
 
+/// Whether `s` holds byte `b`, eight bytes at a time: the values tested are short,
+/// and a byte loop costs four or five instructions a byte.
+pub fn has_byte(s: &[u8], b: u8) -> bool {
+    // The padding `word_at` reads past the end is 0xff: that byte is looked for alone.
+    if b == 0xff {
+        return s.contains(&b);
+    }
+    let pattern = u64::from(b) * ONES;
+    let mut at = 0usize;
+    while at < s.len() {
+        if zero_bytes(word_at(s, at) ^ pattern) != 0 {
+            return true;
+        }
+        at += 8;
+    }
+    false
+}
+
 /// `0x01` in every byte.
 pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
 
@@ -265,6 +283,23 @@ pub(crate) fn word_at(s: &[u8], from: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-wise search finds a byte wherever it lies, and nothing in texts
+    /// without it, whatever bytes surround it (0xff, which pads words, included).
+    #[test]
+    fn has_byte_agrees_with_a_byte_scan() {
+        for b in [b')', 0, 0x80, 0xfe, 0xff] {
+            for len in 0..40usize {
+                let base: Vec<u8> = (0..len).map(|i| [b'1', 0xff, 0x28, 0x2a, 0][i % 5]).filter(|&c| c != b).collect();
+                assert!(!has_byte(&base, b), "{b:#x} absent, {} bytes", base.len());
+                for at in 0..base.len() {
+                    let mut s = base.clone();
+                    s[at] = b;
+                    assert!(has_byte(&s, b), "{b:#x} at {at} of {}", s.len());
+                }
+            }
+        }
+    }
 
     /// The word-wise cut ends where the first NUL is, wherever it lies in a word, and
     /// keeps subjects without one whole.

@@ -24,7 +24,7 @@ pub mod translate;
 
 pub use ast::PrefixTail;
 pub use lint::{pcre_findings, Finding, FindingKind};
-pub use matcher::{until_nul, Regex};
+pub use matcher::{has_byte, until_nul, Regex};
 pub use posix::{CompileError, Flags, PosixRegex, Slots};
 pub use quick::Quick;
 pub use syntax::{parse, Ast, Node, ParseError};

@@ -44,7 +44,7 @@ pub fn find_bytes(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 /// The call's text is blank-trimmed, so trailing blanks do not count.
 #[inline]
 pub fn length_of_value(value: &[u8]) -> Option<usize> {
-    if value.contains(&b')') {
+    if crate::regex::has_byte(value, b')') {
         return None;
     }
     let end = value.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(0, |e| e + 1);
