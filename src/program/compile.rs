@@ -22,9 +22,14 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
         .iter()
         .map(|r| {
             let act = code.acts.push(r).map_or(0, |a| a + 1);
-            let assigns_only =
-                act != 0 && matches!(&r.action, ir::Action::Plain { keyword: Some(Keyword::Nothing), .. });
-            Fast { check: Check::of(ir, r), act, assigns_only, shape: None }
+            let sets = match &r.action {
+                // Packed: only literal assignments, every value within the limit.
+                ir::Action::Plain { keyword: Some(Keyword::Nothing), assigns, .. } if act != 0 => {
+                    assigns.iter().map(|t| t.assign.clone()).collect::<Option<Box<[_]>>>()
+                }
+                _ => None,
+            };
+            Fast { check: Check::of(ir, r), act, sets, shape: None }
         })
         .collect();
     code.acts.finish();

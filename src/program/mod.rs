@@ -59,9 +59,11 @@ pub struct Fast {
     pub check: Option<Check>,
     /// Where its action is packed in [`Code::acts`], plus one; 0 when it is not.
     pub act: u32,
-    /// Its action is packed and only assigns (no target, no keyword): the walk can
-    /// apply it and go on.
-    pub assigns_only: bool,
+    /// When its action only assigns literal values (no target, no keyword), those
+    /// assignments, read as they are: the walk applies them and goes on. (Packed too,
+    /// but a line of a context's preamble runs for every message, and reading these
+    /// costs nothing to decode.)
+    pub sets: Option<Box<[crate::ir::Assign]>>,
     /// When the rule opens a block chain of the simple form, its layout.
     pub shape: Option<Box<Shape>>,
 }

@@ -682,13 +682,15 @@ impl<'a, 'b> Vm<'a, 'b> {
                     // A line that only sets parameters (`.*=;name=value`) is acted on
                     // here: its action cannot return, jump or open a block, and the walk
                     // goes on without leaving the loop.
-                    Some(true) if f.assigns_only => {
-                        let Some(act) = t.packed(f) else {
-                            answered = hit;
-                            break;
-                        };
+                    Some(true) if f.sets.is_some() => {
                         self.st.caps.clear();
-                        apply_sets(msg, act);
+                        for a in f.sets.as_deref().unwrap_or_default() {
+                            match a {
+                                Assign::Set(name, value) => msg.set_named(name, value),
+                                Assign::Clear(name) => msg.clear(name),
+                                _ => {}
+                            }
+                        }
                         idx += 1;
                     }
                     _ => {
