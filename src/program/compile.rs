@@ -57,6 +57,11 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
     }
     flush(ir, &mut code, rules, run);
     merge_rules(&mut code, rules);
+    code.ahead = code
+        .steps
+        .iter()
+        .position(|s| matches!(s, Instr::Run { index, .. } if index.ahead().is_some()))
+        .and_then(|i| u32::try_from(i).ok());
     code
 }
 

@@ -403,6 +403,35 @@ impl Trie {
     }
 }
 
+/// The match string's trie walked ahead of the search, one level at a time, while the
+/// lines before the run are evaluated: each level's record has then arrived in the
+/// cache when the search reads it, instead of the search waiting for each in turn.
+#[derive(Clone, Copy, Debug)]
+pub struct Ahead<'p> {
+    words: &'p [u32],
+    o: usize,
+    i: usize,
+}
+
+impl Ahead<'_> {
+    /// One level further along `subject`; `false` once the walk has ended.
+    #[inline(always)]
+    pub fn step(&mut self, subject: &[u8]) -> bool {
+        let Some(&b) = subject.get(self.i) else { return false };
+        match Flat::step(self.words, self.o, b) {
+            Some((_, next)) if next != NONE => {
+                self.o = next as usize;
+                self.i += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Smallest trie walked ahead: 32 KB, a first-level data cache.
+const AHEAD_WORDS: usize = 8 * 1024;
+
 /// The conditions of one subject key.
 #[derive(Debug)]
 struct Group {
@@ -449,6 +478,15 @@ impl Index {
         for g in &mut self.groups {
             g.trie.freeze();
         }
+    }
+
+    /// A walk ahead of the match string's trie, when the run has one larger than a
+    /// first-level cache (a smaller one stays in the caches, and its walk would only
+    /// be done twice).
+    pub fn ahead(&self) -> Option<Ahead<'_>> {
+        let g = self.groups.iter().find(|g| g.key == SubjectKey::MatchString)?;
+        let flat = g.trie.flat.as_ref().filter(|f| f.paths && f.words.len() >= AHEAD_WORDS)?;
+        Some(Ahead { words: &flat.words, o: 0, i: 0 })
     }
 
     /// Whether a key is a function.
@@ -610,5 +648,36 @@ mod tests {
                 prefixes.iter().enumerate().filter(|(_, p)| s.starts_with(p)).map(|(i, _)| i as u32).collect();
             assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&s));
         }
+    }
+
+    /// The walk ahead takes one step per byte of the subject along the trie and ends
+    /// where the search's walk ends; a small trie gets none.
+    #[test]
+    fn walk_ahead_follows_the_trie() {
+        let mut next = crate::testing::seeded(0x9e37_79b9_u64);
+        let mut digits = |len: u64| -> Vec<u8> { (0..len).map(|_| b'0' + next(10) as u8).collect() };
+        let prefixes: Vec<Vec<u8>> = (0..4000).map(|i| digits(3 + i % 6)).collect();
+        let mut index = Index::default();
+        for (pos, p) in prefixes.iter().enumerate() {
+            index.add(pos as u32, Some(SubjectKey::MatchString), Some(p));
+        }
+        index.finish();
+        let Some(start) = index.ahead() else { panic!("a trie of 4,000 prefixes is walked ahead") };
+        for _ in 0..300 {
+            let subject = digits(12);
+            let mut a = start;
+            let mut steps = 0;
+            while a.step(&subject) {
+                steps += 1;
+            }
+            // The depth of the subject's path: its longest start that begins some prefix.
+            let depth =
+                (0..=subject.len()).rev().find(|&n| prefixes.iter().any(|p| p.starts_with(&subject[..n]))).unwrap_or(0);
+            assert_eq!(steps, depth, "{:?}", String::from_utf8_lossy(&subject));
+        }
+        let mut small = Index::default();
+        small.add(0, Some(SubjectKey::MatchString), Some(b"0049"));
+        small.finish();
+        assert!(small.ahead().is_none(), "a trie in the first-level cache is not walked twice");
     }
 }

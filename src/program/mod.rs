@@ -18,7 +18,7 @@ mod pack;
 
 pub use check::{Check, CheckSubject};
 pub use compile::compile;
-pub use index::{Index, SubjectKey};
+pub use index::{Ahead, Index, SubjectKey};
 pub use pack::{Act, Acts, First, Piece, Set};
 
 use crate::regex::PrefixTail;
@@ -50,6 +50,9 @@ pub struct Code {
     pub rules: Vec<Fast>,
     /// The packed actions of the context's rules (see [`Fast::act`]), in rule order.
     pub acts: Acts,
+    /// The step of the run whose trie the lines before it walk ahead of its search
+    /// ([`Index::ahead`]): the first run with a large match-string trie.
+    pub ahead: Option<u32>,
 }
 
 /// A rule's condition and action in the forms the VM reads first.

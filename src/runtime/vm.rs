@@ -2,7 +2,9 @@
 
 use crate::bus::{Cx, Finished, Phase};
 use crate::ir::{self, Action, Assign, Cond, Ir, Keyword, Matcher, Subject, Template};
-use crate::program::{Act, Acts, Code, Entry, Fast, First, Index, Instr, Item, Piece, Program, Set, Shape, SubjectKey};
+use crate::program::{
+    Act, Acts, Ahead, Code, Entry, Fast, First, Index, Instr, Item, Piece, Program, Set, Shape, SubjectKey,
+};
 use crate::runtime::captures::Captures;
 use crate::runtime::env::Env;
 use crate::runtime::funcs::FuncCtx;
@@ -90,6 +92,8 @@ pub struct Vm<'a, 'b> {
     pub program: Option<&'a Program>,
     /// The buffers the call writes into, the thread's from one call to the next.
     st: Box<State>,
+    /// The next run's trie walk, advanced a level per line evaluated before it.
+    ahead: Option<Ahead<'a>>,
 }
 
 /// What the VM reads of a context's rules before their IR: nothing for the
@@ -227,7 +231,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         st.ms.clear();
         st.ms.extend_from_slice(match_string);
         st.caps.clear();
-        Vm { ir, env, cx, ret, msg_trace: None, program: None, st }
+        Vm { ir, env, cx, ret, msg_trace: None, program: None, st, ahead: None }
     }
 
     /// Ends the call: its buffers go back to the thread for the next one. (A VM
@@ -327,11 +331,17 @@ impl<'a, 'b> Vm<'a, 'b> {
         &mut self,
         msg: &mut Message,
         ctx: &ir::Context,
-        code: &Code,
+        code: &'a Code,
         depth: u32,
         stack: &mut Blocks,
     ) -> Option<bool> {
         let tables = Tables::of(code);
+        // The trie of the run `code.ahead` names, walked a level per line evaluated
+        // before the run (see `run_rules`).
+        self.ahead = match code.ahead.and_then(|i| code.steps.get(i as usize)) {
+            Some(Instr::Run { index, .. }) => index.ahead(),
+            _ => None,
+        };
         for step in &code.steps {
             let r = match step {
                 // A line that opens or closes a block on its own (a stray `{` or `}`).
@@ -346,6 +356,7 @@ impl<'a, 'b> Vm<'a, 'b> {
                     self.run_chain(msg, ctx, start.0 as usize..end.0 as usize, tables, depth, stack)
                 }
                 Instr::Run { items, index } => {
+                    self.ahead = None;
                     // Nested contexts (goto/include) search with their own buffers meanwhile.
                     let mut scratch = self.st.searches.pop().unwrap_or_default();
                     let run = Run { items, index, tables };
@@ -671,34 +682,14 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
             let checked = self.cx.out.trace.is_none();
             let fast = t.fast.get(idx..range.end).unwrap_or_default();
-            let mut answered = None;
-            for f in fast {
-                let hit = match &f.check {
-                    Some(check) if checked => check.holds(&self.st.ms, msg, self.ir),
-                    _ => None,
-                };
-                match hit {
-                    Some(false) => idx += 1,
-                    // A line that only sets parameters (`.*=;name=value`) is acted on
-                    // here: its action cannot return, jump or open a block, and the walk
-                    // goes on without leaving the loop.
-                    Some(true) if f.sets.is_some() => {
-                        self.st.caps.clear();
-                        for a in f.sets.as_deref().unwrap_or_default() {
-                            match a {
-                                Assign::Set(name, value) => msg.set_named(name, value),
-                                Assign::Clear(name) => msg.clear(name),
-                                _ => {}
-                            }
-                        }
-                        idx += 1;
-                    }
-                    _ => {
-                        answered = hit;
-                        break;
-                    }
-                }
-            }
+            // Two copies of the loop: the one that walks ahead holds its walk in
+            // registers the other leaves to the guards.
+            let answered = if self.ahead.is_some() {
+                let ahead = self.ahead.take();
+                self.guards::<true>(msg, fast, &mut idx, checked, ahead)
+            } else {
+                self.guards::<false>(msg, fast, &mut idx, checked, None)
+            };
             if idx >= range.end {
                 return None;
             }
@@ -718,6 +709,60 @@ impl<'a, 'b> Vm<'a, 'b> {
             idx += 1;
         }
         None
+    }
+
+    /// The loop of [`run_rules`](Self::run_rules) over lines answered by their check
+    /// alone: each that does not match, or only sets parameters, is done here and
+    /// `idx` moves past it. The answer of the line it stops at, when its check gave
+    /// one. With `AHEAD`, a level of the walk ahead is taken before each line.
+    #[inline(always)]
+    fn guards<const AHEAD: bool>(
+        &mut self,
+        msg: &mut Message,
+        fast: &[Fast],
+        idx: &mut usize,
+        checked: bool,
+        mut ahead: Option<Ahead<'a>>,
+    ) -> Option<bool> {
+        let mut answered = None;
+        for f in fast {
+            if AHEAD {
+                if let Some(a) = &mut ahead {
+                    if !a.step(&self.st.ms) {
+                        ahead = None;
+                    }
+                }
+            }
+            let hit = match &f.check {
+                Some(check) if checked => check.holds(&self.st.ms, msg, self.ir),
+                _ => None,
+            };
+            match hit {
+                Some(false) => *idx += 1,
+                // A line that only sets parameters (`.*=;name=value`) is acted on
+                // here: its action cannot return, jump or open a block, and the walk
+                // goes on without leaving the loop.
+                Some(true) if f.sets.is_some() => {
+                    self.st.caps.clear();
+                    for a in f.sets.as_deref().unwrap_or_default() {
+                        match a {
+                            Assign::Set(name, value) => msg.set_named(name, value),
+                            Assign::Clear(name) => msg.clear(name),
+                            _ => {}
+                        }
+                    }
+                    *idx += 1;
+                }
+                _ => {
+                    answered = hit;
+                    break;
+                }
+            }
+        }
+        if AHEAD {
+            self.ahead = ahead;
+        }
+        answered
     }
 
     /// A balanced block chain at the top of a context: by its [`Shape`] when it has
