@@ -302,8 +302,8 @@ impl<'a, 'b> Vm<'a, 'b> {
         }
         let ctx = self.ir.get(id).map_or("", |c| c.name.as_str());
         if let Some(t) = self.cx.out.trace.as_mut() {
-            let ms = String::from_utf8_lossy(&self.st.ms);
-            t.push(format!("context '{ctx}' (depth {depth}), match string {ms:?}"));
+            let ms = shown(&self.st.ms);
+            t.push(format!("context '{ctx}' (depth {depth}), match string {ms}"));
         }
     }
 
@@ -1004,7 +1004,7 @@ impl<'a, 'b> Vm<'a, 'b> {
         let trace_line = self.cx.out.trace.is_some().then(|| {
             let pat = ir.regexes.get(id).map(|e| String::from_utf8_lossy(&e.pattern).into_owned()).unwrap_or_default();
             let neg = if c.negated { " (negated)" } else { "" };
-            format!("  {} {:?} ~ /{pat}/{neg}: {matched}", subject_name(&c.subject), String::from_utf8_lossy(subject))
+            format!("  {} {} ~ /{pat}/{neg}: {matched}", subject_name(&c.subject), shown(subject))
         });
         if let Some(Err(e)) = ir.regexes.get(id).map(|e| e.compiled()) {
             self.log(format!("Regexp::compile() failed: {e}"));
@@ -1037,7 +1037,7 @@ impl<'a, 'b> Vm<'a, 'b> {
             }
             Action::Echo(t) => {
                 let text = String::from_utf8_lossy(&self.expand(t, caps, msg)).into_owned();
-                self.trace(|| format!("  action: echo {text:?}"));
+                self.trace(|| format!("  action: echo {}", shown(text.as_bytes())));
                 self.cx.out.echo.extend(text.split('\n').map(str::to_string));
                 Flow::Next
             }
@@ -1099,6 +1099,12 @@ impl<'a, 'b> Vm<'a, 'b> {
                     Flow::Next
                 }
             }
+            // The match string, the message's name and the return value are bounded as
+            // parameters are (`MAX_VALUE`): `newmatch \0\0` doubles the match string
+            // at every line that matches, and a context that includes itself repeats it.
+            Keyword::Match(s) if s.len() > MAX_VALUE => self.refuse("the match string", s.len()),
+            Keyword::Rename(n) if n.len() > MAX_VALUE => self.refuse("the message name", n.len()),
+            Keyword::Retval(v) if v.len() > MAX_VALUE => self.refuse("the return value", v.len()),
             Keyword::Match(s) => {
                 if !s.is_empty() {
                     self.st.ms = s;
@@ -1125,6 +1131,13 @@ impl<'a, 'b> Vm<'a, 'b> {
                 Flow::Return(true)
             }
         }
+    }
+
+    /// Logs the refusal of a text longer than [`MAX_VALUE`]; the line goes on.
+    #[cold]
+    fn refuse(&mut self, what: &str, len: usize) -> Flow {
+        self.log(format!("Refusing to set {what}: it is {len} bytes, more than {MAX_VALUE}"));
+        Flow::Next
     }
 
     fn set_ret(&mut self, msg: &mut Message, v: Vec<u8>) {
@@ -1277,6 +1290,19 @@ fn subject_of<'s>(ms: &'s [u8], msg: &'s Message, funcs: &'s [Vec<u8>], i: usize
     }
 }
 
+/// Most bytes of a text a trace line shows: a match string or parameter can hold up
+/// to [`MAX_VALUE`] bytes, and a trace that repeated it whole at every line would
+/// grow with the square of it.
+const TRACE_TEXT: usize = 256;
+
+/// `text` quoted for a trace line, cut after [`TRACE_TEXT`] bytes with its length.
+fn shown(text: &[u8]) -> String {
+    match text.get(..TRACE_TEXT).filter(|_| text.len() > TRACE_TEXT) {
+        Some(head) => format!("{:?}... ({} bytes)", String::from_utf8_lossy(head), text.len()),
+        None => format!("{:?}", String::from_utf8_lossy(text)),
+    }
+}
+
 fn subject_name(s: &Subject) -> String {
     match s {
         Subject::MatchString => "match string".to_string(),
@@ -1286,10 +1312,8 @@ fn subject_name(s: &Subject) -> String {
 }
 
 fn show_caps(c: &Captures) -> String {
-    let parts: Vec<String> = (0..10)
-        .filter(|&n| !c.get(n).is_empty())
-        .map(|n| format!("\\{n}={:?}", String::from_utf8_lossy(c.get(n))))
-        .collect();
+    let parts: Vec<String> =
+        (0..10).filter(|&n| !c.get(n).is_empty()).map(|n| format!("\\{n}={}", shown(c.get(n)))).collect();
     if parts.is_empty() {
         "none".to_string()
     } else {
@@ -1298,18 +1322,17 @@ fn show_caps(c: &Captures) -> String {
 }
 
 fn show_keyword(k: &Keyword) -> String {
-    let l = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     match k {
         Keyword::Nothing => "set parameters, continue".to_string(),
         Keyword::Noop => "noop".to_string(),
         Keyword::Return(b) => format!("return {b}"),
-        Keyword::Goto { ctx, .. } => format!("goto {:?}", l(ctx)),
-        Keyword::Include { ctx, .. } => format!("include {:?}", l(ctx)),
-        Keyword::Match(m) => format!("match {:?}", l(m)),
-        Keyword::Rename(n) => format!("rename {:?}", l(n)),
-        Keyword::Retval(v) => format!("retval {:?}", l(v)),
+        Keyword::Goto { ctx, .. } => format!("goto {}", shown(ctx)),
+        Keyword::Include { ctx, .. } => format!("include {}", shown(ctx)),
+        Keyword::Match(m) => format!("match {}", shown(m)),
+        Keyword::Rename(n) => format!("rename {}", shown(n)),
+        Keyword::Retval(v) => format!("retval {}", shown(v)),
         Keyword::Msleep(ms) => format!("msleep {ms}"),
-        Keyword::Target(t) => format!("target {:?} (handled)", l(t)),
+        Keyword::Target(t) => format!("target {} (handled)", shown(t)),
     }
 }
 
