@@ -1136,7 +1136,7 @@ impl<'a, 'b> Vm<'a, 'b> {
     /// Logs the refusal of a text longer than [`MAX_VALUE`]; the line goes on.
     #[cold]
     fn refuse(&mut self, what: &str, len: usize) -> Flow {
-        self.log(format!("Refusing to set {what}: it is {len} bytes, more than {MAX_VALUE}"));
+        self.log(too_long(what, len));
         Flow::Next
     }
 
@@ -1242,8 +1242,8 @@ impl Subst<'_> {
 
 fn apply(env: &Env, a: &Assign, target: &mut Message, log: &mut Vec<String>) {
     match a {
-        Assign::Set(n, v) if v.len() > MAX_VALUE => log.push(too_long(n.as_bytes(), v.len())),
-        Assign::SetGlobal(n, v) if v.len() > MAX_VALUE => log.push(too_long(n, v.len())),
+        Assign::Set(n, v) if v.len() > MAX_VALUE => log.push(too_long(&quoted(n.as_bytes()), v.len())),
+        Assign::SetGlobal(n, v) if v.len() > MAX_VALUE => log.push(too_long(&quoted(n), v.len())),
         Assign::Nothing => {}
         Assign::Set(n, v) => target.set_named(n, v),
         Assign::Clear(n) => target.clear(n),
@@ -1356,8 +1356,13 @@ pub const MAX_VALUE: usize = 1 << 18;
 
 /// The warning for a value longer than [`MAX_VALUE`].
 #[cold]
-fn too_long(name: &[u8], len: usize) -> String {
-    format!("Refusing to set '{}': its value is {len} bytes, more than {MAX_VALUE}", String::from_utf8_lossy(name))
+fn too_long(what: &str, len: usize) -> String {
+    format!("Refusing to set {what}: its value is {len} bytes, more than {MAX_VALUE}")
+}
+
+/// A parameter's or global's name as [`too_long`] names it.
+fn quoted(name: &[u8]) -> String {
+    format!("'{}'", String::from_utf8_lossy(name))
 }
 
 /// Most `goto`/`include` entries into a context for one message, those refused for
