@@ -38,6 +38,9 @@ pub enum CheckTest {
     Quick(Quick),
     /// The regex itself, yes or no.
     Regex(RegexId),
+    /// The regex on a length below 256: the answers for each, one bit each, read
+    /// when the rule is compiled (a length check runs for every message).
+    Lengths(RegexId, [u64; 4]),
 }
 
 impl Check {
@@ -66,7 +69,14 @@ impl Check {
             _ if e.pattern.is_empty() => None,
             _ => crate::regex::parse(&e.pattern, e.flags).ok().and_then(|ast| Quick::of(&ast)),
         };
-        let test = quick.map_or(CheckTest::Regex(id), CheckTest::Quick);
+        let test = match (&subject, quick) {
+            (_, Some(q)) => CheckTest::Quick(q),
+            (CheckSubject::Length(..), None) => match e.compiled() {
+                Ok(re) => CheckTest::Lengths(id, *re.numbers()),
+                Err(_) => CheckTest::Regex(id),
+            },
+            (_, None) => CheckTest::Regex(id),
+        };
         Some(Check { subject, test, negated: c.negated })
     }
 
@@ -84,7 +94,9 @@ impl Check {
         let subject = ir::template_trim(subject);
         let hit = match &self.test {
             CheckTest::Quick(q) => q.is_match_c(subject),
-            CheckTest::Regex(id) => ir.regexes.get(*id)?.compiled().as_ref().ok()?.is_match(subject),
+            CheckTest::Regex(id) | CheckTest::Lengths(id, _) => {
+                ir.regexes.get(*id)?.compiled().as_ref().ok()?.is_match(subject)
+            }
         };
         Some(hit != self.negated)
     }
@@ -92,10 +104,15 @@ impl Check {
     /// [`holds`](Self::holds) for a length subject whose parameter reads `value`.
     #[inline(never)]
     fn length(&self, value: &[u8], ir: &ir::Ir) -> Option<bool> {
-        let CheckTest::Regex(id) = self.test else { return None };
         let n = crate::runtime::subst::length_of_value(value)?;
-        let re = ir.regexes.get(id)?.compiled().as_ref().ok()?;
-        Some(re.matches_number(n) != self.negated)
+        let hit = match &self.test {
+            CheckTest::Lengths(_, bits) if n < 256 => bits.get(n / 64).is_some_and(|w| w >> (n % 64) & 1 == 1),
+            CheckTest::Lengths(id, _) | CheckTest::Regex(id) => {
+                ir.regexes.get(*id)?.compiled().as_ref().ok()?.matches_number(n)
+            }
+            CheckTest::Quick(_) => return None,
+        };
+        Some(hit != self.negated)
     }
 }
 
@@ -157,5 +174,29 @@ mod tests {
         let (ir, r) = first_rule("[c]\n${absent}^$=-\n");
         let Some(check) = Check::of(&ir, &r) else { panic!("no check") };
         assert_eq!(check.holds(b"", &Message::new("x"), &ir), Some(true), "an absent parameter is its default, empty");
+    }
+
+    /// A length check reads its answers below 256 from the table made when it was
+    /// compiled, and asks the regex above: both as the regex answers the length's digits.
+    #[test]
+    fn length_checks_answer_as_the_regex_on_the_digits() {
+        for line in [r"$(length,${called})^\(1[6-9]\|[2-9][0-9]\)$=-", r"$(length,${called})^2..$^=-"] {
+            let (ir, r) = first_rule(&format!("[c]\n{line}\n"));
+            let Some(check) = Check::of(&ir, &r) else { panic!("{line}: no check") };
+            assert!(matches!(check.test, CheckTest::Lengths(..)), "{line}: a table");
+            let Some(re) = ir.regexes.get(match check.test {
+                CheckTest::Lengths(id, _) | CheckTest::Regex(id) => id,
+                CheckTest::Quick(_) => panic!("{line}: quick"),
+            }) else {
+                panic!("no regex")
+            };
+            let Ok(re) = re.compiled() else { panic!("{line}: does not compile") };
+            for n in [0usize, 9, 15, 16, 19, 20, 99, 100, 199, 200, 255, 256, 299, 300] {
+                let mut msg = Message::new("call.route");
+                msg.set(b"called", "7".repeat(n).as_bytes());
+                let want = re.is_match(n.to_string().as_bytes()) != check.negated;
+                assert_eq!(check.holds(b"", &msg, &ir), Some(want), "{line} on a length of {n}");
+            }
+        }
     }
 }

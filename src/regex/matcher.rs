@@ -52,6 +52,7 @@ impl Fast {
     }
 
     /// `None` when the DFA gave up (it has no quit bytes configured, so it does not).
+    /// The subject ends at its first NUL, as glibc reads it.
     pub(crate) fn is_match(&self, hay: &[u8]) -> Option<bool> {
         use regex_automata::dfa::Automaton;
         match self {
@@ -59,8 +60,13 @@ impl Fast {
                 // The search loop by hand: the library's search prepares prefilters and
                 // acceleration that a dialplan's short subjects never repay. Match states
                 // come one byte late, so the end-of-input transition settles the last one.
+                // A NUL ends the subject in the loop: most guards are settled by their
+                // first byte or two, before a scan for the NUL would have finished.
                 let mut state = *start;
                 for &b in hay {
+                    if b == 0 {
+                        break;
+                    }
                     if d.is_special_state(state) {
                         if d.is_match_state(state) {
                             return Some(true);
@@ -79,7 +85,7 @@ impl Fast {
                 }
                 Some(d.is_match_state(d.next_eoi_state(state)))
             }
-            Fast::Meta(r) => Some(r.is_match(hay)),
+            Fast::Meta(r) => Some(r.is_match(until_nul(hay))),
         }
     }
 
@@ -157,7 +163,7 @@ impl Regex {
         if let Some(shape) = &self.shape {
             return shape.is_match(until_nul(subject));
         }
-        match self.fast.as_ref().and_then(|f| f.is_match(until_nul(subject))) {
+        match self.fast.as_ref().and_then(|f| f.is_match(subject)) {
             Some(answer) => answer,
             None => self.captures(subject).is_some(),
         }
@@ -179,11 +185,17 @@ impl Regex {
     /// (`$(length,${called})^\(1[6-9]\|[2-9][0-9]\)$`) ask it for every message:
     /// below 256 the answer is read from a table of [`is_match`](Self::is_match)'s.
     pub fn matches_number(&self, n: usize) -> bool {
-        let mut digits = itoa::Buffer::new();
         if n >= NUMBERS {
+            let mut digits = itoa::Buffer::new();
             return self.is_match(digits.format(n).as_bytes());
         }
-        let table = self.numbers.get_or_init(|| {
+        self.numbers().get(n / 64).is_some_and(|w| w >> (n % 64) & 1 == 1)
+    }
+
+    /// [`matches_number`](Self::matches_number)'s answers below 256, one bit each.
+    pub fn numbers(&self) -> &[u64; NUMBERS / 64] {
+        self.numbers.get_or_init(|| {
+            let mut digits = itoa::Buffer::new();
             let mut t = [0u64; NUMBERS / 64];
             for i in 0..NUMBERS {
                 if self.is_match(digits.format(i).as_bytes()) {
@@ -191,8 +203,7 @@ impl Regex {
                 }
             }
             t
-        });
-        table.get(n / 64).is_some_and(|w| w >> (n % 64) & 1 == 1)
+        })
     }
 
     /// Whether yes/no tests avoid calling glibc.
