@@ -63,6 +63,11 @@ pub enum PrefixTail {
     RestGroup,
     /// `^\(L.*\)`, `^\(L.*\)$`: group 1 is the whole subject.
     WholeGroup,
+    /// `^L[0-9]*`: the match is the prefix and the digits that follow it.
+    Digits,
+    /// `^L[0-9]*$`: the match is the whole subject, when all that follows the prefix
+    /// is digits.
+    DigitsEnd,
 }
 
 impl Ast {
@@ -93,6 +98,8 @@ impl Ast {
             ([], true, 0) => PrefixTail::Exact,
             ([], false, 0) => PrefixTail::Prefix,
             ([n], _, 0) if any_run(n) => PrefixTail::Rest,
+            ([n], false, 0) if digit_run(n) => PrefixTail::Digits,
+            ([n], true, 0) if digit_run(n) => PrefixTail::DigitsEnd,
             ([Node::Group { index: 1, node }], _, 1) if any_run(node) => PrefixTail::RestGroup,
             ([Node::Group { index: 1, node }], _, 1) if literals.is_empty() => {
                 let mut inner = Vec::new();
@@ -143,6 +150,14 @@ impl PrefixTail {
             PrefixTail::Rest => ((0, len), None),
             PrefixTail::RestGroup => ((0, len), Some((prefix_len, len))),
             PrefixTail::WholeGroup => ((0, len), Some((0, len))),
+            PrefixTail::Digits => {
+                let digits = subject.get(prefix_len..).unwrap_or_default().iter().take_while(|b| b.is_ascii_digit());
+                ((0, prefix_len + digits.count()), None)
+            }
+            PrefixTail::DigitsEnd if subject.get(prefix_len..).unwrap_or_default().iter().all(u8::is_ascii_digit) => {
+                ((0, len), None)
+            }
+            PrefixTail::DigitsEnd => return None,
         })
     }
 }
@@ -150,6 +165,12 @@ impl PrefixTail {
 /// `.*`: any run of bytes (subjects are cut at their first NUL, so it takes the rest).
 fn any_run(n: &Node) -> bool {
     matches!(n, Node::Repeat { node, min: 0, max: None } if matches!(**node, Node::Any))
+}
+
+/// `[0-9]*`: a run of ASCII digits (a dialplan's "any number of digits").
+fn digit_run(n: &Node) -> bool {
+    matches!(n, Node::Repeat { node, min: 0, max: None }
+        if matches!(&**node, Node::Class(set) if (0..=255u8).all(|b| set.contains(b) == b.is_ascii_digit())))
 }
 
 /// The top-level sequence with nested sequences (not groups) opened up.
@@ -239,7 +260,10 @@ mod prefix_form_tests {
         assert_eq!(form(br"^\(179090.*\)$", BRE), Some((b"179090".to_vec(), PrefixTail::WholeGroup)));
         assert_eq!(form(br"^\(.*\)$", BRE), Some((vec![], PrefixTail::RestGroup)));
         assert_eq!(form(br"^(12)(.*)$", Flags { extended: true, insensitive: false }), None);
-        assert_eq!(form(br"^1960[0-9]*$", BRE), None);
+        assert_eq!(form(br"^1960[0-9]*$", BRE), Some((b"1960".to_vec(), PrefixTail::DigitsEnd)));
+        assert_eq!(form(br"^1960[0-9]*", BRE), Some((b"1960".to_vec(), PrefixTail::Digits)));
+        assert_eq!(form(br"^1960[0-8]*$", BRE), None);
+        assert_eq!(form(br"^1960[0-9]\+$", BRE), None);
         assert_eq!(form(br"^12\(3\)$", BRE), None);
         assert_eq!(form(br"12.*", BRE), None);
         assert_eq!(form(br"^ab$", Flags { extended: false, insensitive: true }), None);
@@ -250,7 +274,9 @@ mod prefix_form_tests {
     /// that starts with the prefix.
     #[test]
     fn prefix_form_slots_are_the_matchers() {
-        let patterns: [&[u8]; 9] = [
+        let patterns: [&[u8]; 11] = [
+            br"^6823[0-9]*$",
+            br"^6823[0-9]*",
             br"^1790974054$",
             br"^0049",
             br"^0049.*",
@@ -261,7 +287,7 @@ mod prefix_form_tests {
             br"^\(.*\)$",
             br"^$",
         ];
-        let tails: [&[u8]; 6] = [b"", b"1", b"12345", b"\0x", b"9\09", b" a b"];
+        let tails: [&[u8]; 9] = [b"", b"1", b"12345", b"\0x", b"9\09", b" a b", b"12a", b"x1", b"0/"];
         for p in patterns {
             let Some((lit, tail)) = form(p, BRE) else { panic!("{p:?} has a form") };
             let Ok(re) = Regex::new(p, BRE) else { panic!("{p:?} compiles") };
