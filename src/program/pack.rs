@@ -23,7 +23,11 @@ use std::collections::HashMap;
 /// [`names`](Self::names), and identical records are stored once.
 #[derive(Debug, Default)]
 pub struct Acts {
+    /// The records, from [`base`](Self::base) on.
     bytes: Vec<u8>,
+    /// Where offset 0 is in `bytes`: once finished, at an address that is a multiple of
+    /// [`LINE`], so that a record packed within a line is read from one.
+    base: usize,
     /// The names the records assign, each once.
     names: Vec<ParamName>,
     /// What finds equal names and records while packing; `None` once finished.
@@ -172,6 +176,20 @@ fn put_len(out: &mut Vec<u8>, n: usize) -> Option<()> {
     Some(())
 }
 
+/// Bytes of a cache line.
+const LINE: usize = 64;
+
+/// How many bytes [`put_len`] writes for `n`.
+fn len_size(n: usize) -> usize {
+    let mut size = 1;
+    let mut n = n >> 7;
+    while n > 0 {
+        size += 1;
+        n >>= 7;
+    }
+    size
+}
+
 fn put_text(out: &mut Vec<u8>, text: &[u8]) -> Option<()> {
     put_len(out, text.len())?;
     out.extend_from_slice(text);
@@ -180,7 +198,7 @@ fn put_text(out: &mut Vec<u8>, text: &[u8]) -> Option<()> {
 
 impl Acts {
     /// No actions.
-    pub const EMPTY: Acts = Acts { bytes: Vec::new(), names: Vec::new(), packing: None };
+    pub const EMPTY: Acts = Acts { bytes: Vec::new(), base: 0, names: Vec::new(), packing: None };
 
     /// Packs `rule`'s action; `None` when it is not of the packed kind (or the buffer
     /// would pass 4 GiB). The result is the record's offset.
@@ -237,16 +255,35 @@ impl Acts {
         if let Some(&at) = packing.stored.get(&rec) {
             return Some(at);
         }
-        let at = u32::try_from(self.bytes.len()).ok()?;
+        // A record that would straddle one more cache line than its size needs starts
+        // on the next line: the route that reads it waits for each line it touches
+        // (about a quarter more bytes, half a miss fewer for a record that straddled).
+        let size = len_size(rec.len()) + rec.len();
+        let start = (self.bytes.len() - self.base) % LINE;
+        if start + size > size.div_ceil(LINE) * LINE {
+            self.bytes.resize(self.bytes.len() + LINE - start, 0);
+        }
+        let at = u32::try_from(self.bytes.len() - self.base).ok()?;
         u32::try_from(self.bytes.len() + rec.len() + 5).ok()?;
         put_text(&mut self.bytes, &rec)?;
         packing.stored.insert(rec, at);
         Some(at)
     }
 
-    /// Ends packing: the tables that found equal names and records are dropped.
+    /// Ends packing: the tables that found equal names and records are dropped, and
+    /// the records move to where offset 0 is at the start of a cache line.
     pub fn finish(&mut self) {
         self.packing = None;
+        let records = self.bytes.get(self.base..).unwrap_or_default();
+        if records.is_empty() {
+            return;
+        }
+        let mut aligned = Vec::with_capacity(records.len() + LINE - 1);
+        let base = (LINE - aligned.as_ptr() as usize % LINE) % LINE;
+        aligned.resize(base, 0);
+        aligned.extend_from_slice(records);
+        self.bytes = aligned;
+        self.base = base;
     }
 
     /// The record at `at`.
@@ -254,7 +291,7 @@ impl Acts {
     // would cost about what the read does.
     #[inline(always)]
     pub fn get(&self, at: u32) -> Option<Act<'_>> {
-        let mut c = Cursor(self.bytes.get(at as usize..)?);
+        let mut c = Cursor(self.bytes.get(self.base + at as usize..)?);
         let mut rec = Cursor(c.text()?);
         let first = match rec.u8()? {
             FIRST_NOTHING => First::Nothing,
@@ -267,12 +304,12 @@ impl Acts {
 
     /// Bytes held (for the disassembly).
     pub fn len(&self) -> usize {
-        self.bytes.len()
+        self.bytes.len() - self.base
     }
 
     /// Whether nothing is packed.
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.len() == 0
     }
 }
 
@@ -386,5 +423,40 @@ mod tests {
         assert!(acts.push(&rule(".*", ";a=1")).is_some());
         assert!(!acts.is_empty() && acts.len() >= 4);
         assert!(acts.get(u32::MAX).is_none());
+    }
+
+    /// Once finished, a record no longer than a cache line lies within one, and a
+    /// longer one touches no more lines than its size needs; each reads back whole.
+    #[test]
+    fn records_do_not_straddle_more_lines_than_they_need() {
+        let mut acts = Acts::default();
+        let mut packed = Vec::new();
+        for n in 0..300usize {
+            let target = format!("sip/sip:\\1@gw{n}.{}", "x".repeat(n % 97));
+            let r = rule(&format!("^{n}\\(.*\\)$"), &format!("{target};maxcall={n}"));
+            let Some(at) = acts.push(&r) else { panic!("not packed") };
+            packed.push((at, target));
+        }
+        acts.finish();
+        let origin = acts.bytes.as_ptr() as usize + acts.base;
+        assert_eq!(origin % LINE, 0, "offset 0 starts a line");
+        for (at, target) in packed {
+            let Some(rest) = acts.bytes.get(acts.base + at as usize..) else { panic!("offset past the end") };
+            let mut c = Cursor(rest);
+            let Some(rec) = c.text() else { panic!("no record at {at}") };
+            let size = len_size(rec.len()) + rec.len();
+            let first_line = (origin + at as usize) / LINE;
+            let last_line = (origin + at as usize + size - 1) / LINE;
+            assert_eq!(last_line - first_line + 1, size.div_ceil(LINE), "record at {at}, {size} bytes");
+            let Some(act) = acts.get(at) else { panic!("unreadable") };
+            let First::Pieces(p) = act.first else { panic!("not pieces") };
+            let lits: Vec<u8> = p
+                .flat_map(|x| match x {
+                    Piece::Lit(l) => l.to_vec(),
+                    Piece::Cap(_) => Vec::new(),
+                })
+                .collect();
+            assert_eq!(lits, target.replace("\\1", "").into_bytes());
+        }
     }
 }
