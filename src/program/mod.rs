@@ -144,9 +144,10 @@ pub struct Entry {
 
 /// A rule of a run whose only condition is a [`PrefixTail`] pattern on a subject of
 /// the index: when the index names it, the subject starts with the pattern's literal
-/// prefix, and the match and its groups follow from the lengths alone. The rule's
+/// prefix, and the match and its groups follow from the lengths (and, after a
+/// `[0-9]*`, from which bytes after the prefix are digits). The rule's
 /// regex is then never consulted (it is valid: the form is plain literals, groups,
-/// `.*` and anchors, which glibc always compiles).
+/// `.*`, `[0-9]*` and anchors, which glibc always compiles).
 #[derive(Debug, Clone, Copy)]
 pub struct Proof {
     /// Position of the subject among the index's keys.

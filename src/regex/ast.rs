@@ -72,8 +72,9 @@ pub enum PrefixTail {
 
 impl Ast {
     /// A literal prefix and the one tail that follows it, for the patterns whose match
-    /// and groups follow from the prefix alone (once a subject, cut at its first NUL, is
-    /// known to start with it). These are most of a dialplan's prefix routes.
+    /// and groups follow from the prefix alone, or from the prefix and a count of the
+    /// digits after it (once a subject, cut at its first NUL, is known to start with
+    /// it). These are most of a dialplan's prefix routes.
     pub fn prefix_form(&self) -> Option<(Vec<u8>, PrefixTail)> {
         if self.collating {
             return None;
