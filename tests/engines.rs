@@ -202,3 +202,44 @@ fn assignments_among_guards_are_seen_by_the_next_guard() {
     assert_eq!(m.get(b"drop"), None, "cleared by the first line");
     assert_eq!(m.get(b"seen"), Some(&b"yes"[..]));
 }
+
+/// A run large enough to be walked ahead, after guards (no literal prefix: steps of
+/// their own, evaluated while the walk goes ahead) that change the match string
+/// (`match`, and a context that an `include` enters and that walks a trie of its own):
+/// the search finds the rules of the string it is given, as the reference walk does.
+#[test]
+fn a_match_string_changed_before_a_large_run_is_searched_anew() {
+    let mut conf = String::from(
+        "[default]\n\
+         ${caller}swap=match 5550001\n\
+         ${caller}inc=include other\n\
+         ${caller}blank=match  4440001\n\
+         ${tag}x=;tagged=yes\n\
+         ${tag}y=;tagged=no\n",
+    );
+    let mut other = String::from("[other]\n${caller}^inc$=match 3330001\n");
+    for n in 0..3000u32 {
+        let prefix = format!("{}{:04}", 3 + n % 3, n);
+        conf.push_str(&format!("^{prefix}\\(.*\\)$=route-{prefix}-\\1\n"));
+        other.push_str(&format!("^9{prefix}=other-{prefix}\n"));
+    }
+    conf.push_str("^\\(5550001\\)$=five-\\1\n^3330001$=three\n^4440001$=four\n.*=none\n");
+    other.push_str("^\\(3330001\\)$=;seen=\\1\n");
+    let conf = format!("{conf}\n{other}");
+    for (caller, called) in
+        [("swap", "30001"), ("inc", "40002"), ("blank", "50003"), ("plain", "40004"), ("plain", "9")]
+    {
+        let mut msg = Message::new("call.route");
+        msg.add(b"called", called.as_bytes());
+        msg.add(b"caller", caller.as_bytes());
+        msg.add(b"tag", b"x");
+        let a = route(&conf, std::slice::from_ref(&msg), Engine::Compiled);
+        let b = route(&conf, std::slice::from_ref(&msg), Engine::Naive);
+        assert_eq!(a, b, "{caller} {called}");
+    }
+    let mut msg = Message::new("call.route");
+    msg.add(b"called", b"30001");
+    msg.add(b"caller", b"swap");
+    let a = route(&conf, std::slice::from_ref(&msg), Engine::Compiled);
+    assert_eq!(a.first().map(|r| r.1.retvalue.as_slice()), Some(&b"five-5550001"[..]), "the changed string routes");
+}

@@ -122,28 +122,34 @@ const SHORT_SCAN: usize = 64;
 fn contains(subject: &[u8], f: &Finder<'_>) -> bool {
     let needle = f.needle();
     let Some((&first, rest)) = needle.split_first() else { return true };
-    let hay = super::until_nul(subject);
-    if hay.len() > SHORT_SCAN {
-        return f.find(hay).is_some();
+    if subject.len() > SHORT_SCAN {
+        return f.find(super::until_nul(subject)).is_some();
     }
-    let Some(last) = hay.len().checked_sub(needle.len()) else { return false };
+    // One read of each word answers both where the first NUL is and where the
+    // needle's first byte is: a separate scan for the NUL cost as much as the search.
     let pattern = u64::from(first) * super::matcher::ONES;
     let mut base = 0usize;
-    while base <= last {
-        // Eight starts at once: the bytes equal to the needle's first become zero.
-        // The test flags every zero byte, and at times a byte above one, which the
-        // compare then turns down; past the end the word is padding, past the last start.
-        let mut hits = super::matcher::zero_bytes(super::matcher::word_at(hay, base) ^ pattern);
+    while base < subject.len() {
+        let word = super::matcher::word_at(subject, base);
+        // The lowest flagged byte is the first NUL (padding past the end is 0xff):
+        // starts at or after it are dropped.
+        let nul = super::matcher::zero_bytes(word);
+        let before_nul = if nul == 0 { u64::MAX } else { (nul & nul.wrapping_neg()) - 1 };
+        // Bytes equal to the needle's first become zero. The test flags every zero
+        // byte, and at times a byte above one, which the compare then turns down.
+        let mut hits = super::matcher::zero_bytes(word ^ pattern) & before_nul;
         while hits != 0 {
             let at = base + (hits.trailing_zeros() / 8) as usize;
-            if at > last {
-                return false;
-            }
             // The first byte too: a flagged byte above a zero one may differ there.
-            if hay.get(at) == Some(&first) && hay.get(at + 1..at + needle.len()).is_some_and(|w| same(w, rest)) {
+            // A window that would reach past the end is not there to compare.
+            if subject.get(at) == Some(&first) && subject.get(at + 1..at + needle.len()).is_some_and(|w| same(w, rest))
+            {
                 return true;
             }
             hits &= hits - 1;
+        }
+        if nul != 0 {
+            return false;
         }
         base += 8;
     }
@@ -241,7 +247,18 @@ mod tests {
         // 0x01, high bytes and `f`, `` ` `` (`g`, `a` with the low bit flipped): what a
         // word-wise zero test can take for a zero.
         let alphabet = b"ag72,9\0\x01\x80\xff`f";
-        for needle in [&b"g729"[..], b"a", b"aa", b"729,a", b"g729g729g", b"0123456789abcdef0", b"\x01a", b"\x80"] {
+        for needle in [
+            &b"g729"[..],
+            b"a",
+            b"aa",
+            b"729,a",
+            b"g729g729g",
+            b"0123456789abcdef0",
+            b"\x01a",
+            b"\x80",
+            b"\xff",
+            b"a\xff",
+        ] {
             let q = Quick::Contains(Box::new(Finder::new(needle).into_owned()));
             let p = Quick::Prefix(needle.into());
             let e = Quick::Exact(needle.into());
