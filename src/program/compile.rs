@@ -1,7 +1,7 @@
 //! Lowering the IR to the decision program: runs, block chains and single rules.
 
 use super::index::{Index, SubjectKey};
-use super::{Branch, Check, Code, Entry, Fast, Instr, Item, Program, Proof, RuleId, Shape};
+use super::{Acts, Branch, Check, Code, Entry, Fast, Inline, Instr, Item, Program, Proof, RuleId, Shape};
 use crate::ir::{self, Ir, Keyword, Matcher};
 use crate::syntax::Connector;
 
@@ -18,6 +18,7 @@ fn context(ir: &Ir, rules: &[ir::Rule]) -> Code {
     let mut code = Code::default();
     // Every rule's action is packed in rule order, so that those of a run's items lie
     // in the order a search reads them.
+    code.acts.plan(rules);
     code.rules = rules
         .iter()
         .map(|r| {
@@ -123,7 +124,7 @@ fn flush(ir: &Ir, code: &mut Code, rules: &[ir::Rule], run: Vec<(Item, Vec<Guard
         }
         items.push(item);
     }
-    let run = finished(ir, rules, &code.rules, items, index);
+    let run = finished(ir, rules, &code.rules, &code.acts, items, index);
     code.steps.push(run);
     code.spans.push(span);
 }
@@ -146,7 +147,7 @@ fn single(code: &mut Code, rules: &[ir::Rule], item: Item) {
     code.spans.push(rule.span);
 }
 
-fn finished(ir: &Ir, rules: &[ir::Rule], fast: &[Fast], items: Vec<Item>, mut index: Index) -> Instr {
+fn finished(ir: &Ir, rules: &[ir::Rule], fast: &[Fast], acts: &Acts, items: Vec<Item>, mut index: Index) -> Instr {
     index.finish();
     let keys: Vec<&SubjectKey> = index.keys().collect();
     // Function subjects may read anything: every item counts as changing them.
@@ -162,7 +163,8 @@ fn finished(ir: &Ir, rules: &[ir::Rule], fast: &[Fast], items: Vec<Item>, mut in
                 Item::Rule(r) => fast.get(r.0 as usize).map_or(0, |f| f.act),
                 Item::Chain { .. } => 0,
             };
-            Entry { item, touches: funcs || touches(rules, &item, &keys), proof, act }
+            let inline = act.checked_sub(1).and_then(|at| acts.record(at)).map_or(Inline::NONE, Inline::of);
+            Entry { item, touches: funcs || touches(rules, &item, &keys), proof, act, inline }
         })
         .collect();
     Instr::Run { items, index }
@@ -185,8 +187,8 @@ fn proof(ir: &Ir, rule: &ir::Rule, index: &Index) -> Option<Proof> {
     }
     let key = index.position(&SubjectKey::of(c)?)?;
     Some(Proof {
-        key: u32::try_from(key).ok()?,
-        prefix: u32::try_from(prefix.len()).ok()?,
+        key: u16::try_from(key).ok()?,
+        prefix: u16::try_from(prefix.len()).ok()?,
         tail,
         needs_caps: rule.needs_caps,
     })

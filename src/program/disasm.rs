@@ -27,11 +27,13 @@ impl Program {
             let packed = code.rules.iter().filter(|f| f.act != 0).count();
             let _ = writeln!(
                 s,
-                "context {} ({} rules, {} steps; {checks} conditions checked as text, {packed} actions packed in {} bytes)",
+                "context {} ({} rules, {} steps; {checks} conditions checked as text, {packed} actions packed in {} bytes, {} texts shared in {} bytes)",
                 ctx.name,
                 ctx.rules.len(),
                 code.steps.len(),
-                code.acts.len()
+                code.acts.len(),
+                code.acts.shared_count(),
+                code.acts.shared_len()
             );
             for (i, (step, span)) in code.steps.iter().zip(&code.spans).enumerate() {
                 let loc = ir.sources.location(*span);
@@ -64,13 +66,14 @@ impl Program {
                             })
                             .count();
                         let packed = items.iter().filter(|e| e.act != 0).count();
+                        let inline = items.iter().filter(|e| e.inline.get().is_some()).count();
                         let first = items.first().map_or(0, |e| match e.item {
                             Item::Rule(r) => r.0,
                             Item::Chain { start, .. } => start.0,
                         });
                         writeln!(
                             s,
-                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {laid_out} of them by layout, {touching} changing subjects, {proven} settled by prefix, {packed} actions packed) {loc}  [{}]",
+                            "  {i:>4} run from #{first}: {} items ({chains} block chains, {laid_out} of them by layout, {touching} changing subjects, {proven} settled by prefix, {packed} actions packed, {inline} of them in their entries) {loc}  [{}]",
                             items.len(),
                             index.describe()
                         )

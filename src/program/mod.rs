@@ -127,8 +127,11 @@ pub enum Instr {
     },
 }
 
-/// An item of a run with its flags, side by side so that a candidate costs one read.
+/// An item of a run with its flags and, when it is short enough, its packed action,
+/// side by side in one cache line: a candidate that routes then costs one read from
+/// memory, not a read of the entry and then one of the record it names.
 #[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
 pub struct Entry {
     /// The rule or block chain.
     pub item: Item,
@@ -140,6 +143,44 @@ pub struct Entry {
     /// Where its action is packed in [`Code::acts`], plus one; 0 when it is not (beside
     /// the entry, so that a candidate that routes reads no other table first).
     pub act: u32,
+    /// A copy of that record, when it fits in the rest of the line.
+    pub inline: Inline,
+}
+
+/// Bytes an [`Entry`] holds of its record.
+const INLINE: usize = 39;
+
+// One cache line: the point of the copy.
+const _: () = assert!(std::mem::size_of::<Entry>() == 64);
+
+/// A packed record kept in an [`Entry`] (see [`Acts::record`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Inline {
+    len: u8,
+    bytes: [u8; INLINE],
+}
+
+impl Inline {
+    /// None held.
+    pub const NONE: Inline = Inline { len: 0, bytes: [0; INLINE] };
+
+    /// A copy of `record`, when it fits.
+    pub fn of(record: &[u8]) -> Inline {
+        let mut bytes = [0u8; INLINE];
+        match (bytes.get_mut(..record.len()), u8::try_from(record.len())) {
+            (Some(room), Ok(len)) => {
+                room.copy_from_slice(record);
+                Inline { len, bytes }
+            }
+            _ => Inline::NONE,
+        }
+    }
+
+    /// The record, when one is held.
+    #[inline(always)]
+    pub fn get(&self) -> Option<&[u8]> {
+        self.bytes.get(..usize::from(self.len)).filter(|b| !b.is_empty())
+    }
 }
 
 /// A rule of a run whose only condition is a [`PrefixTail`] pattern on a subject of
@@ -151,9 +192,9 @@ pub struct Entry {
 #[derive(Debug, Clone, Copy)]
 pub struct Proof {
     /// Position of the subject among the index's keys.
-    pub key: u32,
+    pub key: u16,
     /// Length of the literal prefix.
-    pub prefix: u32,
+    pub prefix: u16,
     /// What follows the prefix.
     pub tail: PrefixTail,
     /// Whether the action reads captures.

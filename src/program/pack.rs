@@ -20,7 +20,9 @@ use std::collections::HashMap;
 ///
 /// Records are kept small, because a route reads one that is rarely in the caches:
 /// lengths are LEB128 (one byte below 128), a parameter name is an index into
-/// [`names`](Self::names), and identical records are stored once.
+/// [`names`](Self::names), a text that several records hold (`sip/sip:`,
+/// `@gw4.example`, `30000`) is a number in [`shared`](Self::shared), and identical
+/// records are stored once.
 #[derive(Debug, Default)]
 pub struct Acts {
     /// The records, from [`base`](Self::base) on.
@@ -30,6 +32,9 @@ pub struct Acts {
     base: usize,
     /// The names the records assign, each once.
     names: Vec<ParamName>,
+    /// The texts records share: a few kilobytes that every route reads, and so stay in
+    /// the caches, where each record's own copy would be read from memory.
+    shared: Shared,
     /// What finds equal names and records while packing; `None` once finished.
     packing: Option<Box<Packing>>,
 }
@@ -41,7 +46,30 @@ struct Packing {
     name_ids: HashMap<Vec<u8>, u32>,
     /// The offset of each record already stored.
     stored: HashMap<Vec<u8>, u32>,
+    /// The number in [`Acts::shared`] of each text [`plan`](Acts::plan) found in more
+    /// than one action.
+    shared_ids: HashMap<Vec<u8>, u32>,
 }
+
+/// Texts by number, in one buffer.
+#[derive(Debug, Default)]
+struct Shared {
+    bytes: Vec<u8>,
+    /// Where each text starts and ends in `bytes`.
+    spans: Vec<(u32, u32)>,
+}
+
+impl Shared {
+    #[inline(always)]
+    fn get(&self, id: u32) -> Option<&[u8]> {
+        let &(start, end) = self.spans.get(id as usize)?;
+        self.bytes.get(start as usize..end as usize)
+    }
+}
+
+/// Shortest text [`Acts::plan`] shares: a shorter one costs no more bytes in place
+/// than its number does.
+const MIN_SHARED: usize = 3;
 
 /// A packed action, read back.
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +93,7 @@ pub enum First<'a> {
 
 /// The pieces of a [`First::Pieces`].
 #[derive(Debug, Clone, Copy)]
-pub struct Pieces<'a>(&'a [u8]);
+pub struct Pieces<'a>(&'a [u8], &'a Shared);
 
 /// One piece of a [`First::Pieces`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +106,7 @@ pub enum Piece<'a> {
 
 /// The assignments of a packed action.
 #[derive(Debug, Clone, Copy)]
-pub struct Assigns<'a>(&'a [u8], &'a [ParamName]);
+pub struct Assigns<'a>(&'a [u8], &'a [ParamName], &'a Shared);
 
 /// One packed assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +191,18 @@ impl<'a> Cursor<'a> {
         let n = self.len()?;
         self.take(n)
     }
+
+    /// A text of a record, written by [`put_text_or_shared`]: twice its length, or
+    /// twice its number in `shared` plus one.
+    #[inline(always)]
+    fn text_or_shared(&mut self, shared: &'a Shared) -> Option<&'a [u8]> {
+        let n = self.len()?;
+        if n & 1 == 1 {
+            shared.get(n >> 1)
+        } else {
+            self.take(n >> 1)
+        }
+    }
 }
 
 /// Appends `n` as LEB128.
@@ -196,20 +236,93 @@ fn put_text(out: &mut Vec<u8>, text: &[u8]) -> Option<()> {
     Some(())
 }
 
+/// Appends a text of a record: its number when it is shared, else the text itself.
+fn put_text_or_shared(out: &mut Vec<u8>, text: &[u8], shared: &HashMap<Vec<u8>, u32>) -> Option<()> {
+    if let Some(&id) = shared.get(text) {
+        return put_len(out, (id as usize).checked_mul(2)? + 1);
+    }
+    put_len(out, text.len().checked_mul(2)?)?;
+    out.extend_from_slice(text);
+    Some(())
+}
+
+/// The texts an action's record would hold, for [`Acts::plan`].
+fn texts(rule: &ir::Rule) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let ir::Action::Plain { first, keyword, assigns } = &rule.action else { return out };
+    match (keyword, first.plan.as_deref()) {
+        (Some(Keyword::Target(t)), _) => out.push(&t[..]),
+        (None, Some(plan)) => {
+            for p in &plan.pieces {
+                if let ir::plan::Piece::Lit(l) = p {
+                    out.push(&l[..]);
+                }
+            }
+        }
+        _ => {}
+    }
+    for t in assigns {
+        match t.assign.as_ref() {
+            Some(Assign::Set(_, value)) => out.push(&value[..]),
+            Some(Assign::Clear(name)) => out.push(name),
+            _ => {}
+        }
+    }
+    out
+}
+
 impl Acts {
     /// No actions.
-    pub const EMPTY: Acts = Acts { bytes: Vec::new(), base: 0, names: Vec::new(), packing: None };
+    pub const EMPTY: Acts = Acts {
+        bytes: Vec::new(),
+        base: 0,
+        names: Vec::new(),
+        shared: Shared { bytes: Vec::new(), spans: Vec::new() },
+        packing: None,
+    };
+
+    /// Reads the actions of `rules` before they are packed: each text that more than
+    /// one holds is then shared (see [`shared`](Self::shared)).
+    pub fn plan(&mut self, rules: &[ir::Rule]) {
+        let mut counts: HashMap<&[u8], u32> = HashMap::new();
+        for r in rules {
+            for t in texts(r) {
+                if t.len() >= MIN_SHARED {
+                    *counts.entry(t).or_default() += 1;
+                }
+            }
+        }
+        let mut many: Vec<(&[u8], u32)> = counts.into_iter().filter(|&(_, n)| n > 1).collect();
+        // The most held first: a number below 64 is one byte in a record, and is read
+        // without the longer form's loop. Equal counts in byte order: the program, and
+        // its disassembly, must not vary from run to run.
+        many.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let packing = self.packing.get_or_insert_with(Box::default);
+        for (t, _) in many {
+            let (Ok(id), Ok(start), Ok(end)) = (
+                u32::try_from(self.shared.spans.len()),
+                u32::try_from(self.shared.bytes.len()),
+                u32::try_from(self.shared.bytes.len() + t.len()),
+            ) else {
+                break;
+            };
+            self.shared.bytes.extend_from_slice(t);
+            self.shared.spans.push((start, end));
+            packing.shared_ids.insert(t.to_vec(), id);
+        }
+    }
 
     /// Packs `rule`'s action; `None` when it is not of the packed kind (or the buffer
     /// would pass 4 GiB). The result is the record's offset.
     pub fn push(&mut self, rule: &ir::Rule) -> Option<u32> {
         let ir::Action::Plain { first, keyword, assigns } = &rule.action else { return None };
+        let packing = self.packing.get_or_insert_with(Box::default);
         let mut rec = Vec::new();
         match (keyword, first.plan.as_deref()) {
             (Some(Keyword::Nothing), _) => rec.push(FIRST_NOTHING),
             (Some(Keyword::Target(t)), _) => {
                 rec.push(FIRST_TARGET);
-                put_text(&mut rec, t)?;
+                put_text_or_shared(&mut rec, t, &packing.shared_ids)?;
             }
             (None, Some(plan)) => {
                 let mut pieces = Vec::new();
@@ -217,7 +330,7 @@ impl Acts {
                     match p {
                         ir::plan::Piece::Lit(l) => {
                             pieces.push(PIECE_LIT);
-                            put_text(&mut pieces, l)?;
+                            put_text_or_shared(&mut pieces, l, &packing.shared_ids)?;
                         }
                         ir::plan::Piece::Cap(c) => pieces.extend_from_slice(&[PIECE_CAP, *c]),
                         ir::plan::Piece::Param { .. } | ir::plan::Piece::Func(_) => return None,
@@ -236,22 +349,20 @@ impl Acts {
                 Assign::Set(name, value) => {
                     rec.push(SET_PARAM);
                     let next = u32::try_from(self.names.len()).ok()?;
-                    let packing = self.packing.get_or_insert_with(Box::default);
                     let id = *packing.name_ids.entry(name.as_bytes().to_vec()).or_insert(next);
                     if id == next {
                         self.names.push(name.clone());
                     }
                     put_len(&mut rec, id as usize)?;
-                    put_text(&mut rec, value)?;
+                    put_text_or_shared(&mut rec, value, &packing.shared_ids)?;
                 }
                 Assign::Clear(name) => {
                     rec.push(SET_CLEAR);
-                    put_text(&mut rec, name)?;
+                    put_text_or_shared(&mut rec, name, &packing.shared_ids)?;
                 }
                 Assign::SetGlobal(..) | Assign::ClearGlobal(_) => return None,
             }
         }
-        let packing = self.packing.get_or_insert_with(Box::default);
         if let Some(&at) = packing.stored.get(&rec) {
             return Some(at);
         }
@@ -286,25 +397,51 @@ impl Acts {
         self.base = base;
     }
 
+    /// The record at `at`, as stored (its length, then its bytes), for a copy that
+    /// [`read`](Self::read) reads back.
+    pub fn record(&self, at: u32) -> Option<&[u8]> {
+        let rest = self.bytes.get(self.base + at as usize..)?;
+        let mut c = Cursor(rest);
+        let rec = c.text()?;
+        rest.get(..rest.len() - c.0.len()).filter(|whole| whole.len() > rec.len())
+    }
+
     /// The record at `at`.
     // Always inline: the VM reads a record where it acts on it, and the call's frame
     // would cost about what the read does.
     #[inline(always)]
     pub fn get(&self, at: u32) -> Option<Act<'_>> {
-        let mut c = Cursor(self.bytes.get(self.base + at as usize..)?);
+        self.read(self.bytes.get(self.base + at as usize..)?)
+    }
+
+    /// The record that `stored` starts with: one of these or a copy of it (see
+    /// [`record`](Self::record)).
+    #[inline(always)]
+    pub fn read<'s>(&'s self, stored: &'s [u8]) -> Option<Act<'s>> {
+        let mut c = Cursor(stored);
         let mut rec = Cursor(c.text()?);
         let first = match rec.u8()? {
             FIRST_NOTHING => First::Nothing,
-            FIRST_TARGET => First::Target(rec.text()?),
-            FIRST_PIECES => First::Pieces(Pieces(rec.text()?)),
+            FIRST_TARGET => First::Target(rec.text_or_shared(&self.shared)?),
+            FIRST_PIECES => First::Pieces(Pieces(rec.text()?, &self.shared)),
             _ => return None,
         };
-        Some(Act { first, assigns: Assigns(rec.0, &self.names) })
+        Some(Act { first, assigns: Assigns(rec.0, &self.names, &self.shared) })
     }
 
     /// Bytes held (for the disassembly).
     pub fn len(&self) -> usize {
         self.bytes.len() - self.base
+    }
+
+    /// How many texts the records share (for the disassembly).
+    pub fn shared_count(&self) -> usize {
+        self.shared.spans.len()
+    }
+
+    /// Bytes of the texts the records share (for the disassembly).
+    pub fn shared_len(&self) -> usize {
+        self.shared.bytes.len()
     }
 
     /// Whether nothing is packed.
@@ -318,8 +455,9 @@ impl<'a> Iterator for Pieces<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Piece<'a>> {
+        let shared = self.1;
         Cursor::advance(&mut self.0, |c| match c.u8()? {
-            PIECE_LIT => Some(Piece::Lit(c.text()?)),
+            PIECE_LIT => Some(Piece::Lit(c.text_or_shared(shared)?)),
             PIECE_CAP => Some(Piece::Cap(c.u8()?)),
             _ => None,
         })
@@ -331,13 +469,14 @@ impl<'a> Iterator for Assigns<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Set<'a>> {
-        let names = self.1;
+        let (names, shared) = (self.1, self.2);
         Cursor::advance(&mut self.0, |c| match c.u8()? {
             SET_PARAM => {
                 let name = names.get(c.len()? as usize)?;
-                Some(Set::Param { name: name.as_bytes(), hash: name.hash(), words: name.words(), value: c.text()? })
+                let value = c.text_or_shared(shared)?;
+                Some(Set::Param { name: name.as_bytes(), hash: name.hash(), words: name.words(), value })
             }
-            SET_CLEAR => Some(Set::Clear(c.text()?)),
+            SET_CLEAR => Some(Set::Clear(c.text_or_shared(shared)?)),
             _ => None,
         })
     }
@@ -410,6 +549,64 @@ mod tests {
         assert_eq!(acts.get(at_a).map(|x| x.assigns.count()), Some(1));
         let mut cur = Cursor(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
         assert_eq!(cur.len(), None, "a length over 32 bits");
+    }
+
+    /// A text that more than one action holds is stored once, in the shared texts,
+    /// and read back from there; one held once stays in its record.
+    #[test]
+    fn texts_several_actions_hold_are_shared() {
+        let rules = [
+            rule(r"^1\(.*\)$", r"sip/sip:\1@gw4.example;timeout=30000;osip_X=only-here"),
+            rule(r"^2\(.*\)$", r"sip/sip:\1@gw4.example;timeout=30000;drop"),
+            rule(r"^3\(.*\)$", r"sip/sip:\1@gw5.example;timeout=30;drop"),
+            rule("^4", "sip/sip:4@gw4.example"),
+        ];
+        let mut plain = Acts::default();
+        let mut acts = Acts::default();
+        acts.plan(&rules);
+        let shared: Vec<&[u8]> = (0..acts.shared_count() as u32).filter_map(|i| acts.shared.get(i)).collect();
+        let want: [&[u8]; 4] = [b"sip/sip:", b"30000", b"@gw4.example", b"drop"];
+        assert_eq!(shared, want, "the most held first; `30`, `@gw5.example` and `only-here` are held once");
+        for (n, r) in rules.iter().enumerate() {
+            let (Some(a), Some(b)) = (plain.push(r), acts.push(r)) else { panic!("not packed") };
+            let (Some(x), Some(y)) = (plain.get(a), acts.get(b)) else { panic!("unreadable") };
+            let texts = |act: Act<'_>| {
+                let first: Vec<Vec<u8>> = match act.first {
+                    First::Pieces(p) => p.map(|x| format!("{x:?}").into_bytes()).collect(),
+                    First::Target(t) => vec![t.to_vec()],
+                    First::Nothing => Vec::new(),
+                };
+                (first, act.assigns.collect::<Vec<_>>().len(), format!("{:?}", act.assigns.collect::<Vec<_>>()))
+            };
+            assert_eq!(texts(x), texts(y), "read back alike");
+            let (Some(long), Some(short)) = (plain.record(a), acts.record(b)) else { panic!("no record") };
+            // The last target is one text, held once.
+            assert_eq!(short.len() < long.len(), n < 3, "{} bytes sharing, {} not", short.len(), long.len());
+        }
+        assert!(acts.len() < plain.len());
+    }
+
+    /// A record's stored bytes, copied elsewhere, read back as the record itself.
+    #[test]
+    fn a_copied_record_reads_as_the_original() {
+        let mut acts = Acts::default();
+        let rules = [rule(r"^0049\(.*\)$", r"sip/\1@gw4.example;maxcall=60;drop"), rule(".*", "-;error=noroute")];
+        acts.plan(&rules);
+        let at: Vec<u32> = rules.iter().filter_map(|r| acts.push(r)).collect();
+        acts.finish();
+        for &a in &at {
+            let Some(stored) = acts.record(a) else { panic!("no record at {a}") };
+            let copy = stored.to_vec();
+            let (Some(x), Some(y)) = (acts.get(a), acts.read(&copy)) else { panic!("unreadable") };
+            assert_eq!(
+                format!("{:?}{:?}", x.first, x.assigns.collect::<Vec<_>>()),
+                format!("{:?}{:?}", y.first, y.assigns.collect::<Vec<_>>())
+            );
+            let inline = crate::program::Inline::of(stored);
+            assert_eq!(inline.get(), Some(stored), "short enough to be held in an entry");
+        }
+        assert!(crate::program::Inline::of(&[7; 40]).get().is_none(), "too long for an entry");
+        assert!(crate::program::Inline::of(&[]).get().is_none());
     }
 
     #[test]

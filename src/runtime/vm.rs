@@ -460,7 +460,11 @@ impl<'a, 'b> Vm<'a, 'b> {
                     if !hit {
                         continue;
                     }
-                    let packed = match entry.act.checked_sub(1).and_then(|at| tables.acts.get(at)) {
+                    let record = entry.act.checked_sub(1).and_then(|at| match entry.inline.get() {
+                        Some(copy) => tables.acts.read(copy),
+                        None => tables.acts.get(at),
+                    });
+                    let packed = match record {
                         Some(act) if self.cx.out.trace.is_none() => self.act_packed(msg, act, depth),
                         _ => None,
                     };
