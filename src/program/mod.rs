@@ -140,10 +140,10 @@ pub struct Entry {
     pub touches: bool,
     /// How its match follows from being a candidate, when it does.
     pub proof: Option<Proof>,
-    /// Where its action is packed in [`Code::acts`], plus one; 0 when it is not (beside
-    /// the entry, so that a candidate that routes reads no other table first).
+    /// Where its action is packed in [`Code::acts`], plus one; 0 when it is not.
     pub act: u32,
-    /// A copy of that record, when it fits in the rest of the line.
+    /// A copy of that record, when it fits in the rest of the line (the candidate that
+    /// routes then reads no other table).
     pub inline: Inline,
 }
 
@@ -191,7 +191,9 @@ impl Inline {
 /// `.*`, `[0-9]*` and anchors, which glibc always compiles).
 #[derive(Debug, Clone, Copy)]
 pub struct Proof {
-    /// Position of the subject among the index's keys.
+    /// Position of the subject among the index's keys. (Two bytes, as the prefix's
+    /// length: they leave the entry's line room for its record; a rule past either
+    /// bound gets no proof and is evaluated.)
     pub key: u16,
     /// Length of the literal prefix.
     pub prefix: u16,
