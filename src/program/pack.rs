@@ -246,7 +246,10 @@ fn put_text_or_shared(out: &mut Vec<u8>, text: &[u8], shared: &HashMap<Vec<u8>, 
     Some(())
 }
 
-/// The texts an action's record would hold, for [`Acts::plan`].
+/// The texts an action's record would hold, for [`Acts::plan`]. It follows the cases
+/// of [`Acts::push`] without building the record; where the two differed, a text would
+/// only be kept in its record instead of shared, never read wrongly (`push` looks each
+/// text up as it writes it).
 fn texts(rule: &ir::Rule) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let ir::Action::Plain { first, keyword, assigns } = &rule.action else { return out };
